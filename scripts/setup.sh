@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs what Flotilla needs on a Debian/Ubuntu machine and builds it. Safe to run again:
+# every step checks first and is quick when its work is already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+
+if [ "$(id -u)" != 0 ]; then
+  echo "setup: run as root (it installs Debian packages and the runtime needs namespaces and cgroups)" >&2
+  exit 1
+fi
+
+# Debian packages: binary to check -> package that provides it.
+declare -A wanted=(
+  [etcd]=etcd-server
+  [redis-server]=redis-server
+  [busybox]=busybox-static
+  [ip]=iproute2
+  [nft]=nftables
+  [iptables]=iptables
+  [docker-registry]=docker-registry
+  [cc]=gcc
+  [node]=nodejs
+)
+missing=()
+for bin in "${!wanted[@]}"; do
+  command -v "$bin" >/dev/null 2>&1 || missing+=("${wanted[$bin]}")
+done
+# busybox may come from the dynamic package; the base image needs the static one.
+[ -x /bin/busybox ] && file_is_static=$(ldd /bin/busybox 2>&1 | grep -c 'not a dynamic') || file_is_static=0
+[ "$file_is_static" = 1 ] || missing+=(busybox-static)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The packaged services are not ours to run: Flotilla starts etcd, Redis and the registry as its own children.
+  for svc in etcd redis-server docker-registry; do
+    systemctl disable --now "$svc" >/dev/null 2>&1 || service "$svc" stop >/dev/null 2>&1 || true
+  done
+fi
+
+# npm dependencies: reinstall only when the lockfile changed since the last install.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dependencies"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# The C shim: rebuilt only when its source is newer than the binary.
+if [ -f native/shim/Makefile ]; then
+  make -s -C native/shim
+fi
+
+say "compiling TypeScript"
+npx tsc -b tsconfig.build.json
