@@ -9,3 +9,28 @@ export {
   DNS1123_LABEL_MAX_LENGTH,
   DNS1123_SUBDOMAIN_MAX_LENGTH,
 } from './names';
+export type {
+  KubeList,
+  KubeObject,
+  ListMeta,
+  ManagedFieldsEntry,
+  ObjectMeta,
+  OwnerReference,
+  Status,
+  StatusCause,
+  StatusDetails,
+  StatusReason,
+  TypeMeta,
+  WatchEvent,
+  WatchEventType,
+} from './meta/object.types';
+export {
+  RESOURCE_TYPES,
+  apiVersionOf,
+  resolveResourceName,
+  resourceTypeForKind,
+  resourceTypeForPath,
+  storageKey,
+  storagePrefix,
+} from './registry/resource-types';
+export type { ResourceType, Subresource } from './registry/resource-types';

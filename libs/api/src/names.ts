@@ -83,7 +83,8 @@ export function isQualifiedName(value: string): string[] {
     ];
   }
   if (name.length === 0) errors.push('name part must be non-empty');
-  else if (name.length > QUALIFIED_NAME_MAX_LENGTH) errors.push(`name part ${maxLength(QUALIFIED_NAME_MAX_LENGTH)}`);
+  else if (name.length > QUALIFIED_NAME_MAX_LENGTH)
+    errors.push(`name part ${maxLength(QUALIFIED_NAME_MAX_LENGTH)}`);
   if (name.length > 0 && !qualifiedName.test(name)) {
     errors.push(
       "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '" +

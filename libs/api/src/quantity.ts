@@ -54,13 +54,17 @@ export class Quantity {
 
   static parse(input: string): Quantity {
     if (typeof input !== 'string' || input.length === 0 || input.length > 64) {
-      throw new QuantityError(`quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
+      throw new QuantityError(
+        `quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`,
+      );
     }
     const match = QUANTITY_PATTERN.exec(input.trim() === input ? input : '');
     const integerPart = match?.[2] ?? '';
     const fractionPart = match?.[3] ?? '';
     if (!match || (integerPart === '' && fractionPart === '')) {
-      throw new QuantityError(`quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`);
+      throw new QuantityError(
+        `quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`,
+      );
     }
     const negative = match[1] === '-';
     const suffix = match[4] ?? '';
