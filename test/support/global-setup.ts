@@ -1,13 +1,23 @@
-import { startEtcd, startRedis, type RunningService } from './services';
+// Jest's global set-up runs outside the projects' module mapping, so map @flotilla/* to the sources here.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { register } from 'tsconfig-paths';
+
+const root = join(__dirname, '..', '..');
+const base = JSON.parse(readFileSync(join(root, 'tsconfig.base.json'), 'utf8')) as {
+  compilerOptions: { paths: Record<string, string[]> };
+};
+register({ baseUrl: root, paths: base.compilerOptions.paths });
 
 declare global {
-  var __flotillaServices: RunningService[] | undefined;
+  var __flotillaServices: import('./services').TestServices | undefined;
 }
 
 // Jest workers are forked after this runs, so they inherit these variables.
 export default async function globalSetup(): Promise<void> {
-  const [etcd, redis] = await Promise.all([startEtcd(), startRedis()]);
-  process.env['FLOTILLA_TEST_ETCD'] = etcd.url;
-  process.env['FLOTILLA_TEST_REDIS'] = redis.url;
-  globalThis.__flotillaServices = [etcd, redis];
+  const { startTestServices } = await import('./services');
+  const services = await startTestServices();
+  process.env['FLOTILLA_TEST_ETCD'] = services.etcdUrl;
+  process.env['FLOTILLA_TEST_REDIS'] = services.redisUrl;
+  globalThis.__flotillaServices = services;
 }

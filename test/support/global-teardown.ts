@@ -1,5 +1,3 @@
-import { stopService } from './services';
-
 export default async function globalTeardown(): Promise<void> {
-  for (const service of globalThis.__flotillaServices ?? []) stopService(service);
+  await globalThis.__flotillaServices?.stop();
 }
