@@ -21,6 +21,7 @@ declare -A wanted=(
   [iptables]=iptables
   [docker-registry]=docker-registry
   [cc]=gcc
+  [openssl]=openssl
   [node]=nodejs
 )
 missing=()

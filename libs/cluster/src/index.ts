@@ -14,3 +14,5 @@ export {
   waitUntilReady,
 } from './processes/supervised-process';
 export type { ProcessSpec, StartedProcess, WaitOptions } from './processes/supervised-process';
+export { ensureAdminToken, ensureClusterPki, ensureSignedCertificate } from './pki/cluster-pki';
+export type { CertificatePaths, ClusterPki, PkiOptions, SignedCertificateOptions } from './pki/cluster-pki';
