@@ -16,3 +16,14 @@ export {
 export type { ProcessSpec, StartedProcess, WaitOptions } from './processes/supervised-process';
 export { ensureAdminToken, ensureClusterPki, ensureSignedCertificate } from './pki/cluster-pki';
 export type { CertificatePaths, ClusterPki, PkiOptions, SignedCertificateOptions } from './pki/cluster-pki';
+export { startApiserver, httpsAnswersOk } from './components/apiserver.component';
+export type { ApiserverOptions, RunningApiserver } from './components/apiserver.component';
+export { clusterDown, clusterLayout, clusterUp } from './local-cluster/local-cluster';
+export type {
+  ClusterConnection,
+  ClusterLayout,
+  ProgressEvent,
+  UpOptions,
+} from './local-cluster/local-cluster';
+export { DEFAULT_PORTS, readClusterState } from './local-cluster/cluster-state';
+export type { ClusterPorts, ClusterState, ComponentRecord } from './local-cluster/cluster-state';

@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { ensurePortsFree } from './ports';
+import { startDetached, waitUntilReady, type StartedProcess } from '../processes/supervised-process';
+
+export interface ApiserverOptions {
+  /** How to run the apiserver executable: the app passes `node .../apiserver/src/main.js`. */
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly etcdUrl: string;
+  readonly port: number;
+  readonly bindAddress: string;
+  readonly tokenFile: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caCertFile: string;
+  readonly logDir: string;
+}
+
+export interface RunningApiserver extends StartedProcess {
+  readonly url: string;
+}
+
+export async function startApiserver(options: ApiserverOptions): Promise<RunningApiserver> {
+  await ensurePortsFree('apiserver', [options.port], options.bindAddress);
+  const started = startDetached({
+    name: 'apiserver',
+    command: options.command,
+    args: [
+      ...options.args,
+      '--etcd-servers',
+      options.etcdUrl,
+      '--bind-address',
+      options.bindAddress,
+      '--port',
+      String(options.port),
+      '--token-auth-file',
+      options.tokenFile,
+      '--tls-cert-file',
+      options.certFile,
+      '--tls-private-key-file',
+      options.keyFile,
+    ],
+    logFile: join(options.logDir, 'apiserver.log'),
+  });
+  const url = `https://${options.bindAddress === '0.0.0.0' ? '127.0.0.1' : options.bindAddress}:${options.port}`;
+  const ca = readFileSync(options.caCertFile);
+  await waitUntilReady(started, () => httpsAnswersOk(`${url}/readyz`, ca), { timeoutMs: 30_000 });
+  return { ...started, url };
+}
+
+export function httpsAnswersOk(url: string, ca: Buffer): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request(url, { ca, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.once('timeout', () => req.destroy());
+    req.once('error', () => resolve(false));
+    req.end();
+  });
+}
