@@ -11,26 +11,13 @@ if [ "$(id -u)" != 0 ]; then
   exit 1
 fi
 
-# Debian packages: binary to check -> package that provides it.
-declare -A wanted=(
-  [etcd]=etcd-server
-  [redis-server]=redis-server
-  [busybox]=busybox-static
-  [ip]=iproute2
-  [nft]=nftables
-  [iptables]=iptables
-  [docker-registry]=docker-registry
-  [cc]=gcc
-  [openssl]=openssl
-  [node]=nodejs
-)
+# Debian packages Flotilla runs on (the cluster's own etcd, Redis and registry, the runtime's tools,
+# the base image's busybox, the shim's compiler).
+packages=(etcd-server redis-server busybox-static iproute2 nftables iptables docker-registry gcc libc6-dev make openssl)
 missing=()
-for bin in "${!wanted[@]}"; do
-  command -v "$bin" >/dev/null 2>&1 || missing+=("${wanted[$bin]}")
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
-# busybox may come from the dynamic package; the base image needs the static one.
-[ -x /bin/busybox ] && file_is_static=$(ldd /bin/busybox 2>&1 | grep -c 'not a dynamic') || file_is_static=0
-[ "$file_is_static" = 1 ] || missing+=(busybox-static)
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -45,7 +32,9 @@ fi
 # npm dependencies: reinstall only when the lockfile changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies"
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` rather than `npm ci`: it honours the lockfile too, and npm 11 writes lockfiles without
+  # other platforms' optional packages, which `npm ci` then rejects as out of sync.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 # The C shim: rebuilt only when its source is newer than the binary.
