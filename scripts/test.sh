@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 
 status=0
+echo "==> generated code is current" >&2
+bash scripts/gen-proto.sh --check || status=1
 echo "==> type check" >&2
 npx tsc -p tsconfig.json --noEmit || status=1
 echo "==> lint" >&2
