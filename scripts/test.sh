@@ -18,7 +18,8 @@ npx eslint --max-warnings=0 . || status=1
 
 mkdir -p test-results
 echo "==> jest" >&2
-npx jest --ci --json --outputFile=test-results/jest.json "$@" || status=1
+# A hard ceiling so a hung test fails the run instead of eating the CI budget.
+timeout --kill-after=30 1800 npx jest --ci --json --outputFile=test-results/jest.json "$@" || status=1
 
 node -e '
   const fs = require("fs");
