@@ -34,3 +34,17 @@ export {
   storagePrefix,
 } from './registry/resource-types';
 export type { ResourceType, Subresource } from './registry/resource-types';
+export {
+  LabelMatcher,
+  SelectorError,
+  labelSelectorMatcher,
+  parseLabelSelector,
+} from './selectors/label-selector';
+export type {
+  LabelRequirement,
+  LabelSelector,
+  LabelSelectorRequirement,
+  SelectorOperator,
+} from './selectors/label-selector';
+export { FieldMatcher, fieldValue, parseFieldSelector } from './selectors/field-selector';
+export type { FieldRequirement } from './selectors/field-selector';
