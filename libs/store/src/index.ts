@@ -9,3 +9,13 @@ export type {
   StoreWatch,
   WatchOptions,
 } from './store.types';
+export { DEFAULT_MAX_VALUE_BYTES, EtcdStore } from './etcd.store';
+export type { EtcdStoreOptions } from './etcd.store';
+export { WatchCache } from './watch-cache';
+export type {
+  CacheEvent,
+  CacheEventType,
+  CacheWatch,
+  CacheWatchOptions,
+  WatchCacheOptions,
+} from './watch-cache';

@@ -3,7 +3,8 @@
 // Kubernetes objects whose metadata.resourceVersion is the etcd mod revision of that key.
 import type { KubeObject } from '@flotilla/api';
 
-export type StoreErrorCode = 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone' | 'TooLarge' | 'Unavailable';
+export type StoreErrorCode =
+  'BadRequest' | 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone' | 'TooLarge' | 'Unavailable';
 
 /** Every failure the store reports; the apiserver maps code to a Kubernetes Status. */
 export class StoreError extends Error {
@@ -43,6 +44,8 @@ export interface StoreEvent {
   key: string;
   /** For DELETED: the object as it was last, with resourceVersion set to the deletion revision. */
   object: KubeObject;
+  /** The object before this event (MODIFIED and DELETED), so selector watches can see it leave. */
+  previous?: KubeObject;
   revision: number;
 }
 

@@ -1,0 +1,376 @@
+// Store on etcd v3 through the etcd3 client's raw KV and watch APIs. Every write is one transaction
+// that compares the key's mod revision, which is exactly Kubernetes' optimistic concurrency:
+// resourceVersion is the mod revision, so a stale write fails instead of overwriting.
+import type { KubeObject } from '@flotilla/api';
+import { CompareResult, CompareTarget, Etcd3 } from 'etcd3';
+import type { IKeyValue, IResponseHeader, Watcher } from 'etcd3';
+import { decodeContinue, encodeContinue } from './continue-token';
+import {
+  StoreError,
+  type ListOptions,
+  type ListResult,
+  type Store,
+  type StoreEvent,
+  type StoreWatch,
+  type WatchOptions,
+} from './store.types';
+
+export interface EtcdStoreOptions {
+  /** etcd client URLs, e.g. ["http://127.0.0.1:2379"]. */
+  endpoints: string[];
+  /** Largest value we send; etcd's default request limit is 1.5 MiB and a request carries overhead. */
+  maxValueBytes?: number;
+  /** How long a single etcd call may take before it fails as Unavailable. */
+  callTimeoutMs?: number;
+}
+
+export const DEFAULT_MAX_VALUE_BYTES = 1.5 * 1024 * 1024 - 8 * 1024;
+
+/** The smallest key greater than every key with this prefix (etcd's prefix range end). */
+export function prefixRangeEnd(prefix: string): Buffer {
+  const end = Buffer.from(prefix);
+  for (let index = end.length - 1; index >= 0; index--) {
+    const byte = end[index] ?? 0;
+    if (byte < 0xff) {
+      end[index] = byte + 1;
+      return end.subarray(0, index + 1);
+    }
+  }
+  return Buffer.from([0]);
+}
+
+function revisionOf(header: IResponseHeader | undefined): number {
+  return Number(header?.revision ?? 0);
+}
+
+function decode(kv: IKeyValue, revision = Number(kv.mod_revision)): KubeObject {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(kv.value.toString('utf8'));
+  } catch {
+    throw new StoreError(
+      'Unavailable',
+      `stored value at ${kv.key.toString()} is not JSON; the key is corrupt`,
+    );
+  }
+  const object = parsed as KubeObject;
+  object.metadata = { ...(object.metadata ?? {}), resourceVersion: String(revision) };
+  return object;
+}
+
+/** Kubernetes stores objects without resourceVersion: the revision is the key's own. */
+function encode(object: KubeObject): string {
+  const { resourceVersion: _ignored, ...metadata } = object.metadata ?? {};
+  return JSON.stringify({ ...object, metadata });
+}
+
+function translateError(error: unknown, what: string): StoreError {
+  if (error instanceof StoreError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/compacted/i.test(message)) {
+    return new StoreError(
+      'Gone',
+      `${what}: the requested revision has been compacted; list again for a fresh one`,
+    );
+  }
+  if (/too large|exceeds|ResourceExhausted/i.test(message)) {
+    return new StoreError('TooLarge', `${what}: the object exceeds etcd's request size limit`);
+  }
+  return new StoreError('Unavailable', `${what}: etcd did not answer (${message})`);
+}
+
+export class EtcdStore implements Store {
+  private readonly client: Etcd3;
+  private readonly maxValueBytes: number;
+  private readonly callTimeoutMs: number;
+
+  constructor(options: EtcdStoreOptions) {
+    this.client = new Etcd3({ hosts: options.endpoints, dialTimeout: 5000 });
+    this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+    this.callTimeoutMs = options.callTimeoutMs ?? 10_000;
+  }
+
+  private deadline(): { deadline: Date } {
+    return { deadline: new Date(Date.now() + this.callTimeoutMs) };
+  }
+
+  async get(key: string): Promise<KubeObject | undefined> {
+    try {
+      const response = await this.client.kv.range({ key: Buffer.from(key) }, this.deadline());
+      const kv = response.kvs[0];
+      return kv ? decode(kv) : undefined;
+    } catch (error) {
+      throw translateError(error, `get ${key}`);
+    }
+  }
+
+  async list(prefix: string, options: ListOptions = {}): Promise<ListResult> {
+    let revision = options.revision ?? 0;
+    let start = prefix;
+    if (options.continue) {
+      const position = decodeContinue(options.continue);
+      revision = position.revision;
+      start = prefix + position.startAfterPrefix;
+    }
+    const limit = options.limit && options.limit > 0 ? options.limit : 0;
+    try {
+      const response = await this.client.kv.range(
+        {
+          key: Buffer.from(start),
+          range_end: prefixRangeEnd(prefix),
+          limit,
+          revision,
+        },
+        this.deadline(),
+      );
+      const readRevision = revision || revisionOf(response.header);
+      const items = response.kvs.map((kv) => decode(kv));
+      const result: ListResult = { items, revision: readRevision };
+      const last = response.kvs[response.kvs.length - 1];
+      if (response.more && last) {
+        // "\0" is the smallest suffix, so the next page starts right after the last key returned.
+        const nextStart = last.key.toString('utf8').slice(prefix.length) + '\u0000';
+        result.continue = encodeContinue({ revision: readRevision, startAfterPrefix: nextStart });
+        result.remainingItemCount = Math.max(0, Number(response.count) - items.length);
+      }
+      return result;
+    } catch (error) {
+      if (options.continue && error instanceof Error && /compacted/i.test(error.message)) {
+        throw new StoreError(
+          'Gone',
+          'The provided continue parameter is too old to display a consistent list result. ' +
+            'You can start a new list without the continue parameter.',
+        );
+      }
+      throw translateError(error, `list ${prefix}`);
+    }
+  }
+
+  private checkSize(key: string, value: string): void {
+    const bytes = Buffer.byteLength(value);
+    if (bytes > this.maxValueBytes) {
+      throw new StoreError(
+        'TooLarge',
+        `${key}: the object is ${bytes} bytes; etcd accepts at most ${this.maxValueBytes} bytes per object`,
+      );
+    }
+  }
+
+  async create(key: string, object: KubeObject): Promise<KubeObject> {
+    const value = encode(object);
+    this.checkSize(key, value);
+    try {
+      const response = await this.client.kv.txn(
+        {
+          compare: [
+            {
+              key: Buffer.from(key),
+              target: CompareTarget.Create,
+              result: CompareResult.Equal,
+              create_revision: 0,
+            },
+          ],
+          success: [{ request_put: { key: Buffer.from(key), value: Buffer.from(value) } }],
+          failure: [],
+        },
+        this.deadline(),
+      );
+      if (!response.succeeded) throw new StoreError('AlreadyExists', `${key} already exists`);
+      return withRevision(object, revisionOf(response.header));
+    } catch (error) {
+      throw translateError(error, `create ${key}`);
+    }
+  }
+
+  async update(key: string, object: KubeObject, expectedRevision: number): Promise<KubeObject> {
+    const value = encode(object);
+    this.checkSize(key, value);
+    try {
+      const response = await this.client.kv.txn(
+        {
+          compare: [
+            {
+              key: Buffer.from(key),
+              target: CompareTarget.Mod,
+              result: CompareResult.Equal,
+              mod_revision: expectedRevision,
+            },
+          ],
+          success: [{ request_put: { key: Buffer.from(key), value: Buffer.from(value) } }],
+          failure: [{ request_range: { key: Buffer.from(key) } }],
+        },
+        this.deadline(),
+      );
+      if (!response.succeeded)
+        throw this.conflictOrMissing(key, response.responses[0]?.response_range?.kvs[0]);
+      return withRevision(object, revisionOf(response.header));
+    } catch (error) {
+      throw translateError(error, `update ${key}`);
+    }
+  }
+
+  private conflictOrMissing(key: string, current: IKeyValue | undefined): StoreError {
+    if (!current) return new StoreError('NotFound', `${key} not found`);
+    return new StoreError(
+      'Conflict',
+      'the object has been modified; please apply your changes to the latest version and try again',
+      Number(current.mod_revision),
+    );
+  }
+
+  async delete(key: string, expectedRevision?: number): Promise<KubeObject> {
+    try {
+      const response = await this.client.kv.txn(
+        {
+          compare:
+            expectedRevision === undefined
+              ? [
+                  {
+                    key: Buffer.from(key),
+                    target: CompareTarget.Create,
+                    result: CompareResult.Greater,
+                    create_revision: 0,
+                  },
+                ]
+              : [
+                  {
+                    key: Buffer.from(key),
+                    target: CompareTarget.Mod,
+                    result: CompareResult.Equal,
+                    mod_revision: expectedRevision,
+                  },
+                ],
+          success: [{ request_delete_range: { key: Buffer.from(key), prev_kv: true } }],
+          failure: [{ request_range: { key: Buffer.from(key) } }],
+        },
+        this.deadline(),
+      );
+      if (!response.succeeded)
+        throw this.conflictOrMissing(key, response.responses[0]?.response_range?.kvs[0]);
+      const previous = response.responses[0]?.response_delete_range?.prev_kvs[0];
+      if (!previous) throw new StoreError('NotFound', `${key} not found`);
+      return decode(previous, revisionOf(response.header));
+    } catch (error) {
+      throw translateError(error, `delete ${key}`);
+    }
+  }
+
+  async currentRevision(): Promise<number> {
+    try {
+      // A count-only range of one key is the cheapest linearizable read that carries the revision.
+      const response = await this.client.kv.range(
+        { key: Buffer.from('/'), count_only: true },
+        this.deadline(),
+      );
+      return revisionOf(response.header);
+    } catch (error) {
+      throw translateError(error, 'read the current revision');
+    }
+  }
+
+  /** Fails with Gone when `revision` is older than etcd's compaction point. */
+  private async checkNotCompacted(prefix: string, revision: number): Promise<void> {
+    const current = await this.currentRevision();
+    if (revision >= current) return;
+    try {
+      await this.client.kv.range(
+        { key: Buffer.from(prefix), count_only: true, revision: revision + 1 },
+        this.deadline(),
+      );
+    } catch (error) {
+      throw translateError(error, `watch ${prefix} from revision ${revision}`);
+    }
+  }
+
+  async watch(prefix: string, options: WatchOptions): Promise<StoreWatch> {
+    await this.checkNotCompacted(prefix, options.fromRevision);
+    let closed = false;
+    let lastRevision = options.fromRevision;
+    const watcher: Watcher = await this.client
+      .watch()
+      .prefix(prefix)
+      .withPreviousKV()
+      .startRevision(String(options.fromRevision + 1))
+      .create()
+      .catch((error: unknown) => {
+        throw translateError(error, `watch ${prefix}`);
+      });
+    const fail = (error: StoreError): void => {
+      if (closed) return;
+      closed = true;
+      void watcher.cancel().catch(() => undefined);
+      options.onError(error);
+    };
+    watcher.on('data', (response) => {
+      if (closed) return;
+      for (const event of response.events) {
+        const revision = Number(event.kv.mod_revision);
+        lastRevision = Math.max(lastRevision, revision);
+        options.onEvent(toStoreEvent(event.type, event.kv, event.prev_kv ?? undefined, revision));
+      }
+      if (response.events.length === 0 && options.onProgress) options.onProgress(revisionOf(response.header));
+    });
+    watcher.on('error', (error) => fail(translateError(error, `watch ${prefix}`)));
+    watcher.on('disconnected', () => {
+      // etcd3 re-establishes the stream from the last revision it saw; nothing is lost unless the
+      // history was compacted meanwhile, which arrives as an error above.
+    });
+    const progressTimer = options.onProgress
+      ? setInterval(() => {
+          if (!closed) options.onProgress?.(lastRevision);
+        }, 5000)
+      : undefined;
+    progressTimer?.unref();
+    return {
+      close: () => {
+        if (progressTimer) clearInterval(progressTimer);
+        if (closed) return;
+        closed = true;
+        void watcher.cancel().catch(() => undefined);
+      },
+    };
+  }
+
+  async compact(revision: number): Promise<void> {
+    try {
+      await this.client.kv.compact({ revision, physical: true }, this.deadline());
+    } catch (error) {
+      throw translateError(error, `compact to ${revision}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+}
+
+function withRevision(object: KubeObject, revision: number): KubeObject {
+  return { ...object, metadata: { ...(object.metadata ?? {}), resourceVersion: String(revision) } };
+}
+
+function toStoreEvent(
+  type: string | number,
+  kv: IKeyValue,
+  previousKv: IKeyValue | undefined,
+  revision: number,
+): StoreEvent {
+  const key = kv.key.toString('utf8');
+  const previous = previousKv ? decode(previousKv) : undefined;
+  if (type === 'Delete' || type === 1) {
+    if (!previous) {
+      // Without prev_kv (history compacted under us) we still know which key went away.
+      return {
+        type: 'DELETED',
+        key,
+        object: { apiVersion: '', kind: '', metadata: { resourceVersion: String(revision) } },
+        revision,
+      };
+    }
+    return { type: 'DELETED', key, object: withRevision(previous, revision), previous, revision };
+  }
+  const object = decode(kv);
+  const created = kv.create_revision === kv.mod_revision;
+  return previous && !created
+    ? { type: 'MODIFIED', key, object, previous, revision }
+    : { type: 'ADDED', key, object, revision };
+}

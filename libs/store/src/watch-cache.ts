@@ -1,0 +1,262 @@
+// A watch cache for one resource prefix, as kube-apiserver keeps one per resource: a list at start,
+// then one etcd watch keeps an in-memory copy current and a window of recent events. Lists at a
+// known revision and watches are served from memory, so N informers cost one etcd watch, not N.
+//
+// Revisions: `revision` is the newest event seen for this prefix (or the start-up list's revision).
+// `windowStart` is the oldest revision from which the window still holds every later event; a watch
+// from an older revision is handed to etcd directly, which answers Gone once it has been compacted.
+import type { KubeObject } from '@flotilla/api';
+import { StoreError, type Store, type StoreEvent, type StoreWatch } from './store.types';
+
+export type CacheEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface CacheEvent {
+  type: CacheEventType;
+  object: KubeObject;
+  revision: number;
+}
+
+export interface CacheWatchOptions {
+  /** Send events after this revision; undefined sends the current state as ADDED events first. */
+  fromRevision?: number;
+  /** Which objects this watcher sees; an object that stops matching arrives as DELETED. */
+  filter: (object: KubeObject) => boolean;
+  /** Restricts the watch to keys under this prefix (a namespace), for speed. */
+  keyPrefix?: string;
+  onEvent: (event: CacheEvent) => void;
+  /** The watch ended (cache reset, store lost, or Gone): the client must re-watch or re-list. */
+  onClose: (reason: StoreError) => void;
+}
+
+export interface CacheWatch {
+  close(): void;
+}
+
+export interface WatchCacheOptions {
+  store: Store;
+  prefix: string;
+  /** Events kept for watchers that resume from a revision (default 4096). */
+  windowSize?: number;
+  /** Called when the etcd watch fails and the cache re-lists; for logs. */
+  onReset?: (reason: StoreError) => void;
+}
+
+interface Watcher {
+  options: CacheWatchOptions;
+  keyPrefix: string;
+  afterRevision: number;
+}
+
+export class WatchCache {
+  private readonly store: Store;
+  private readonly prefix: string;
+  private readonly windowSize: number;
+  private readonly objects = new Map<string, KubeObject>();
+  private window: StoreEvent[] = [];
+  private readonly watchers = new Set<Watcher>();
+  private storeWatch: StoreWatch | undefined;
+  private revisionValue = 0;
+  private windowStartValue = 0;
+  private readyValue = false;
+  private stopped = false;
+  private revisionWaiters: Array<{ revision: number; resolve: () => void }> = [];
+  private restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: WatchCacheOptions) {
+    this.store = options.store;
+    this.prefix = options.prefix;
+    this.windowSize = options.windowSize ?? 4096;
+  }
+
+  get ready(): boolean {
+    return this.readyValue;
+  }
+
+  get revision(): number {
+    return this.revisionValue;
+  }
+
+  get windowStart(): number {
+    return this.windowStartValue;
+  }
+
+  async start(): Promise<void> {
+    const listed = await this.store.list(this.prefix);
+    this.objects.clear();
+    for (const item of listed.items) this.objects.set(this.keyOf(item), item);
+    this.window = [];
+    this.revisionValue = listed.revision;
+    this.windowStartValue = listed.revision;
+    this.storeWatch = await this.store.watch(this.prefix, {
+      fromRevision: listed.revision,
+      onEvent: (event) => this.apply(event),
+      onError: (error) => this.reset(error),
+      onProgress: (revision) => this.advance(revision),
+    });
+    this.readyValue = true;
+    this.advance(listed.revision);
+  }
+
+  private keyOf(object: KubeObject): string {
+    const namespace = object.metadata?.namespace;
+    const name = object.metadata?.name ?? '';
+    return namespace ? `${this.prefix}${namespace}/${name}` : `${this.prefix}${name}`;
+  }
+
+  private apply(event: StoreEvent): void {
+    if (event.type === 'DELETED') this.objects.delete(event.key);
+    else this.objects.set(event.key, event.object);
+    this.window.push(event);
+    if (this.window.length > this.windowSize) {
+      const dropped = this.window.shift();
+      if (dropped) this.windowStartValue = dropped.revision;
+    }
+    for (const watcher of this.watchers) this.deliver(watcher, event);
+    this.advance(event.revision);
+  }
+
+  /** A progress notification: nothing changed under the prefix up to this revision. */
+  private advance(revision: number): void {
+    if (revision > this.revisionValue) this.revisionValue = revision;
+    if (this.revisionWaiters.length === 0) return;
+    const still: typeof this.revisionWaiters = [];
+    for (const waiter of this.revisionWaiters) {
+      if (waiter.revision <= this.revisionValue) waiter.resolve();
+      else still.push(waiter);
+    }
+    this.revisionWaiters = still;
+  }
+
+  private deliver(watcher: Watcher, event: StoreEvent): void {
+    if (event.revision <= watcher.afterRevision || !event.key.startsWith(watcher.keyPrefix)) return;
+    const { filter, onEvent } = watcher.options;
+    const matchesNow = filter(event.object);
+    const matchedBefore = event.previous !== undefined && filter(event.previous);
+    if (event.type === 'DELETED') {
+      if (matchesNow || matchedBefore)
+        onEvent({ type: 'DELETED', object: event.object, revision: event.revision });
+      return;
+    }
+    if (event.type === 'ADDED' || !matchedBefore) {
+      if (matchesNow) onEvent({ type: 'ADDED', object: event.object, revision: event.revision });
+      return;
+    }
+    onEvent({ type: matchesNow ? 'MODIFIED' : 'DELETED', object: event.object, revision: event.revision });
+  }
+
+  private reset(reason: StoreError): void {
+    this.readyValue = false;
+    this.storeWatch?.close();
+    this.storeWatch = undefined;
+    this.options.onReset?.(reason);
+    const watchers = [...this.watchers];
+    this.watchers.clear();
+    for (const watcher of watchers) watcher.options.onClose(reason);
+    this.scheduleRestart(250);
+  }
+
+  private scheduleRestart(delayMs: number): void {
+    if (this.stopped) return;
+    this.restartTimer = setTimeout(() => {
+      this.start().catch((error: unknown) => {
+        const storeError =
+          error instanceof StoreError
+            ? error
+            : new StoreError('Unavailable', `re-list failed: ${String(error)}`);
+        this.options.onReset?.(storeError);
+        this.scheduleRestart(Math.min(delayMs * 2, 5000));
+      });
+    }, delayMs);
+    this.restartTimer.unref();
+  }
+
+  /** Resolves once the cache has seen `revision` (true), or after the timeout (false). */
+  waitForRevision(revision: number, timeoutMs: number): Promise<boolean> {
+    if (this.readyValue && revision <= this.revisionValue) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.revisionWaiters = this.revisionWaiters.filter((waiter) => waiter !== entry);
+        resolve(false);
+      }, timeoutMs);
+      timer.unref();
+      const entry = {
+        revision,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      };
+      this.revisionWaiters.push(entry);
+    });
+  }
+
+  get(key: string): KubeObject | undefined {
+    return this.objects.get(key);
+  }
+
+  /** Objects under keyPrefix (default: all) that pass the filter, sorted by key as etcd returns them. */
+  list(options: { keyPrefix?: string; filter?: (object: KubeObject) => boolean } = {}): {
+    items: KubeObject[];
+    revision: number;
+  } {
+    const keyPrefix = options.keyPrefix ?? this.prefix;
+    const keys = [...this.objects.keys()].filter((key) => key.startsWith(keyPrefix)).sort();
+    const items: KubeObject[] = [];
+    for (const key of keys) {
+      const object = this.objects.get(key);
+      if (object && (!options.filter || options.filter(object))) items.push(object);
+    }
+    return { items, revision: this.revisionValue };
+  }
+
+  /**
+   * Starts a watch. From a revision inside the window it replays the window; from an older one it
+   * delegates to the store (which fails with Gone when compacted); without a revision it first sends
+   * the current state as ADDED events.
+   */
+  async watch(options: CacheWatchOptions): Promise<CacheWatch> {
+    if (!this.readyValue) {
+      throw new StoreError('Unavailable', `the watch cache for ${this.prefix} is starting; retry shortly`);
+    }
+    const keyPrefix = options.keyPrefix ?? this.prefix;
+    const from = options.fromRevision;
+    if (from !== undefined && from < this.windowStartValue)
+      return this.watchFromStore(options, keyPrefix, from);
+    const watcher: Watcher = { options, keyPrefix, afterRevision: from ?? this.revisionValue };
+    if (from === undefined) {
+      for (const [key, object] of [...this.objects.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        if (key.startsWith(keyPrefix) && options.filter(object)) {
+          options.onEvent({ type: 'ADDED', object, revision: this.revisionValue });
+        }
+      }
+    } else {
+      for (const event of this.window) this.deliver(watcher, event);
+      watcher.afterRevision = Math.max(from, this.revisionValue);
+    }
+    this.watchers.add(watcher);
+    return { close: () => this.watchers.delete(watcher) };
+  }
+
+  private async watchFromStore(
+    options: CacheWatchOptions,
+    keyPrefix: string,
+    from: number,
+  ): Promise<CacheWatch> {
+    const watcher: Watcher = { options, keyPrefix, afterRevision: from };
+    const storeWatch = await this.store.watch(keyPrefix, {
+      fromRevision: from,
+      onEvent: (event) => this.deliver(watcher, event),
+      onError: (error) => options.onClose(error),
+    });
+    return { close: () => storeWatch.close() };
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.storeWatch?.close();
+    this.storeWatch = undefined;
+    this.readyValue = false;
+    this.watchers.clear();
+  }
+}
