@@ -1,0 +1,136 @@
+// `flotilla up` / `flotilla down`: a whole cluster on this machine via @flotilla/cluster, and the
+// kubeconfig that reaches it, written where `flotilla` (and `kubectl --kubeconfig`) look for it.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { clusterDown, clusterUp, type ProgressEvent } from '@flotilla/cluster';
+import {
+  flotillaHome,
+  readKubeconfigFile,
+  upsertCluster,
+  upsertContext,
+  upsertUser,
+  writeKubeconfigFile,
+} from '@flotilla/client';
+import { CliError, EXIT_USAGE, type CliContext } from '../cli-context';
+
+export const LOCAL_CONTEXT = 'flotilla';
+const LOCAL_USER = 'flotilla-admin';
+
+export function createUpCommand(context: CliContext): Command {
+  return new Command('up')
+    .description('start a local cluster (etcd, Redis, apiserver) and write its kubeconfig')
+    .option('--home <dir>', 'where the cluster keeps its state (default: $FLOTILLA_HOME or ~/.flotilla)')
+    .option('--apiserver-port <port>', 'the port the apiserver listens on (kept for later runs)')
+    .action(async (flags: { home?: string; apiserverPort?: string }) => {
+      const home = flags.home ? resolve(context.io.cwd, flags.home) : flotillaHome(context.io.env);
+      const port = flags.apiserverPort === undefined ? undefined : Number(flags.apiserverPort);
+      if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
+        throw new CliError(
+          `--apiserver-port must be a port number, not "${flags.apiserverPort ?? ''}"`,
+          EXIT_USAGE,
+        );
+      }
+      const apiserverMain = locateApiserver(context.io.env);
+      const connection = await clusterUp({
+        home,
+        apiserverCommand: { command: process.execPath, args: [apiserverMain] },
+        ports: port === undefined ? undefined : { apiserver: port },
+        onProgress: (event) => context.io.write(`${progressLine(event)}\n`),
+      });
+      const kubeconfigFile = connection.layout.kubeconfigFile;
+      writeLocalKubeconfig({
+        file: kubeconfigFile,
+        server: connection.server,
+        caPem: readFileSync(connection.caCertFile),
+        token: connection.token,
+      });
+      context.io.write(`Cluster is up at ${connection.server}\n`);
+      context.io.write(`Wrote ${kubeconfigFile} (context "${LOCAL_CONTEXT}")\n`);
+      const kubeconfigEnv = context.io.env['KUBECONFIG'];
+      if (
+        kubeconfigEnv !== undefined &&
+        kubeconfigEnv !== '' &&
+        !kubeconfigEnv.split(':').includes(kubeconfigFile)
+      ) {
+        context.io.write(
+          `KUBECONFIG is set to ${kubeconfigEnv}: add ${kubeconfigFile} to it or pass --kubeconfig ${kubeconfigFile}\n`,
+        );
+      }
+      context.io.write(
+        'Try: flotilla get nodes   (or: kubectl --kubeconfig ' + kubeconfigFile + ' get nodes)\n',
+      );
+    });
+}
+
+export function createDownCommand(context: CliContext): Command {
+  return new Command('down')
+    .description('stop the local cluster; its data stays for the next `flotilla up`')
+    .option('--home <dir>', 'where the cluster keeps its state (default: $FLOTILLA_HOME or ~/.flotilla)')
+    .action(async (flags: { home?: string }) => {
+      const home = flags.home ? resolve(context.io.cwd, flags.home) : flotillaHome(context.io.env);
+      let stopped = 0;
+      await clusterDown({
+        home,
+        onProgress: (event) => {
+          stopped += 1;
+          context.io.write(`${progressLine(event)}\n`);
+        },
+      });
+      context.io.write(
+        stopped === 0
+          ? `No cluster was running from ${home}\n`
+          : `Cluster is down; its data stays in ${home}\n`,
+      );
+    });
+}
+
+/** Adds (or refreshes) the local cluster's entries, keeping whatever else the file holds. */
+export function writeLocalKubeconfig(options: {
+  readonly file: string;
+  readonly server: string;
+  readonly caPem: Buffer;
+  readonly token: string;
+}): void {
+  let config = readKubeconfigFile(options.file);
+  config = upsertCluster(config, {
+    name: LOCAL_CONTEXT,
+    cluster: { server: options.server, 'certificate-authority-data': options.caPem.toString('base64') },
+  });
+  config = upsertUser(config, { name: LOCAL_USER, user: { token: options.token } });
+  const existing = config.contexts.find((c) => c.name === LOCAL_CONTEXT)?.context;
+  config = upsertContext(config, {
+    name: LOCAL_CONTEXT,
+    context: { cluster: LOCAL_CONTEXT, user: LOCAL_USER, namespace: existing?.namespace ?? 'default' },
+  });
+  writeKubeconfigFile(options.file, { ...config, 'current-context': LOCAL_CONTEXT });
+}
+
+function progressLine(event: ProgressEvent): string {
+  switch (event.kind) {
+    case 'step':
+      return `• ${event.message}`;
+    case 'reused':
+      return `✓ ${event.component} already running (pid ${event.pid})`;
+    case 'started':
+      return `✓ ${event.component} started (pid ${event.pid}${event.url ? `, ${event.url}` : ''})`;
+    case 'stopped':
+      return `✓ ${event.component} stopped (pid ${event.pid})`;
+  }
+}
+
+/** The built apiserver entry point: $FLOTILLA_APISERVER, else next to this CLI in dist/. */
+function locateApiserver(env: Readonly<Record<string, string | undefined>>): string {
+  const configured = env['FLOTILLA_APISERVER'];
+  // From dist/apps/cli/src/commands to dist/apps/apiserver/src/main.js.
+  const main =
+    configured && configured !== ''
+      ? resolve(configured)
+      : resolve(__dirname, '../../../apiserver/src/main.js');
+  if (!existsSync(main)) {
+    throw new CliError(
+      `the apiserver is not built (looked for ${main}): run \`npm run build\` in the flotilla checkout, or set FLOTILLA_APISERVER to its main.js`,
+    );
+  }
+  return main;
+}

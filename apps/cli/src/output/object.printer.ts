@@ -1,0 +1,38 @@
+// -o yaml|json|name: one object prints as itself, several as a v1 List, as kubectl does.
+import { stringify } from 'yaml';
+import type { KubeObject, ResourceType } from '@flotilla/api';
+import { qualifiedName } from './resource-columns';
+
+export type ObjectFormat = 'yaml' | 'json' | 'name';
+
+export interface TypedObject {
+  readonly type: ResourceType;
+  readonly object: KubeObject;
+}
+
+export function formatObjects(
+  objects: readonly TypedObject[],
+  format: ObjectFormat,
+  options: { readonly asList: boolean },
+): string {
+  if (format === 'name')
+    return objects.map(({ type, object }) => `${qualifiedName(type, object)}\n`).join('');
+  const complete = objects.map(({ type, object }) => withTypeMeta(type, object));
+  const value =
+    options.asList || complete.length !== 1
+      ? { apiVersion: 'v1', kind: 'List', items: complete, metadata: { resourceVersion: '' } }
+      : complete[0];
+  return formatValue(value, format);
+}
+
+export function formatValue(value: unknown, format: 'yaml' | 'json'): string {
+  return format === 'json'
+    ? `${JSON.stringify(value, null, 4)}\n`
+    : stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+/** List items come without kind and apiVersion; printed objects should be appliable as they are. */
+export function withTypeMeta(type: ResourceType, object: KubeObject): KubeObject {
+  const apiVersion = type.group === '' ? type.version : `${type.group}/${type.version}`;
+  return { ...object, apiVersion: object.apiVersion || apiVersion, kind: object.kind || type.kind };
+}
