@@ -19,3 +19,5 @@ export type {
   CacheWatchOptions,
   WatchCacheOptions,
 } from './watch-cache';
+export { COMPACT_REVISION_KEY, Compactor } from './compactor';
+export type { CompactorOptions } from './compactor';

@@ -30,6 +30,8 @@ export interface CacheWatchOptions {
 
 export interface CacheWatch {
   close(): void;
+  /** Every event up to this revision has been considered for the watcher: a safe bookmark. */
+  readonly revision: number;
 }
 
 export interface WatchCacheOptions {
@@ -128,7 +130,9 @@ export class WatchCache {
   }
 
   private deliver(watcher: Watcher, event: StoreEvent): void {
-    if (event.revision <= watcher.afterRevision || !event.key.startsWith(watcher.keyPrefix)) return;
+    if (event.revision <= watcher.afterRevision) return;
+    watcher.afterRevision = event.revision;
+    if (!event.key.startsWith(watcher.keyPrefix)) return;
     const { filter, onEvent } = watcher.options;
     const matchesNow = filter(event.object);
     const matchedBefore = event.previous !== undefined && filter(event.previous);
@@ -168,6 +172,16 @@ export class WatchCache {
       });
     }, delayMs);
     this.restartTimer.unref();
+  }
+
+  /**
+   * History up to `revision` has been compacted in etcd: drop it from the window too, so that a
+   * watch from before it is answered with Gone, as it would be by etcd.
+   */
+  trimTo(revision: number): void {
+    if (revision <= this.windowStartValue) return;
+    this.window = this.window.filter((event) => event.revision > revision);
+    this.windowStartValue = revision;
   }
 
   /** Resolves once the cache has seen `revision` (true), or after the timeout (false). */
@@ -234,7 +248,12 @@ export class WatchCache {
       watcher.afterRevision = Math.max(from, this.revisionValue);
     }
     this.watchers.add(watcher);
-    return { close: () => this.watchers.delete(watcher) };
+    return {
+      close: () => this.watchers.delete(watcher),
+      get revision() {
+        return watcher.afterRevision;
+      },
+    };
   }
 
   private async watchFromStore(
@@ -248,7 +267,12 @@ export class WatchCache {
       onEvent: (event) => this.deliver(watcher, event),
       onError: (error) => options.onClose(error),
     });
-    return { close: () => storeWatch.close() };
+    return {
+      close: () => storeWatch.close(),
+      get revision() {
+        return watcher.afterRevision;
+      },
+    };
   }
 
   stop(): void {

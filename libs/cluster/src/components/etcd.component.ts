@@ -42,11 +42,8 @@ export async function startEtcd(options: EtcdOptions): Promise<RunningEtcd> {
       peerUrl,
       '--initial-cluster',
       `flotilla=${peerUrl}`,
-      // Kubernetes' own etcd settings: keep history bounded so watches can be compacted away (410 Gone).
-      '--auto-compaction-mode',
-      'periodic',
-      '--auto-compaction-retention',
-      '5m',
+      // No --auto-compaction: the apiservers compact history themselves (every 5 minutes, as
+      // kube-apiserver does), so their watch caches know where history starts and answer 410 Gone.
       '--quota-backend-bytes',
       String(2 * 1024 ** 3),
       '--log-level',
