@@ -1,0 +1,304 @@
+// Dispatches one resource request (method + target) to reads and writes, framework-free so the HTTP
+// layer stays a thin adapter. Subresources scale and binding are views over their parent object.
+import { labelSelectorMatcher, type KubeObject, type Status, type WatchEvent } from '@flotilla/api';
+import type { CacheWatch } from '@flotilla/store';
+import { apiErrors, successStatus } from '../http/api-error';
+import { PATCH_TYPES, decodeBody, bodyFormat, mediaType, type PatchType } from '../http/request-body';
+import type { Patcher } from './object-patcher';
+import {
+  parseDeleteOptions,
+  parseReadOptions,
+  parseWriteOptions,
+  type Query,
+  type ReadOptions,
+  type WriteOptions,
+} from './request-options';
+import type { ResourceReads } from './resource-reads';
+import type { ResourceTarget } from './resource-path';
+import type { ResourceWrites, WriteResult } from './resource-writes';
+
+export interface ResourceRequest {
+  method: string;
+  target: ResourceTarget;
+  query: Query;
+  contentType: string | undefined;
+  rawBody: Buffer | undefined;
+}
+
+export type ResourceResponse =
+  | { kind: 'object'; code: number; body: KubeObject | Status | object; warnings: string[] }
+  | { kind: 'watch'; options: ReadOptions };
+
+export interface WatchSink {
+  send: (event: WatchEvent) => void;
+  end: () => void;
+}
+
+/** The verb Kubernetes' authorizer sees for a request, e.g. "list" for GET on a collection. */
+export function requestVerb(method: string, target: ResourceTarget, query: Query): string {
+  const collection = target.name === undefined;
+  const watching = query['watch'] === 'true' || query['watch'] === '1';
+  switch (method) {
+    case 'GET':
+      return watching ? 'watch' : collection ? 'list' : 'get';
+    case 'POST':
+      return 'create';
+    case 'PUT':
+      return 'update';
+    case 'PATCH':
+      return 'patch';
+    case 'DELETE':
+      return collection ? 'deletecollection' : 'delete';
+    default:
+      return method.toLowerCase();
+  }
+}
+
+function decodeRequestBody(request: ResourceRequest): unknown {
+  const media = mediaType(request.contentType);
+  const format = bodyFormat(media);
+  if (!format) throw apiErrors.unsupportedMediaType(request.contentType ?? '');
+  return decodeBody(request.rawBody ?? Buffer.alloc(0), format);
+}
+
+function objectResponse(result: WriteResult): ResourceResponse {
+  return { kind: 'object', code: result.code, body: result.object, warnings: result.warnings };
+}
+
+interface ScaleSpec {
+  spec?: { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
+  status?: { replicas?: number };
+}
+
+/** The autoscaling/v1 Scale view of a Deployment or ReplicaSet. */
+export function scaleOf(object: KubeObject): KubeObject {
+  const workload = object as KubeObject & ScaleSpec;
+  const metadata = object.metadata ?? {};
+  const selector = workload.spec?.selector;
+  return {
+    apiVersion: 'autoscaling/v1',
+    kind: 'Scale',
+    metadata: {
+      name: metadata.name,
+      namespace: metadata.namespace,
+      uid: metadata.uid,
+      resourceVersion: metadata.resourceVersion,
+      creationTimestamp: metadata.creationTimestamp,
+    },
+    spec: { replicas: workload.spec?.replicas ?? 0 },
+    status: {
+      replicas: workload.status?.replicas ?? 0,
+      selector: selector ? labelSelectorMatcher(selector).toString() : '',
+    },
+  } as KubeObject;
+}
+
+function replicasFromScale(scale: unknown): number {
+  const replicas = (scale as { spec?: { replicas?: unknown } } | undefined)?.spec?.replicas;
+  if (typeof replicas !== 'number' || !Number.isSafeInteger(replicas) || replicas < 0) {
+    throw apiErrors.invalid({ group: 'autoscaling', kind: 'Scale' }, '', [
+      { reason: 'FieldValueInvalid', message: 'must be greater than or equal to 0', field: 'spec.replicas' },
+    ]);
+  }
+  return replicas;
+}
+
+export class ResourceHandler {
+  constructor(
+    private readonly reads: ResourceReads,
+    private readonly writes: ResourceWrites,
+    private readonly patcher: Patcher,
+  ) {}
+
+  async handle(request: ResourceRequest): Promise<ResourceResponse> {
+    const { method, target } = request;
+    switch (target.subresource) {
+      case 'scale':
+        return this.scale(request);
+      case 'binding':
+        if (method !== 'POST') throw apiErrors.methodNotAllowed(method, 'pods/binding');
+        return this.bind(request);
+      case 'log':
+      case 'exec':
+        throw apiErrors.unavailable(
+          `pods/${target.subresource} is served once node agents run pods; no agent serves this pod yet`,
+        );
+      default:
+        break;
+    }
+    switch (method) {
+      case 'GET': {
+        const options = parseReadOptions(request.query, target.type);
+        if (options.watch) return { kind: 'watch', options };
+        if (target.name === undefined) {
+          const list = await this.reads.list(target, options);
+          return { kind: 'object', code: 200, body: list, warnings: [] };
+        }
+        return { kind: 'object', code: 200, body: await this.reads.get(target, options), warnings: [] };
+      }
+      case 'POST':
+        if (target.name !== undefined)
+          throw apiErrors.methodNotAllowed('POST', 'a named object; use PUT or PATCH');
+        return objectResponse(
+          await this.writes.create(target, decodeRequestBody(request), parseWriteOptions(request.query)),
+        );
+      case 'PUT':
+        if (target.name === undefined) throw apiErrors.methodNotAllowed('PUT', 'a collection');
+        return objectResponse(
+          await this.writes.update(target, decodeRequestBody(request), parseWriteOptions(request.query)),
+        );
+      case 'PATCH':
+        if (target.name === undefined) throw apiErrors.methodNotAllowed('PATCH', 'a collection');
+        return objectResponse(await this.patch(request, parseWriteOptions(request.query)));
+      case 'DELETE':
+        return this.delete(request);
+      default:
+        throw apiErrors.methodNotAllowed(method, target.type.plural);
+    }
+  }
+
+  watch(target: ResourceTarget, options: ReadOptions, sink: WatchSink): Promise<CacheWatch> {
+    return this.reads.watch(target, options, sink);
+  }
+
+  cacheRevision(target: ResourceTarget): number {
+    return this.reads.cacheRevision(target);
+  }
+
+  private patchTypeOf(request: ResourceRequest): PatchType {
+    const media = mediaType(request.contentType);
+    const patchType = (PATCH_TYPES as Record<string, PatchType | undefined>)[media];
+    if (!patchType) throw apiErrors.unsupportedMediaType(request.contentType ?? '');
+    return patchType;
+  }
+
+  private async patch(request: ResourceRequest, options: WriteOptions): Promise<WriteResult> {
+    const patchType = this.patchTypeOf(request);
+    const body = decodeRequestBody(request);
+    if (patchType === 'apply' && !options.fieldManager) {
+      throw apiErrors.badRequest(
+        'PATCH with application/apply-patch+yaml requires a fieldManager query parameter',
+      );
+    }
+    const manager = options.fieldManager ?? 'unknown';
+    return this.writes.mutate(
+      request.target,
+      options,
+      (live) => {
+        if (!live && patchType !== 'apply')
+          throw apiErrors.notFound(request.target.type, request.target.name ?? '');
+        const object = this.patcher.patch({
+          type: request.target.type,
+          patchType,
+          live,
+          patch: body,
+          manager,
+          force: options.force,
+          now: new Date(),
+        });
+        return { object, create: live === undefined };
+      },
+      patchType === 'apply' ? 'Apply' : 'Update',
+    );
+  }
+
+  private async scale(request: ResourceRequest): Promise<ResourceResponse> {
+    const parent = { ...request.target };
+    delete parent.subresource;
+    if (request.method === 'GET') {
+      return { kind: 'object', code: 200, body: scaleOf(await this.reads.get(parent, {})), warnings: [] };
+    }
+    const options = parseWriteOptions(request.query);
+    let replicasFromPatch: ((live: KubeObject) => number) | undefined;
+    if (request.method === 'PUT') {
+      const replicas = replicasFromScale(decodeRequestBody(request));
+      replicasFromPatch = () => replicas;
+    } else if (request.method === 'PATCH') {
+      const patchType = this.patchTypeOf(request);
+      const body = decodeRequestBody(request);
+      replicasFromPatch = (live) =>
+        replicasFromScale(
+          this.patcher.patch({
+            type: { ...parent.type, kind: 'Scale', group: 'autoscaling', version: 'v1' },
+            patchType,
+            live: scaleOf(live),
+            patch: body,
+            manager: options.fieldManager ?? 'unknown',
+            force: options.force,
+            now: new Date(),
+          }),
+        );
+    } else {
+      throw apiErrors.methodNotAllowed(request.method, `${parent.type.plural}/scale`);
+    }
+    const compute = replicasFromPatch;
+    const result = await this.writes.mutate(
+      parent,
+      options,
+      (live) => {
+        if (!live) throw apiErrors.notFound(parent.type, parent.name ?? '');
+        const spec = { ...((live as { spec?: object }).spec ?? {}), replicas: compute(live) };
+        return { object: { ...live, spec } as KubeObject, create: false };
+      },
+      'Update',
+    );
+    return { kind: 'object', code: 200, body: scaleOf(result.object), warnings: result.warnings };
+  }
+
+  private async bind(request: ResourceRequest): Promise<ResourceResponse> {
+    const binding = decodeRequestBody(request) as { target?: { kind?: string; name?: string } };
+    const nodeName = binding.target?.name;
+    if (typeof nodeName !== 'string' || nodeName === '') {
+      throw apiErrors.invalid({ group: '', kind: 'Binding' }, request.target.name ?? '', [
+        { reason: 'FieldValueRequired', message: 'Required value', field: 'target.name' },
+      ]);
+    }
+    const parent = { ...request.target };
+    delete parent.subresource;
+    const options = parseWriteOptions(request.query);
+    await this.writes.mutate(
+      parent,
+      options,
+      (live) => {
+        if (!live) throw apiErrors.notFound(parent.type, parent.name ?? '');
+        const spec = (live as { spec?: { nodeName?: string } }).spec ?? {};
+        if (spec.nodeName) {
+          // The conditional write that keeps two schedulers from placing one pod twice.
+          throw apiErrors.conflict(
+            parent.type,
+            parent.name ?? '',
+            `pod ${parent.name ?? ''} is already assigned to node "${spec.nodeName}"`,
+          );
+        }
+        if (live.metadata?.deletionTimestamp) {
+          throw apiErrors.conflict(parent.type, parent.name ?? '', 'the pod is being deleted');
+        }
+        return { object: { ...live, spec: { ...spec, nodeName } } as KubeObject, create: false };
+      },
+      'Update',
+    );
+    return { kind: 'object', code: 201, body: successStatus(), warnings: [] };
+  }
+
+  private async delete(request: ResourceRequest): Promise<ResourceResponse> {
+    const body = request.rawBody && request.rawBody.length > 0 ? decodeRequestBody(request) : undefined;
+    const options = parseDeleteOptions(request.query, body);
+    const { target } = request;
+    if (target.name !== undefined) {
+      const result = await this.writes.delete(target, options);
+      return objectResponse(result);
+    }
+    // deletecollection: every matching object, each deleted as a single DELETE would.
+    const readOptions = parseReadOptions(request.query, target.type);
+    const list = await this.reads.list(target, { ...readOptions, watch: false });
+    for (const item of list.items) {
+      const name = item.metadata?.name ?? '';
+      await this.writes
+        .delete({ ...target, namespace: item.metadata?.namespace ?? target.namespace, name }, options)
+        .catch((error: unknown) => {
+          if ((error as { code?: number }).code !== 404) throw error;
+        });
+    }
+    return { kind: 'object', code: 200, body: successStatus(), warnings: [] };
+  }
+}

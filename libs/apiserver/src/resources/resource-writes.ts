@@ -1,0 +1,352 @@
+// CREATE, UPDATE (PUT), PATCH and DELETE, each one etcd transaction compared on resourceVersion.
+// Writes never go through the cache: they read the live object from etcd, so a conflict is always
+// decided by etcd, and a patch without a resourceVersion is retried on conflict as Kubernetes does.
+import {
+  apiVersionOf,
+  storageKey,
+  type KubeObject,
+  type ResourceType,
+  type StatusCause,
+} from '@flotilla/api';
+import { StoreError } from '@flotilla/store';
+import { ApiError, apiErrors } from '../http/api-error';
+import {
+  generateName,
+  kubeTimestamp,
+  prepareForCreate,
+  prepareForUpdate,
+  prepareStatusUpdate,
+  readyToRemove,
+} from './object-lifecycle';
+import type { ObjectModel } from './object-model';
+import type { DeleteOptions, WriteOptions } from './request-options';
+import type { ResourceStorage } from './resource-storage';
+import type { ResourceTarget } from './resource-path';
+import { withTypeMeta } from './resource-reads';
+import { storeErrorToApi } from './store-errors';
+
+const GENERATE_NAME_ATTEMPTS = 8;
+const PATCH_CONFLICT_RETRIES = 5;
+
+export interface WriteResult {
+  object: KubeObject;
+  /** 201 for a create, 200 otherwise; 202 for a delete that waits on finalizers. */
+  code: number;
+  warnings: string[];
+}
+
+export type Mutation = (live: KubeObject | undefined) => { object: KubeObject; create: boolean };
+
+function asObject(body: unknown): KubeObject {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw apiErrors.badRequest('the request body must be a JSON or YAML object');
+  }
+  return body as KubeObject;
+}
+
+export class ResourceWrites {
+  constructor(
+    private readonly storage: ResourceStorage,
+    private readonly model: ObjectModel,
+  ) {}
+
+  /** Checks apiVersion/kind and namespace of a body against the path it was sent to. */
+  private checkBody(target: ResourceTarget, body: unknown, requireName: boolean): KubeObject {
+    const object = asObject(body);
+    const expected = apiVersionOf(target.type);
+    if (object.apiVersion !== undefined && object.apiVersion !== expected) {
+      throw apiErrors.badRequest(
+        `the API version in the data (${String(object.apiVersion)}) does not match the expected API version (${expected})`,
+      );
+    }
+    if (object.kind !== undefined && object.kind !== target.type.kind) {
+      throw apiErrors.badRequest(
+        `the kind in the data (${String(object.kind)}) does not match the expected kind (${target.type.kind})`,
+      );
+    }
+    const metadata = object.metadata ?? {};
+    if (typeof metadata !== 'object' || Array.isArray(metadata)) {
+      throw apiErrors.badRequest('metadata must be an object');
+    }
+    if (
+      target.type.namespaced &&
+      metadata.namespace !== undefined &&
+      metadata.namespace !== target.namespace
+    ) {
+      throw apiErrors.badRequest(
+        `the namespace of the provided object (${metadata.namespace}) does not match the namespace sent on the request (${target.namespace ?? ''})`,
+      );
+    }
+    if (
+      requireName &&
+      target.name !== undefined &&
+      metadata.name !== undefined &&
+      metadata.name !== target.name
+    ) {
+      throw apiErrors.badRequest(
+        `the name of the object (${metadata.name}) does not match the name on the URL (${target.name})`,
+      );
+    }
+    return { ...object, apiVersion: expected, kind: target.type.kind, metadata: { ...metadata } };
+  }
+
+  private async checkNamespace(target: ResourceTarget): Promise<void> {
+    if (!target.type.namespaced || target.namespace === undefined) return;
+    const namespaceType = this.model.namespaceType;
+    const key = storageKey(namespaceType, undefined, target.namespace);
+    const namespace =
+      this.storage.cache(namespaceType).get(key) ??
+      (await this.storage.store.get(key).catch(() => undefined));
+    if (!namespace) throw apiErrors.notFound(namespaceType, target.namespace);
+    if (namespace.metadata?.deletionTimestamp) {
+      throw apiErrors.forbidden(
+        `${target.type.plural} "${target.name ?? ''}" is forbidden: unable to create new content in namespace ` +
+          `${target.namespace} because it is being terminated`,
+      );
+    }
+  }
+
+  private validate(
+    target: ResourceTarget,
+    object: KubeObject,
+    options: WriteOptions,
+    old?: KubeObject,
+  ): string[] {
+    const result = this.model.validate({
+      type: target.type,
+      object,
+      old,
+      fieldValidation: options.fieldValidation,
+    });
+    if (result.unknownFields.length > 0 && options.fieldValidation === 'Strict') {
+      throw apiErrors.badRequest(
+        `strict decoding error: ${result.unknownFields.map((field) => `unknown field "${field}"`).join(', ')}`,
+      );
+    }
+    if (result.causes.length > 0) {
+      throw apiErrors.invalid(target.type, object.metadata?.name ?? target.name ?? '', result.causes);
+    }
+    return result.warnings;
+  }
+
+  async create(target: ResourceTarget, body: unknown, options: WriteOptions): Promise<WriteResult> {
+    let object = this.checkBody(target, body, false);
+    const metadata = object.metadata ?? {};
+    const wantsGenerated =
+      !metadata.name && typeof metadata.generateName === 'string' && metadata.generateName !== '';
+    if (wantsGenerated) object.metadata = { ...metadata, name: generateName(metadata.generateName ?? '') };
+    object = this.model.defaults(target.type, object);
+    const warnings = this.validate({ ...target, name: object.metadata?.name }, object, options);
+    await this.checkNamespace(target);
+    for (let attempt = 1; ; attempt++) {
+      const prepared = this.model.recordManagedFields({
+        type: target.type,
+        old: undefined,
+        updated: prepareForCreate(object, { type: target.type, namespace: target.namespace }),
+        manager: options.fieldManager ?? 'unknown',
+        operation: 'Update',
+      });
+      const name = prepared.metadata?.name ?? '';
+      const named = { ...target, name };
+      if (options.dryRun) return { object: withTypeMeta(target, prepared), code: 201, warnings };
+      try {
+        const stored = await this.storage.store.create(
+          storageKey(target.type, target.namespace, name),
+          prepared,
+        );
+        return { object: withTypeMeta(target, stored), code: 201, warnings };
+      } catch (error) {
+        const retry = wantsGenerated && error instanceof StoreError && error.code === 'AlreadyExists';
+        if (retry && attempt < GENERATE_NAME_ATTEMPTS) {
+          object.metadata = { ...object.metadata, name: generateName(metadata.generateName ?? '') };
+          continue;
+        }
+        throw storeErrorToApi(error, named);
+      }
+    }
+  }
+
+  /** Reads the live object from etcd (never the cache: writes decide conflicts on etcd's view). */
+  private async live(target: ResourceTarget): Promise<KubeObject | undefined> {
+    return this.storage.store
+      .get(storageKey(target.type, target.namespace, target.name ?? ''))
+      .catch((error: unknown) => {
+        throw storeErrorToApi(error, target);
+      });
+  }
+
+  /** PUT of the main resource or of the status subresource. */
+  async update(target: ResourceTarget, body: unknown, options: WriteOptions): Promise<WriteResult> {
+    const object = this.checkBody(target, body, true);
+    const requested = object.metadata?.resourceVersion;
+    const live = await this.live(target);
+    if (!live) {
+      if (this.model.allowsCreateOnUpdate(target.type) && target.subresource === undefined) {
+        return this.create(
+          target,
+          { ...object, metadata: { ...object.metadata, name: target.name } },
+          options,
+        );
+      }
+      throw apiErrors.notFound(target.type, target.name ?? '');
+    }
+    if (requested !== undefined && requested !== live.metadata?.resourceVersion) {
+      throw apiErrors.conflict(
+        target.type,
+        target.name ?? '',
+        'the object has been modified; please apply your changes to the latest version and try again',
+      );
+    }
+    return this.commitUpdate(target, live, object, options);
+  }
+
+  /** Validates and writes `updated` over `live`, comparing live's resourceVersion. */
+  async commitUpdate(
+    target: ResourceTarget,
+    live: KubeObject,
+    updated: KubeObject,
+    options: WriteOptions,
+    operation: 'Update' | 'Apply' = 'Update',
+  ): Promise<WriteResult> {
+    let prepared =
+      target.subresource === 'status'
+        ? prepareStatusUpdate(updated, live)
+        : prepareForUpdate(this.model.defaults(target.type, updated), live, target.type);
+    const warnings = this.validate(target, prepared, options, live);
+    if (operation === 'Update') {
+      prepared = this.model.recordManagedFields({
+        type: target.type,
+        old: live,
+        updated: prepared,
+        manager: options.fieldManager ?? 'unknown',
+        operation,
+      });
+    }
+    if (options.dryRun) return { object: withTypeMeta(target, prepared), code: 200, warnings };
+    const key = storageKey(target.type, target.namespace, target.name ?? '');
+    const revision = Number(live.metadata?.resourceVersion);
+    try {
+      if (readyToRemove(prepared)) {
+        // The last finalizer is gone from an object being deleted: finish the deletion.
+        const removed = await this.storage.store.delete(key, revision);
+        return { object: withTypeMeta(target, removed), code: 200, warnings };
+      }
+      if (JSON.stringify(prepared) === JSON.stringify(live)) {
+        // Kubernetes skips no-op writes: the resourceVersion does not move, watchers see nothing.
+        return { object: withTypeMeta(target, live), code: 200, warnings };
+      }
+      const stored = await this.storage.store.update(key, prepared, revision);
+      return { object: withTypeMeta(target, stored), code: 200, warnings };
+    } catch (error) {
+      throw storeErrorToApi(error, target);
+    }
+  }
+
+  /**
+   * Read-modify-write with retries on conflict, for PATCH: `mutate` gets the live object (undefined
+   * when it does not exist) and returns the desired one.
+   */
+  async mutate(
+    target: ResourceTarget,
+    options: WriteOptions,
+    mutate: Mutation,
+    operation: 'Update' | 'Apply',
+  ): Promise<WriteResult> {
+    for (let attempt = 1; ; attempt++) {
+      const live = await this.live(target);
+      const { object, create } = mutate(live);
+      try {
+        if (create || !live) {
+          if (target.subresource !== undefined) throw apiErrors.notFound(target.type, target.name ?? '');
+          return await this.create(target, object, options);
+        }
+        return await this.commitUpdate(target, live, object, options, operation);
+      } catch (error) {
+        const conflict =
+          error instanceof ApiError && error.code === 409 && error.status.reason === 'Conflict';
+        if (!conflict || attempt >= PATCH_CONFLICT_RETRIES) throw error;
+      }
+    }
+  }
+
+  async delete(target: ResourceTarget, options: DeleteOptions): Promise<WriteResult> {
+    const live = await this.live(target);
+    if (!live) throw apiErrors.notFound(target.type, target.name ?? '');
+    const metadata = live.metadata ?? {};
+    if (options.preconditionUid !== undefined && options.preconditionUid !== metadata.uid) {
+      throw apiErrors.conflict(
+        target.type,
+        target.name ?? '',
+        `Precondition failed: UID in precondition: ${options.preconditionUid}, UID in object meta: ${metadata.uid ?? ''}`,
+      );
+    }
+    if (
+      options.preconditionResourceVersion !== undefined &&
+      options.preconditionResourceVersion !== metadata.resourceVersion
+    ) {
+      throw apiErrors.conflict(
+        target.type,
+        target.name ?? '',
+        `Precondition failed: ResourceVersion in precondition: ${options.preconditionResourceVersion}, ` +
+          `ResourceVersion in object meta: ${metadata.resourceVersion ?? ''}`,
+      );
+    }
+    const graceful = this.gracefulDeletion(target.type, live, options);
+    const finalizers = [...(metadata.finalizers ?? [])];
+    if (options.propagationPolicy === 'Orphan' && !finalizers.includes('orphan')) finalizers.push('orphan');
+    if (options.propagationPolicy === 'Foreground' && !finalizers.includes('foregroundDeletion')) {
+      finalizers.push('foregroundDeletion');
+    }
+    const key = storageKey(target.type, target.namespace, target.name ?? '');
+    const revision = Number(metadata.resourceVersion);
+    // Namespaces always pass through Terminating: their content is deleted before they go.
+    const isNamespace = this.model.namespaceType === target.type;
+    if (finalizers.length === 0 && graceful === undefined && !isNamespace) {
+      if (options.dryRun) return { object: withTypeMeta(target, live), code: 200, warnings: [] };
+      try {
+        const removed = await this.storage.store.delete(key, revision);
+        return { object: withTypeMeta(target, removed), code: 200, warnings: [] };
+      } catch (error) {
+        throw storeErrorToApi(error, target);
+      }
+    }
+    // Finalizers (or a pod's grace period) keep the object until its owners let go of it.
+    const marked: KubeObject = {
+      ...live,
+      metadata: {
+        ...metadata,
+        finalizers: finalizers.length > 0 ? finalizers : undefined,
+        deletionTimestamp:
+          metadata.deletionTimestamp ?? kubeTimestamp(new Date(Date.now() + (graceful ?? 0) * 1000)),
+        deletionGracePeriodSeconds: graceful ?? 0,
+      },
+    };
+    if (marked.metadata && marked.metadata.finalizers === undefined) delete marked.metadata.finalizers;
+    if (isNamespace) {
+      (marked as KubeObject & { status?: { phase?: string } }).status = {
+        ...((live as { status?: object }).status ?? {}),
+        phase: 'Terminating',
+      };
+    }
+    if (options.dryRun) return { object: withTypeMeta(target, marked), code: 202, warnings: [] };
+    try {
+      const stored = await this.storage.store.update(key, marked, revision);
+      return { object: withTypeMeta(target, stored), code: 202, warnings: [] };
+    } catch (error) {
+      throw storeErrorToApi(error, target);
+    }
+  }
+
+  /** Pods bound to a node are deleted gracefully: the node agent stops them, then removes them. */
+  private gracefulDeletion(type: ResourceType, live: KubeObject, options: DeleteOptions): number | undefined {
+    if (type.kind !== 'Pod') return undefined;
+    const spec =
+      (live as { spec?: { nodeName?: string; terminationGracePeriodSeconds?: number } }).spec ?? {};
+    const phase = (live as { status?: { phase?: string } }).status?.phase;
+    if (!spec.nodeName || phase === 'Succeeded' || phase === 'Failed') return undefined;
+    const grace = options.gracePeriodSeconds ?? spec.terminationGracePeriodSeconds ?? 30;
+    return grace === 0 ? undefined : grace;
+  }
+}
+
+export type { StatusCause };

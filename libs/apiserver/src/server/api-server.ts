@@ -1,0 +1,184 @@
+// Builds and starts the apiserver: etcd store and watch caches, the resource handler, NestJS on
+// Fastify with HTTPS, bearer-token authentication, hostile-body limits, metrics and logs.
+import { readFileSync } from 'node:fs';
+import { Module, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { EtcdStore, type Store } from '@flotilla/store';
+import pino, { type Logger } from 'pino';
+import { AllowAuthenticatedAuthorizer, type Authorizer } from '../auth/authorizer';
+import { TokenAuthenticator } from '../auth/token-authenticator';
+import { apiErrors } from '../http/api-error';
+import { MAX_BODY_BYTES } from '../http/request-body';
+import { NamespaceCleanup } from '../resources/namespace-cleanup';
+import { KubernetesObjectModel, type ObjectModel } from '../resources/object-model';
+import type { Patcher } from '../resources/object-patcher';
+import { ResourceHandler } from '../resources/resource-handler';
+import { ResourceReads } from '../resources/resource-reads';
+import { ResourceStorage } from '../resources/resource-storage';
+import { ResourceWrites } from '../resources/resource-writes';
+import { ApiController, type ApiDependencies } from './api.controller';
+import { ApiMetrics } from './api-metrics';
+import { HealthController, type HealthDependencies } from './health.controller';
+import { contextOf } from './request-context';
+import { StatusExceptionFilter } from './status-exception.filter';
+import { API_DEPENDENCIES, HEALTH_DEPENDENCIES } from './tokens';
+
+export interface ApiServerOptions {
+  etcdServers: string[];
+  bindAddress: string;
+  port: number;
+  tokenAuthFile: string;
+  /** Serve HTTPS with this certificate and key; plain HTTP only when both are absent. */
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  logLevel?: string;
+  /** How often etcd history is compacted (default 5 minutes, as Kubernetes). */
+  compactionIntervalMs?: number;
+  /** Overrides for tests and embedding. */
+  store?: Store;
+  model?: ObjectModel;
+  patcher: Patcher;
+  openApi: HealthDependencies['openApi'];
+  authorizer?: Authorizer;
+}
+
+export interface RunningApiServer {
+  url: string;
+  port: number;
+  logger: Logger;
+  /** Runs one compaction interval now (records the current revision, compacts to the last one). */
+  compact(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Paths anyone may read, as Kubernetes' system:public-info-viewer allows. */
+const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
+
+@Module({})
+class ApiServerModule {
+  static with(api: ApiDependencies, health: HealthDependencies): DynamicModule {
+    return {
+      module: ApiServerModule,
+      controllers: [ApiController, HealthController],
+      providers: [
+        { provide: API_DEPENDENCIES, useValue: api },
+        { provide: HEALTH_DEPENDENCIES, useValue: health },
+      ],
+    };
+  }
+}
+
+export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
+  const logger = pino({ level: options.logLevel ?? 'info', base: { component: 'apiserver' } });
+  const authenticator = TokenAuthenticator.fromFile(options.tokenAuthFile);
+  const store = options.store ?? new EtcdStore({ endpoints: options.etcdServers });
+  const storage = new ResourceStorage({
+    store,
+    ...(options.compactionIntervalMs ? { compactionIntervalMs: options.compactionIntervalMs } : {}),
+    onCacheReset: (type, reason) =>
+      logger.warn({ resource: type.plural, reason: reason.message }, 'watch cache reset'),
+    onCompactionError: (error) => logger.warn({ err: error }, 'compaction failed; retrying next interval'),
+  });
+  await storage.start();
+  const namespaceCleanup = new NamespaceCleanup(storage, logger);
+  await namespaceCleanup.start();
+  const model = options.model ?? new KubernetesObjectModel();
+  const handler = new ResourceHandler(
+    new ResourceReads(storage),
+    new ResourceWrites(storage, model),
+    options.patcher,
+  );
+  const metrics = new ApiMetrics();
+  const https =
+    options.tlsCertFile && options.tlsPrivateKeyFile
+      ? { cert: readFileSync(options.tlsCertFile), key: readFileSync(options.tlsPrivateKeyFile) }
+      : undefined;
+  const adapter = new FastifyAdapter({
+    ...(https ? { https } : {}),
+    bodyLimit: MAX_BODY_BYTES,
+    logger: false,
+    // Watches and keep-alive connections would otherwise hold close() open indefinitely.
+    forceCloseConnections: true,
+    // Kubernetes names may contain dots and colons; keep the router from treating them specially.
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+  });
+  const scheme = https ? 'https' : 'http';
+  const host = options.bindAddress === '0.0.0.0' ? '127.0.0.1' : options.bindAddress;
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ApiServerModule.with(
+      {
+        handler,
+        authorizer: options.authorizer ?? new AllowAuthenticatedAuthorizer(),
+        metrics,
+        serverAddress: `${host}:${options.port}`,
+      },
+      {
+        metrics,
+        ready: async () =>
+          storage.ready &&
+          (await store.currentRevision().then(
+            () => true,
+            () => false,
+          )),
+        openApi: options.openApi,
+      },
+    ),
+    adapter,
+    { logger: false, bodyParser: false },
+  );
+  app.useGlobalFilters(new StatusExceptionFilter(logger));
+  const fastify = app.getHttpAdapter().getInstance();
+  // Bodies arrive raw; the resource layer decodes them by content type with its own limits.
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit: MAX_BODY_BYTES },
+    (_request, body, done) => {
+      done(null, body);
+    },
+  );
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const context = contextOf(request.raw);
+    const path = request.url.split('?')[0] ?? '';
+    const user = authenticator.authenticate(request.headers.authorization);
+    if (user) context.user = user;
+    if (!user && !PUBLIC_PATHS.has(path)) {
+      const status = apiErrors.unauthorized().status;
+      void reply.code(401).header('Content-Type', 'application/json').send(JSON.stringify(status));
+      return;
+    }
+    done();
+  });
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const context = contextOf(request.raw);
+    const verb = context.verb ?? request.method.toLowerCase();
+    const resource = context.resource ?? '';
+    metrics.requests.labels(verb, resource, String(reply.statusCode)).inc();
+    if (verb !== 'watch') {
+      const seconds = Number(process.hrtime.bigint() - context.started) / 1e9;
+      metrics.duration.labels(verb, resource).observe(seconds);
+    }
+    logger.debug(
+      { method: request.method, url: request.url, code: reply.statusCode, user: context.user?.name },
+      'request',
+    );
+    done();
+  });
+  await app.listen(options.port, options.bindAddress);
+  const address = fastify.server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const url = `${scheme}://${host}:${port}`;
+  logger.info({ url, etcd: options.etcdServers }, 'apiserver listening');
+  return {
+    url,
+    port,
+    logger,
+    compact: () => storage.compactor.runOnce(),
+    close: async () => {
+      namespaceCleanup.stop();
+      await app.close();
+      await storage.stop();
+    },
+  };
+}
