@@ -1,0 +1,11 @@
+export { PatchError, jsonEqual } from './patch-error';
+export type { JsonObject, JsonValue } from './patch-error';
+export { applyMergePatch } from './json-merge-patch';
+export { applyJsonPatch } from './json-patch';
+export type { JsonPatchOperation } from './json-patch';
+export { applyStrategicMergePatch } from './strategic-merge-patch';
+export type { StrategicMergeInput } from './strategic-merge-patch';
+export { listStrategy, mergeKey } from './patch-strategies';
+export type { ListStrategy } from './patch-strategies';
+export { describeConflicts, recordUpdate, serverSideApply } from './server-side-apply';
+export type { ApplyConflict, ApplyInput, ApplyResult, RecordUpdateInput } from './server-side-apply';
