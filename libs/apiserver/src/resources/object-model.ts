@@ -1,6 +1,13 @@
 // Everything kind-specific the write path needs, behind one seam: validation, defaults, managed
 // fields, and Kubernetes' per-kind quirks.
-import { RESOURCE_TYPES, type KubeObject, type ResourceType, type StatusCause } from '@flotilla/api';
+import {
+  RESOURCE_TYPES,
+  apiVersionOf,
+  type KubeObject,
+  type ResourceType,
+  type StatusCause,
+} from '@flotilla/api';
+import { recordUpdate } from '@flotilla/patch';
 import { validateMetadata } from './object-validator';
 import type { FieldValidation } from './request-options';
 
@@ -52,7 +59,14 @@ export class KubernetesObjectModel implements ObjectModel {
   }
 
   recordManagedFields(input: ManagedFieldsInput): KubeObject {
-    return input.updated;
+    return recordUpdate({
+      kind: input.type.kind,
+      apiVersion: apiVersionOf(input.type),
+      old: input.old,
+      updated: input.updated,
+      manager: input.manager,
+      now: new Date(),
+    });
   }
 
   allowsCreateOnUpdate(type: ResourceType): boolean {

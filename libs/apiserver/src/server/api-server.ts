@@ -10,6 +10,8 @@ import { AllowAuthenticatedAuthorizer, type Authorizer } from '../auth/authorize
 import { TokenAuthenticator } from '../auth/token-authenticator';
 import { apiErrors } from '../http/api-error';
 import { MAX_BODY_BYTES } from '../http/request-body';
+import { openApiV3Document, openApiV3Paths } from '../discovery/openapi-documents';
+import { KubePatcher } from '../resources/kube-patcher';
 import { NamespaceCleanup } from '../resources/namespace-cleanup';
 import { KubernetesObjectModel, type ObjectModel } from '../resources/object-model';
 import type { Patcher } from '../resources/object-patcher';
@@ -38,8 +40,8 @@ export interface ApiServerOptions {
   /** Overrides for tests and embedding. */
   store?: Store;
   model?: ObjectModel;
-  patcher: Patcher;
-  openApi: HealthDependencies['openApi'];
+  patcher?: Patcher;
+  openApi?: HealthDependencies['openApi'];
   authorizer?: Authorizer;
 }
 
@@ -87,7 +89,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const handler = new ResourceHandler(
     new ResourceReads(storage),
     new ResourceWrites(storage, model),
-    options.patcher,
+    options.patcher ?? new KubePatcher(),
   );
   const metrics = new ApiMetrics();
   const https =
@@ -121,7 +123,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
             () => true,
             () => false,
           )),
-        openApi: options.openApi,
+        openApi: options.openApi ?? { paths: openApiV3Paths, document: openApiV3Document },
       },
     ),
     adapter,

@@ -1,0 +1,125 @@
+// The one helper that starts a real control plane for integration and e2e tests: its own etcd
+// (so compaction and cluster-scoped objects never leak between test files), the cluster PKI, an
+// admin token, the apiserver over HTTPS, and a kubeconfig that both kubectl and flotilla read.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startApiServer, type RunningApiServer } from '@flotilla/apiserver';
+import { ensureAdminToken, ensureClusterPki, freePort, startEtcd, stopProcess } from '@flotilla/cluster';
+import { stringify } from 'yaml';
+
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  text: string;
+  json: <T = Record<string, unknown>>() => T;
+}
+
+export interface RequestOptions {
+  body?: unknown;
+  /** Sent as-is when a string or Buffer; JSON-encoded otherwise. */
+  contentType?: string;
+  token?: string | null;
+}
+
+export interface TestControlPlane {
+  readonly url: string;
+  readonly etcdUrl: string;
+  readonly caFile: string;
+  readonly token: string;
+  readonly kubeconfigPath: string;
+  readonly dir: string;
+  readonly apiserver: RunningApiServer;
+  request(method: string, path: string, options?: RequestOptions): Promise<HttpResult>;
+  stop(): Promise<void>;
+}
+
+export async function startTestControlPlane(name = 'test'): Promise<TestControlPlane> {
+  const dir = mkdtempSync(join(tmpdir(), `flotilla-${name}-`));
+  const etcd = await startEtcd({
+    dataDir: join(dir, 'etcd'),
+    logDir: dir,
+    clientPort: await freePort(),
+    peerPort: await freePort(),
+  });
+  const pki = ensureClusterPki({ dir: join(dir, 'pki'), apiserverHosts: ['127.0.0.1', 'localhost'] });
+  const tokenFile = join(dir, 'tokens.csv');
+  const token = ensureAdminToken(tokenFile);
+  let apiserver: RunningApiServer;
+  try {
+    apiserver = await startApiServer({
+      etcdServers: [etcd.url],
+      bindAddress: '127.0.0.1',
+      port: 0,
+      tokenAuthFile: tokenFile,
+      tlsCertFile: pki.apiserver.certFile,
+      tlsPrivateKeyFile: pki.apiserver.keyFile,
+      logLevel: process.env['FLOTILLA_TEST_LOG'] ?? 'warn',
+    });
+  } catch (error) {
+    await stopProcess(etcd.pid);
+    throw error;
+  }
+  const ca = readFileSync(pki.caCertFile);
+  const kubeconfigPath = join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfigPath,
+    stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        { name, cluster: { server: apiserver.url, 'certificate-authority-data': ca.toString('base64') } },
+      ],
+      users: [{ name: 'admin', user: { token } }],
+      contexts: [{ name, context: { cluster: name, user: 'admin', namespace: 'default' } }],
+      'current-context': name,
+    }),
+    { mode: 0o600 },
+  );
+  const request = (method: string, path: string, options: RequestOptions = {}): Promise<HttpResult> =>
+    new Promise((resolve, reject) => {
+      const body =
+        options.body === undefined
+          ? undefined
+          : typeof options.body === 'string' || Buffer.isBuffer(options.body)
+            ? options.body
+            : JSON.stringify(options.body);
+      const headers: Record<string, string> = {};
+      const presented = options.token === undefined ? token : options.token;
+      if (presented !== null) headers['Authorization'] = `Bearer ${presented}`;
+      if (body !== undefined) headers['Content-Type'] = options.contentType ?? 'application/json';
+      const req = httpsRequest(`${apiserver.url}${path}`, { method, headers, ca }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            text,
+            json: <T>() => JSON.parse(text) as T,
+          });
+        });
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+  return {
+    url: apiserver.url,
+    etcdUrl: etcd.url,
+    caFile: pki.caCertFile,
+    token,
+    kubeconfigPath,
+    dir,
+    apiserver,
+    request,
+    async stop() {
+      await apiserver.close();
+      await stopProcess(etcd.pid);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
