@@ -3,10 +3,17 @@
 // step is idempotent, so several apiservers doing it at once only repeat harmless deletes.
 import { RESOURCE_TYPES, storageKey, storagePrefix, type KubeObject } from '@flotilla/api';
 import type { Logger } from 'pino';
-import { kubeTimestamp } from './object-lifecycle';
+import { StoreError } from '@flotilla/store';
+import { kubeTimestamp, prepareForCreate } from './object-lifecycle';
 import type { ResourceStorage } from './resource-storage';
 
+const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 const RETRY_MS = 2000;
+/**
+ * Kubernetes' namespace controller starts a moment after the namespace is marked; `kubectl delete -f`
+ * relies on that, deleting the namespace first and then, one by one, the objects that were in it.
+ */
+const START_DELAY_MS = 2000;
 
 export class NamespaceCleanup {
   private readonly running = new Set<string>();
@@ -18,13 +25,36 @@ export class NamespaceCleanup {
     private readonly logger: Logger,
   ) {}
 
+  /** Creates the namespaces every Kubernetes cluster has, if they are missing. */
+  async ensureSystemNamespaces(): Promise<void> {
+    const namespaceType = RESOURCE_TYPES.find((type) => type.kind === 'Namespace');
+    if (!namespaceType) return;
+    for (const name of SYSTEM_NAMESPACES) {
+      const key = storageKey(namespaceType, undefined, name);
+      if (await this.storage.store.get(key)) continue;
+      const namespace = prepareForCreate(
+        {
+          apiVersion: 'v1',
+          kind: 'Namespace',
+          metadata: { name },
+          spec: { finalizers: ['kubernetes'] },
+        } as KubeObject,
+        { type: namespaceType, namespace: undefined },
+      );
+      await this.storage.store.create(key, namespace).catch((error: unknown) => {
+        // Another apiserver created it at the same moment.
+        if (!(error instanceof StoreError && error.code === 'AlreadyExists')) throw error;
+      });
+    }
+  }
+
   async start(): Promise<void> {
     const namespaceType = RESOURCE_TYPES.find((type) => type.kind === 'Namespace');
     if (!namespaceType) return;
     this.watch = await this.storage.cache(namespaceType).watch({
       filter: (object) => object.metadata?.deletionTimestamp !== undefined,
       onEvent: (event) => {
-        if (event.type !== 'DELETED') this.schedule(event.object.metadata?.name ?? '', 0);
+        if (event.type !== 'DELETED') this.schedule(event.object.metadata?.name ?? '', START_DELAY_MS);
       },
       onClose: () => {
         if (!this.stopped) setTimeout(() => void this.start(), RETRY_MS).unref();

@@ -84,6 +84,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   });
   await storage.start();
   const namespaceCleanup = new NamespaceCleanup(storage, logger);
+  await namespaceCleanup.ensureSystemNamespaces();
   await namespaceCleanup.start();
   const model = options.model ?? new KubernetesObjectModel();
   const handler = new ResourceHandler(

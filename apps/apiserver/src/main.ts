@@ -1,0 +1,67 @@
+// flotilla-apiserver: flags in kube-apiserver's spelling, wiring only; the server lives in libs/apiserver.
+import { startApiServer } from '@flotilla/apiserver';
+import { Command, InvalidArgumentError } from 'commander';
+
+function port(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65535) {
+    throw new InvalidArgumentError('must be a port number between 0 and 65535');
+  }
+  return parsed;
+}
+
+const program = new Command('flotilla-apiserver')
+  .description('The Flotilla API server: Kubernetes REST on etcd')
+  .requiredOption('--etcd-servers <urls>', 'comma-separated etcd client URLs', (value) => value.split(','))
+  .option('--bind-address <address>', 'address to listen on', '127.0.0.1')
+  .option('--port <port>', 'port to listen on (HTTPS when a certificate is given)', port, 6443)
+  .requiredOption('--token-auth-file <file>', 'bearer tokens, one `token,user,uid,"groups"` per line')
+  .option('--tls-cert-file <file>', 'serving certificate (PEM)')
+  .option('--tls-private-key-file <file>', 'serving key (PEM)')
+  .option('--etcd-compaction-interval <seconds>', 'how often etcd history is compacted', port, 300)
+  .option('--log-level <level>', 'pino log level: debug, info, warn, error', 'info');
+
+program.parse();
+const flags = program.opts<{
+  etcdServers: string[];
+  bindAddress: string;
+  port: number;
+  tokenAuthFile: string;
+  tlsCertFile?: string;
+  tlsPrivateKeyFile?: string;
+  etcdCompactionInterval: number;
+  logLevel: string;
+}>();
+
+if (Boolean(flags.tlsCertFile) !== Boolean(flags.tlsPrivateKeyFile)) {
+  process.stderr.write(
+    'flotilla-apiserver: give both --tls-cert-file and --tls-private-key-file, or neither\n',
+  );
+  process.exit(2);
+}
+
+startApiServer({
+  etcdServers: flags.etcdServers,
+  bindAddress: flags.bindAddress,
+  port: flags.port,
+  tokenAuthFile: flags.tokenAuthFile,
+  ...(flags.tlsCertFile ? { tlsCertFile: flags.tlsCertFile } : {}),
+  ...(flags.tlsPrivateKeyFile ? { tlsPrivateKeyFile: flags.tlsPrivateKeyFile } : {}),
+  compactionIntervalMs: flags.etcdCompactionInterval * 1000,
+  logLevel: flags.logLevel,
+})
+  .then((server) => {
+    const shutdown = (signal: string): void => {
+      server.logger.info({ signal }, 'shutting down');
+      server.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  })
+  .catch((error: unknown) => {
+    process.stderr.write(`flotilla-apiserver: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
