@@ -80,7 +80,11 @@ export const apiErrors = {
     status(
       415,
       'UnsupportedMediaType',
-      `the body of the request was in an unknown format - accepted media types include: application/json, ` +
+      (contentType.includes('protobuf')
+        ? 'Flotilla speaks JSON and YAML, not protobuf (kubectl create <generator> sends protobuf: ' +
+          'write the object as YAML and use `kubectl apply -f`). '
+        : '') +
+        `the body of the request was in an unknown format - accepted media types include: application/json, ` +
         `application/yaml, application/json-patch+json, application/merge-patch+json, ` +
         `application/strategic-merge-patch+json, application/apply-patch+yaml (got "${contentType}")`,
     ),
