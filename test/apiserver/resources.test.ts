@@ -406,6 +406,76 @@ describe('authentication, health and metrics', () => {
   });
 });
 
+describe('validation and defaults', () => {
+  it('names every unknown field with fieldValidation=Strict and drops them with Ignore', async () => {
+    const body = { ...configMap('strict'), bogus: 1, metadata: { name: 'strict', bogus2: 'x' } };
+    const strict = await cp.request('POST', '/api/v1/namespaces/crud/configmaps', { body });
+    expect(strict.status).toBe(400);
+    expect(strict.json<{ message: string }>().message).toBe(
+      'strict decoding error: unknown field "bogus", unknown field "metadata.bogus2"',
+    );
+    const ignored = await cp.request('POST', '/api/v1/namespaces/crud/configmaps?fieldValidation=Ignore', {
+      body,
+    });
+    expect(ignored.status).toBe(201);
+    expect(ignored.json()).not.toHaveProperty('bogus');
+    const warned = await cp.request('POST', '/api/v1/namespaces/crud/configmaps?fieldValidation=Warn', {
+      body: { ...body, metadata: { name: 'warned' } },
+    });
+    expect(warned.status).toBe(201);
+    expect(String(warned.headers['warning'])).toContain('unknown field \\"bogus\\"');
+  });
+
+  it('applies Kubernetes defaults and reports every invalid field with a 422', async () => {
+    const created = await cp.request('POST', '/apis/apps/v1/namespaces/crud/deployments', {
+      body: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'defaults' },
+        spec: {
+          selector: { matchLabels: { app: 'd' } },
+          template: {
+            metadata: { labels: { app: 'd' } },
+            spec: { containers: [{ name: 'app', image: 'x:1' }] },
+          },
+        },
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(created.json()).toMatchObject({
+      spec: {
+        replicas: 1,
+        revisionHistoryLimit: 10,
+        progressDeadlineSeconds: 600,
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+      },
+    });
+    const invalid = await cp.request('POST', '/apis/apps/v1/namespaces/crud/deployments', {
+      body: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'invalid' },
+        spec: {
+          replicas: -1,
+          selector: { matchLabels: { app: 'x' } },
+          template: {
+            metadata: { labels: { app: 'y' } },
+            spec: { containers: [{ name: 'app', image: 'x', resources: { requests: { memory: '-1Gi' } } }] },
+          },
+        },
+      },
+    });
+    expect(invalid.status).toBe(422);
+    const status = invalid.json<{ reason: string; details: { causes: Array<{ field: string }> } }>();
+    expect(status.reason).toBe('Invalid');
+    expect(status.details.causes.map((cause) => cause.field).sort()).toEqual([
+      'spec.replicas',
+      'spec.template.metadata.labels',
+      'spec.template.spec.containers[0].resources.requests',
+    ]);
+  });
+});
+
 describe('patch and server-side apply', () => {
   beforeAll(async () => {
     await createNamespace('patch');
@@ -472,7 +542,8 @@ describe('patch and server-side apply', () => {
     expect(strategic.status).toBe(200);
     const containers = strategic.json<{ spec: { template: { spec: { containers: unknown[] } } } }>().spec
       .template.spec.containers;
-    expect(containers).toEqual([{ name: 'app', image: 'flotilla/busybox:3' }]);
+    expect(containers).toEqual([expect.objectContaining({ name: 'app', image: 'flotilla/busybox:3' })]);
+    expect(containers).toHaveLength(1);
     const merge = await cp.request('PATCH', path, {
       body: { metadata: { labels: { tier: 'front' } } },
       contentType: 'application/merge-patch+json',

@@ -48,3 +48,6 @@ export type {
 } from './selectors/label-selector';
 export { FieldMatcher, fieldValue, parseFieldSelector } from './selectors/field-selector';
 export type { FieldRequirement } from './selectors/field-selector';
+export { pruneUnknownFields, validateObject, validateUpdate } from './validation/validate-object';
+export type { FieldValidation, ObjectValidation, ValidateObjectOptions } from './validation/validate-object';
+export { applyDefaults, defaultPullPolicy } from './validation/apply-defaults';

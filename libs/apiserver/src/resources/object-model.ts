@@ -1,18 +1,22 @@
 // Everything kind-specific the write path needs, behind one seam: validation, defaults, managed
-// fields, and Kubernetes' per-kind quirks.
+// fields, and Kubernetes' per-kind quirks. The rules themselves live in @flotilla/api.
 import {
   RESOURCE_TYPES,
   apiVersionOf,
+  applyDefaults,
+  pruneUnknownFields,
+  validateObject,
+  validateUpdate,
   type KubeObject,
   type ResourceType,
   type StatusCause,
 } from '@flotilla/api';
 import { recordUpdate } from '@flotilla/patch';
-import { validateMetadata } from './object-validator';
 import type { FieldValidation } from './request-options';
 
 export interface ValidationResult {
   causes: StatusCause[];
+  /** Every field the kind does not have (full paths); the caller decides per fieldValidation. */
   unknownFields: string[];
   warnings: string[];
 }
@@ -33,6 +37,7 @@ export interface ObjectModel {
     old?: KubeObject;
     fieldValidation: FieldValidation;
   }): ValidationResult;
+  pruneUnknown(object: KubeObject, unknownFields: string[]): KubeObject;
   defaults(type: ResourceType, object: KubeObject): KubeObject;
   recordManagedFields(input: ManagedFieldsInput): KubeObject;
   allowsCreateOnUpdate(type: ResourceType): boolean;
@@ -50,12 +55,29 @@ export class KubernetesObjectModel implements ObjectModel {
     this.namespaceType = namespaceType;
   }
 
-  validate(input: { type: ResourceType; object: KubeObject }): ValidationResult {
-    return { causes: validateMetadata(input.type, input.object), unknownFields: [], warnings: [] };
+  validate(input: {
+    type: ResourceType;
+    object: KubeObject;
+    old?: KubeObject;
+    fieldValidation: FieldValidation;
+  }): ValidationResult {
+    const result = validateObject({
+      kind: input.type.kind,
+      object: input.object,
+      fieldValidation: input.fieldValidation,
+    });
+    const causes = [...result.causes];
+    if (input.old)
+      causes.push(...validateUpdate({ kind: input.type.kind, old: input.old, updated: input.object }));
+    return { causes, unknownFields: result.unknownFields, warnings: result.warnings };
   }
 
-  defaults(_type: ResourceType, object: KubeObject): KubeObject {
-    return object;
+  pruneUnknown(object: KubeObject, unknownFields: string[]): KubeObject {
+    return pruneUnknownFields(object, unknownFields);
+  }
+
+  defaults(type: ResourceType, object: KubeObject): KubeObject {
+    return applyDefaults(type.kind, object);
   }
 
   recordManagedFields(input: ManagedFieldsInput): KubeObject {

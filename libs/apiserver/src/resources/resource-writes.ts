@@ -106,12 +106,16 @@ export class ResourceWrites {
     }
   }
 
+  /**
+   * Validates `object` and returns it as it may be stored: with fieldValidation Strict an unknown
+   * field is a 400 naming every one; with Warn and Ignore unknown fields are dropped (Warn says so).
+   */
   private validate(
     target: ResourceTarget,
     object: KubeObject,
     options: WriteOptions,
     old?: KubeObject,
-  ): string[] {
+  ): { object: KubeObject; warnings: string[] } {
     const result = this.model.validate({
       type: target.type,
       object,
@@ -126,7 +130,9 @@ export class ResourceWrites {
     if (result.causes.length > 0) {
       throw apiErrors.invalid(target.type, object.metadata?.name ?? target.name ?? '', result.causes);
     }
-    return result.warnings;
+    const stored =
+      result.unknownFields.length > 0 ? this.model.pruneUnknown(object, result.unknownFields) : object;
+    return { object: stored, warnings: result.warnings };
   }
 
   async create(target: ResourceTarget, body: unknown, options: WriteOptions): Promise<WriteResult> {
@@ -135,8 +141,13 @@ export class ResourceWrites {
     const wantsGenerated =
       !metadata.name && typeof metadata.generateName === 'string' && metadata.generateName !== '';
     if (wantsGenerated) object.metadata = { ...metadata, name: generateName(metadata.generateName ?? '') };
-    object = this.model.defaults(target.type, object);
-    const warnings = this.validate({ ...target, name: object.metadata?.name }, object, options);
+    const validated = this.validate(
+      { ...target, name: object.metadata?.name },
+      this.model.defaults(target.type, object),
+      options,
+    );
+    object = validated.object;
+    const warnings = validated.warnings;
     await this.checkNamespace(target);
     for (let attempt = 1; ; attempt++) {
       const prepared = this.model.recordManagedFields({
@@ -208,11 +219,16 @@ export class ResourceWrites {
     options: WriteOptions,
     operation: 'Update' | 'Apply' = 'Update',
   ): Promise<WriteResult> {
-    let prepared =
+    const validated = this.validate(
+      target,
       target.subresource === 'status'
         ? prepareStatusUpdate(updated, live)
-        : prepareForUpdate(this.model.defaults(target.type, updated), live, target.type);
-    const warnings = this.validate(target, prepared, options, live);
+        : prepareForUpdate(this.model.defaults(target.type, updated), live, target.type),
+      options,
+      live,
+    );
+    let prepared = validated.object;
+    const warnings = validated.warnings;
     if (operation === 'Update') {
       prepared = this.model.recordManagedFields({
         type: target.type,

@@ -1,0 +1,443 @@
+// One entry point for validating an incoming object: strict structure from the DTOs (every unknown
+// field named with its full path), Kubernetes' field rules, then the cross-field rules Kubernetes'
+// ValidatePod/ValidateDeployment/ValidateService apply. Causes use Kubernetes' StatusCause shapes
+// and wording.
+import 'reflect-metadata';
+import { plainToInstance, type ClassConstructor } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import type { StatusCause } from '../meta/object.types';
+import { isDns1035Label, isDns1123Label, isDns1123Subdomain } from '../names';
+import { tryParseQuantity } from '../quantity';
+import { labelSelectorMatcher, SelectorError } from '../selectors/label-selector';
+import {
+  ConfigMapDto,
+  EndpointsDto,
+  EventDto,
+  HorizontalPodAutoscalerDto,
+  LeaseDto,
+  NamespaceDto,
+  NodeDto,
+  SecretDto,
+  ServiceDto,
+} from './cluster.dto';
+import { PodDto } from './pod.dto';
+import { DeploymentDto, ReplicaSetDto } from './workload.dto';
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+export interface ValidateObjectOptions {
+  kind: string;
+  object: unknown;
+  fieldValidation: FieldValidation;
+}
+
+export interface ObjectValidation {
+  causes: StatusCause[];
+  /** Full paths of fields the kind does not have, e.g. "spec.template.spec.containers[0].imagePolicy". */
+  unknownFields: string[];
+  warnings: string[];
+}
+
+const DTOS: Record<string, ClassConstructor<object>> = {
+  Pod: PodDto,
+  Deployment: DeploymentDto,
+  ReplicaSet: ReplicaSetDto,
+  Service: ServiceDto,
+  Endpoints: EndpointsDto,
+  Namespace: NamespaceDto,
+  ConfigMap: ConfigMapDto,
+  Secret: SecretDto,
+  Node: NodeDto,
+  Event: EventDto,
+  Lease: LeaseDto,
+  HorizontalPodAutoscaler: HorizontalPodAutoscalerDto,
+};
+
+function childPath(parent: string, property: string): string {
+  if (/^\d+$/.test(property)) return `${parent}[${property}]`;
+  return parent === '' ? property : `${parent}.${property}`;
+}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'null';
+  const text = JSON.stringify(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** A class-validator message, as Kubernetes words it: the reason tag decides the cause's reason. */
+function causeFor(field: string, value: unknown, property: string, message: string): StatusCause {
+  if (message.startsWith('Required:'))
+    return { reason: 'FieldValueRequired', message: 'Required value', field };
+  if (message.startsWith('Unsupported:')) {
+    return {
+      reason: 'FieldValueNotSupported',
+      message: `Unsupported value: ${describeValue(value)}: ${message.slice('Unsupported:'.length)}`,
+      field,
+    };
+  }
+  if (value === undefined || value === null)
+    return { reason: 'FieldValueRequired', message: 'Required value', field };
+  const text = message.startsWith('Invalid:')
+    ? message.slice('Invalid:'.length)
+    : message.replace(new RegExp(`^${property} `), '');
+  return { reason: 'FieldValueInvalid', message: `Invalid value: ${describeValue(value)}: ${text}`, field };
+}
+
+function collect(errors: ValidationError[], parent: string, causes: StatusCause[], unknown: string[]): void {
+  for (const error of errors) {
+    const field = childPath(parent, error.property);
+    const constraints = error.constraints ?? {};
+    if (constraints['whitelistValidation']) {
+      unknown.push(field);
+    } else {
+      // One cause per field: the first failing rule, as Kubernetes reports one problem per field.
+      const [first] = Object.values(constraints);
+      if (first !== undefined) causes.push(causeFor(field, error.value, error.property, first));
+    }
+    if (error.children && error.children.length > 0) collect(error.children, field, causes, unknown);
+  }
+}
+
+type Json = Record<string, unknown>;
+
+function at(value: unknown, ...path: string[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Json)[key];
+  }
+  return current;
+}
+
+function nameCauses(kind: string, object: unknown): StatusCause[] {
+  const name = at(object, 'metadata', 'name');
+  const generateName = at(object, 'metadata', 'generateName');
+  if (typeof name !== 'string' || name === '') {
+    if (typeof generateName === 'string' && generateName !== '') return [];
+    return [
+      {
+        reason: 'FieldValueRequired',
+        message: 'Required value: name or generateName is required',
+        field: 'metadata.name',
+      },
+    ];
+  }
+  const rule =
+    kind === 'Namespace' ? isDns1123Label : kind === 'Service' ? isDns1035Label : isDns1123Subdomain;
+  return rule(name).map((problem) => ({
+    reason: 'FieldValueInvalid',
+    message: `Invalid value: "${name}": ${problem}`,
+    field: 'metadata.name',
+  }));
+}
+
+const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
+
+function annotationSizeCauses(object: unknown): StatusCause[] {
+  const annotations = (at(object, 'metadata', 'annotations') as Json | undefined) ?? {};
+  let bytes = 0;
+  for (const [key, value] of Object.entries(annotations))
+    bytes += key.length + (typeof value === 'string' ? value.length : 0);
+  if (bytes <= TOTAL_ANNOTATION_SIZE_LIMIT) return [];
+  return [
+    {
+      reason: 'FieldValueTooLong',
+      message: `Too long: must have at most ${TOTAL_ANNOTATION_SIZE_LIMIT} bytes`,
+      field: 'metadata.annotations',
+    },
+  ];
+}
+
+function podSpecCauses(spec: unknown, path: string): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const volumes = (at(spec, 'volumes') as Json[] | undefined) ?? [];
+  const volumeNames = new Set<string>();
+  volumes.forEach((volume, index) => {
+    const name = String(volume['name'] ?? '');
+    if (volumeNames.has(name)) {
+      causes.push({
+        reason: 'FieldValueDuplicate',
+        message: `Duplicate value: "${name}"`,
+        field: `${path}.volumes[${index}].name`,
+      });
+    }
+    volumeNames.add(name);
+  });
+  const names = new Set<string>();
+  for (const list of ['initContainers', 'containers']) {
+    const containers = (at(spec, list) as Json[] | undefined) ?? [];
+    containers.forEach((container, index) => {
+      const where = `${path}.${list}[${index}]`;
+      const name = String(container['name'] ?? '');
+      if (names.has(name))
+        causes.push({
+          reason: 'FieldValueDuplicate',
+          message: `Duplicate value: "${name}"`,
+          field: `${where}.name`,
+        });
+      names.add(name);
+      const requests = (at(container, 'resources', 'requests') as Json | undefined) ?? {};
+      const limits = (at(container, 'resources', 'limits') as Json | undefined) ?? {};
+      for (const [resource, raw] of Object.entries(requests)) {
+        const request = tryParseQuantity(typeof raw === 'number' ? String(raw) : raw);
+        const limitRaw = limits[resource];
+        const limit = tryParseQuantity(typeof limitRaw === 'number' ? String(limitRaw) : limitRaw);
+        if (request && limit && request.cmp(limit) > 0) {
+          causes.push({
+            reason: 'FieldValueInvalid',
+            message: `Invalid value: "${String(raw)}": must be less than or equal to ${resource} limit of ${String(limitRaw)}`,
+            field: `${where}.resources.requests`,
+          });
+        }
+      }
+      const mounts = (at(container, 'volumeMounts') as Json[] | undefined) ?? [];
+      mounts.forEach((mount, mountIndex) => {
+        const volume = String(mount['name'] ?? '');
+        if (!volumeNames.has(volume)) {
+          causes.push({
+            reason: 'FieldValueNotFound',
+            message: `Not found: "${volume}"`,
+            field: `${where}.volumeMounts[${mountIndex}].name`,
+          });
+        }
+      });
+    });
+  }
+  return causes;
+}
+
+function percentOrInt(value: unknown): { percent: boolean; amount: number } | undefined {
+  if (typeof value === 'number') return { percent: false, amount: value };
+  if (typeof value === 'string' && /^[0-9]+%$/.test(value))
+    return { percent: true, amount: Number(value.slice(0, -1)) };
+  return undefined;
+}
+
+function workloadCauses(kind: string, object: unknown): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const selector = at(object, 'spec', 'selector');
+  const templateLabels =
+    (at(object, 'spec', 'template', 'metadata', 'labels') as Record<string, string> | undefined) ?? {};
+  if (selector !== undefined) {
+    try {
+      const matcher = labelSelectorMatcher(selector as Parameters<typeof labelSelectorMatcher>[0]);
+      if (matcher.empty) {
+        causes.push({
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${describeValue(selector)}: empty selector is invalid for ${kind.toLowerCase()}`,
+          field: 'spec.selector',
+        });
+      } else if (!matcher.matches(templateLabels)) {
+        causes.push({
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${describeValue(templateLabels)}: \`selector\` does not match template \`labels\``,
+          field: 'spec.template.metadata.labels',
+        });
+      }
+    } catch (error) {
+      if (!(error instanceof SelectorError)) throw error;
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${describeValue(selector)}: ${error.message}`,
+        field: 'spec.selector',
+      });
+    }
+  }
+  const restartPolicy = at(object, 'spec', 'template', 'spec', 'restartPolicy');
+  if (restartPolicy !== undefined && restartPolicy !== 'Always') {
+    causes.push({
+      reason: 'FieldValueNotSupported',
+      message: `Unsupported value: "${String(restartPolicy)}": supported values: "Always"`,
+      field: 'spec.template.spec.restartPolicy',
+    });
+  }
+  const template = at(object, 'spec', 'template', 'spec');
+  if (template !== undefined) causes.push(...podSpecCauses(template, 'spec.template.spec'));
+  if (kind === 'Deployment') {
+    const strategyType = at(object, 'spec', 'strategy', 'type');
+    const rolling = at(object, 'spec', 'strategy', 'rollingUpdate');
+    if (strategyType === 'Recreate' && rolling !== undefined) {
+      causes.push({
+        reason: 'FieldValueForbidden',
+        message: "Forbidden: may not be specified when strategy `type` is 'Recreate'",
+        field: 'spec.strategy.rollingUpdate',
+      });
+    }
+    const surge = percentOrInt(at(rolling, 'maxSurge'));
+    const unavailable = percentOrInt(at(rolling, 'maxUnavailable'));
+    if (unavailable?.percent && unavailable.amount > 100) {
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: "${unavailable.amount}%": must not be greater than 100%`,
+        field: 'spec.strategy.rollingUpdate.maxUnavailable',
+      });
+    }
+    if (surge && unavailable && surge.amount === 0 && unavailable.amount === 0) {
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${describeValue(at(rolling, 'maxUnavailable'))}: may not be 0 when \`maxSurge\` is 0`,
+        field: 'spec.strategy.rollingUpdate.maxUnavailable',
+      });
+    }
+  }
+  return causes;
+}
+
+function serviceCauses(object: unknown): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const type = at(object, 'spec', 'type') ?? 'ClusterIP';
+  const ports = (at(object, 'spec', 'ports') as Json[] | undefined) ?? [];
+  if (type !== 'ExternalName' && ports.length === 0) {
+    causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.ports' });
+  }
+  const names = new Set<string>();
+  ports.forEach((port, index) => {
+    const name = port['name'];
+    if (ports.length > 1 && (typeof name !== 'string' || name === '')) {
+      causes.push({
+        reason: 'FieldValueRequired',
+        message: 'Required value',
+        field: `spec.ports[${index}].name`,
+      });
+    }
+    if (typeof name === 'string' && name !== '') {
+      if (names.has(name))
+        causes.push({
+          reason: 'FieldValueDuplicate',
+          message: `Duplicate value: "${name}"`,
+          field: `spec.ports[${index}].name`,
+        });
+      names.add(name);
+    }
+    if (port['nodePort'] !== undefined && type !== 'NodePort' && type !== 'LoadBalancer') {
+      causes.push({
+        reason: 'FieldValueForbidden',
+        message: "Forbidden: may not be used when `type` is 'ClusterIP'",
+        field: `spec.ports[${index}].nodePort`,
+      });
+    }
+  });
+  return causes;
+}
+
+function hpaCauses(object: unknown): StatusCause[] {
+  const min = at(object, 'spec', 'minReplicas');
+  const max = at(object, 'spec', 'maxReplicas');
+  if (typeof min === 'number' && typeof max === 'number' && max < min) {
+    return [
+      {
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${max}: must be greater than or equal to \`minReplicas\``,
+        field: 'spec.maxReplicas',
+      },
+    ];
+  }
+  return [];
+}
+
+export function validateObject(options: ValidateObjectOptions): ObjectValidation {
+  const { kind, object } = options;
+  const dto = DTOS[kind];
+  if (!dto)
+    return {
+      causes: [{ reason: 'FieldValueNotSupported', message: `Unsupported value: "${kind}"`, field: 'kind' }],
+      unknownFields: [],
+      warnings: [],
+    };
+  if (typeof object !== 'object' || object === null || Array.isArray(object)) {
+    return {
+      causes: [
+        { reason: 'FieldValueTypeInvalid', message: 'Invalid value: the object must be a map', field: '' },
+      ],
+      unknownFields: [],
+      warnings: [],
+    };
+  }
+  const instance = plainToInstance(dto, object);
+  const errors = validateSync(instance, {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: false,
+  });
+  const causes: StatusCause[] = [];
+  const unknownFields: string[] = [];
+  collect(errors, '', causes, unknownFields);
+  causes.push(...nameCauses(kind, object));
+  causes.push(...annotationSizeCauses(object));
+  if (kind === 'Pod') causes.push(...podSpecCauses(at(object, 'spec'), 'spec'));
+  if (kind === 'Deployment' || kind === 'ReplicaSet') causes.push(...workloadCauses(kind, object));
+  if (kind === 'Service') causes.push(...serviceCauses(object));
+  if (kind === 'HorizontalPodAutoscaler') causes.push(...hpaCauses(object));
+  const warnings =
+    options.fieldValidation === 'Warn' ? unknownFields.map((field) => `unknown field "${field}"`) : [];
+  return { causes, unknownFields, warnings };
+}
+
+/** Removes fields at the given paths (as validateObject reports them) from a copy of `object`. */
+export function pruneUnknownFields<T>(object: T, paths: readonly string[]): T {
+  const copy = JSON.parse(JSON.stringify(object)) as T;
+  for (const path of paths) {
+    const segments = path
+      .replace(/\[(\d+)\]/g, '.$1')
+      .split('.')
+      .filter((segment) => segment !== '');
+    const last = segments.pop();
+    if (last === undefined) continue;
+    let current: unknown = copy;
+    for (const segment of segments) {
+      current = typeof current === 'object' && current !== null ? (current as Json)[segment] : undefined;
+    }
+    if (typeof current === 'object' && current !== null) delete (current as Json)[last];
+  }
+  return copy;
+}
+
+/** Kubernetes' immutable fields: changing them on update is refused. */
+export function validateUpdate(options: { kind: string; old: unknown; updated: unknown }): StatusCause[] {
+  const { kind, old, updated } = options;
+  const causes: StatusCause[] = [];
+  const immutable = (field: string, ...path: string[]): void => {
+    if (JSON.stringify(at(old, ...path)) !== JSON.stringify(at(updated, ...path))) {
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${describeValue(at(updated, ...path))}: field is immutable`,
+        field,
+      });
+    }
+  };
+  if (kind === 'Deployment' || kind === 'ReplicaSet') immutable('spec.selector', 'spec', 'selector');
+  if (kind === 'Service') {
+    const oldIp = at(old, 'spec', 'clusterIP');
+    if (oldIp !== undefined && oldIp !== '' && at(updated, 'spec', 'clusterIP') !== undefined)
+      immutable('spec.clusterIP', 'spec', 'clusterIP');
+  }
+  if ((kind === 'ConfigMap' || kind === 'Secret') && at(old, 'immutable') === true) {
+    immutable('data', 'data');
+    if (kind === 'ConfigMap') immutable('binaryData', 'binaryData');
+  }
+  if (kind === 'Pod') {
+    const strip = (value: unknown): unknown => {
+      const spec = { ...((at(value, 'spec') as Json | undefined) ?? {}) };
+      const containers = (spec['containers'] as Json[] | undefined)?.map((container) => ({
+        ...container,
+        image: undefined,
+      }));
+      return {
+        ...spec,
+        containers,
+        activeDeadlineSeconds: undefined,
+        tolerations: undefined,
+        nodeName: undefined,
+      };
+    };
+    if (JSON.stringify(strip(old)) !== JSON.stringify(strip(updated))) {
+      causes.push({
+        reason: 'FieldValueForbidden',
+        message:
+          'Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.activeDeadlineSeconds` or `spec.tolerations` (only additions to existing tolerations)',
+        field: 'spec',
+      });
+    }
+  }
+  return causes;
+}
