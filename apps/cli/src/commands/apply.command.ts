@@ -123,8 +123,8 @@ function targetNamespace(
 
 function classify(live: KubeObject | undefined, applied: KubeObject): ApplyOutcome['result'] {
   if (live === undefined) return 'created';
-  // A real apply that changes nothing keeps the resourceVersion; a dry run never bumps it, so compare content.
-  if (live.metadata.resourceVersion !== applied.metadata.resourceVersion) return 'configured';
+  // Content, not resourceVersion: a dry run never bumps it, and a server may rewrite an object
+  // (managedFields timestamps) without changing anything the user wrote.
   return JSON.stringify(comparable(live)) === JSON.stringify(comparable(applied))
     ? 'unchanged'
     : 'configured';

@@ -25,10 +25,15 @@ export function formatObjects(
   return formatValue(value, format);
 }
 
+/** JSON keeps the server's field order; YAML sorts keys and does not indent lists, as kubectl prints them. */
 export function formatValue(value: unknown, format: 'yaml' | 'json'): string {
-  return format === 'json'
-    ? `${JSON.stringify(value, null, 4)}\n`
-    : stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
+  if (format === 'json') return `${JSON.stringify(value, null, 4)}\n`;
+  return stringify(value, {
+    lineWidth: 0,
+    aliasDuplicateObjects: false,
+    indentSeq: false,
+    sortMapEntries: true,
+  });
 }
 
 /** List items come without kind and apiVersion; printed objects should be appliable as they are. */

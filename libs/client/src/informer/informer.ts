@@ -24,7 +24,15 @@ export interface InformerOptions {
   readonly fieldSelector?: string;
   /** Re-deliver every cached object as an update this often; 0 or undefined turns resync off. */
   readonly resyncPeriodMs?: number;
-  /** Told about failed lists, watch reconnects and handler exceptions; the informer keeps going. */
+  /**
+   * Each watch connection asks the server to end it after this long (default: a random 5-10 minutes),
+   * so long-lived informers spread over apiserver replicas again after one restarts.
+   */
+  readonly watchTimeoutSeconds?: number;
+  /**
+   * Told about failed lists, watch reconnects, expired watches (a 410 Gone ApiError, followed by a
+   * relist) and handler exceptions; the informer keeps going in every case.
+   */
   readonly onError?: (error: unknown) => void;
 }
 
@@ -53,6 +61,7 @@ export function objectKey(object: Pick<KubeObject, 'metadata'>): string {
 
 const FIRST_RETRY_MS = 200;
 const MAX_RETRY_MS = 10_000;
+const MIN_WATCH_TIMEOUT_SECONDS = 300;
 
 export function createInformer<T extends KubeObject = KubeObject>(options: InformerOptions): Informer<T> {
   return new ResourceInformer<T>(options);
@@ -137,9 +146,9 @@ class ResourceInformer<T extends KubeObject> implements Informer<T> {
         await this.watch(signal);
       } catch (error) {
         if (signal.aborted) return;
+        this.report(error);
         // Gone means our resume point was compacted: relist at once. Anything else: back off first.
         if (!isGone(error)) {
-          this.report(error);
           failures += 1;
           await sleep(Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (failures - 1)), signal);
         }
@@ -180,6 +189,8 @@ class ResourceInformer<T extends KubeObject> implements Informer<T> {
     const events = client.watch<T>(resource, {
       ...this.listScope(),
       resourceVersion: this.resourceVersion,
+      timeoutSeconds:
+        this.options.watchTimeoutSeconds ?? Math.round(MIN_WATCH_TIMEOUT_SECONDS * (1 + Math.random())),
       signal,
       onReconnect: ({ error }) => {
         if (error !== undefined) onError?.(error);
