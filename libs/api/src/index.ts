@@ -51,3 +51,55 @@ export type { FieldRequirement } from './selectors/field-selector';
 export { pruneUnknownFields, validateObject, validateUpdate } from './validation/validate-object';
 export type { FieldValidation, ObjectValidation, ValidateObjectOptions } from './validation/validate-object';
 export { applyDefaults, defaultPullPolicy } from './validation/apply-defaults';
+export { openApiV3Document, openApiV3Paths } from './openapi/openapi-document';
+export type {
+  Affinity,
+  Binding,
+  Container,
+  ContainerPort,
+  ContainerStatus,
+  EnvVar,
+  IntOrString,
+  NodeAffinity,
+  ObjectReference,
+  Pod,
+  PodCondition,
+  PodPhase,
+  PodSpec,
+  PodStatus,
+  PodTemplateSpec,
+  Probe,
+  QuantityValue,
+  ResourceList,
+  ResourceRequirements,
+  RestartPolicy,
+  Toleration,
+  Volume,
+} from './kinds/pod.types';
+export type {
+  Deployment,
+  DeploymentSpec,
+  DeploymentStatus,
+  DeploymentStrategy,
+  ReplicaSet,
+  ReplicaSetSpec,
+  ReplicaSetStatus,
+  Scale,
+  WorkloadCondition,
+} from './kinds/deployment.types';
+export type { Endpoints, EndpointSubset, Service, ServicePort, ServiceSpec } from './kinds/service.types';
+export type { Node, NodeCondition, NodeSpec, NodeStatus, Taint } from './kinds/node.types';
+export type { ConfigMap, Secret } from './kinds/config.types';
+export type { Namespace, NamespaceSpec, NamespaceStatus } from './kinds/namespace.types';
+export type { Event, EventSource } from './kinds/event.types';
+export type { Lease, LeaseSpec } from './kinds/lease.types';
+export type {
+  HorizontalPodAutoscaler,
+  HorizontalPodAutoscalerBehavior,
+  HorizontalPodAutoscalerSpec,
+  HorizontalPodAutoscalerStatus,
+  HpaScalingPolicy,
+  HpaScalingRules,
+  MetricSpec,
+  MetricTarget,
+} from './kinds/hpa.types';
