@@ -1,0 +1,88 @@
+/* Flotilla's container shim: the per-container parent (like conmon) plus the namespace set-up that
+ * runs before the user's process (like runc's nsexec). Everything else lives in TypeScript. */
+#ifndef FLOTILLA_SHIM_H
+#define FLOTILLA_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Docker's default capability set: CHOWN DAC_OVERRIDE FSETID FOWNER MKNOD NET_RAW SETGID SETUID
+ * SETFCAP SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE. */
+#define SHIM_DEFAULT_CAPS 0xa80425fbULL
+
+struct shim_mount {
+    char *source;
+    char *target;
+    int readonly;
+};
+
+/* What a process inside the container looks like; shared by the init and by exec. */
+struct shim_process {
+    char **args;
+    size_t nargs;
+    char **env;
+    size_t nenv;
+    char *cwd;
+    uid_t uid;
+    gid_t gid;
+    gid_t *groups;
+    size_t ngroups;
+    int tty;
+};
+
+struct shim_config {
+    struct shim_process process;
+    char *hostname;
+    char *rootfs;  /* host path where the container's root is mounted */
+    char *overlay; /* overlayfs options (lowerdir=...,upperdir=...,workdir=...) or NULL to bind rootfs */
+    int readonly_rootfs;
+    struct shim_mount *mounts;
+    size_t nmounts;
+    char *netns; /* NULL or "new": a new namespace; "host": the host's; otherwise a path to join */
+    char *uid_map; /* when set (with gid_map), the container gets a new user namespace */
+    char *gid_map;
+    char **cgroup_procs; /* files the init's pid is written to before it may continue */
+    size_t ncgroup_procs;
+    char *oom_file; /* memory.events (v2) or memory.oom_control (v1): read at exit for the OOM hint */
+    char *log_path;
+    int wait_attach; /* with a tty: hold the init until the first client attaches */
+};
+
+/* config.c */
+int config_load(const char *path, struct shim_config *config, char *err, size_t errlen);
+
+/* util.c */
+void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void set_report_fd(int fd);
+void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void close_report(void);
+int write_all(int fd, const void *buf, size_t len);
+int write_file_atomic(const char *path, const char *content);
+int read_small_file(const char *path, char *buf, size_t len);
+void format_timestamp(char *buf, size_t len);
+unsigned long long process_start_time(pid_t pid);
+
+/* Errors in the child are written to an error pipe and end the child; the parent reports them. */
+void child_set_error_fd(int fd);
+void child_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* rootfs.c */
+int open_in_root(int root_fd, const char *path, int create_kind);
+enum { OPEN_EXISTING = 0, CREATE_DIR = 1, CREATE_FILE = 2 };
+void setup_rootfs(const struct shim_config *config);
+
+/* process.c */
+void exec_process(const struct shim_process *process) __attribute__((noreturn));
+void take_controlling_tty(int slave_fd);
+
+/* supervise.c */
+int run_container(const char *container_dir, int status_fd);
+
+/* exec.c */
+int exec_in_container(const char *container_dir, const char *exec_config_path);
+
+/* pty relaying shared by run and exec */
+int open_pty(int *master, int *slave);
+
+#endif

@@ -1,0 +1,156 @@
+/* Small helpers: error reporting, whole-buffer writes, atomic status files, timestamps. */
+#include "shim.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int report_fd = -1;
+static int child_error_fd = -1;
+
+void set_report_fd(int fd) { report_fd = fd; }
+
+int write_all(int fd, const void *buf, size_t len) {
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* One line to the launcher on the status fd; the launcher may be gone, which is not our problem. */
+void report(const char *fmt, ...) {
+    if (report_fd < 0) return;
+    char line[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n > sizeof(line) - 2) n = sizeof(line) - 2;
+    line[n++] = '\n';
+    (void)write_all(report_fd, line, (size_t)n);
+}
+
+void close_report(void) {
+    if (report_fd >= 0) close(report_fd);
+    report_fd = -1;
+}
+
+void die(const char *fmt, ...) {
+    char message[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "flotilla-shim: %s\n", message);
+    report("error %s", message);
+    exit(125);
+}
+
+void child_set_error_fd(int fd) { child_error_fd = fd; }
+
+void child_fail(const char *fmt, ...) {
+    char message[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof(message), fmt, ap);
+    va_end(ap);
+    if (child_error_fd >= 0) (void)write_all(child_error_fd, message, strlen(message));
+    else fprintf(stderr, "flotilla-shim: %s\n", message);
+    _exit(127);
+}
+
+/* Readers in other processes see either the old file or the whole new one, never half of it. */
+int write_file_atomic(const char *path, const char *content) {
+    char temporary[4096];
+    if ((size_t)snprintf(temporary, sizeof(temporary), "%s.tmp", path) >= sizeof(temporary)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) return -1;
+    if (write_all(fd, content, strlen(content)) < 0) {
+        int saved = errno;
+        close(fd);
+        unlink(temporary);
+        errno = saved;
+        return -1;
+    }
+    if (close(fd) < 0) return -1;
+    return rename(temporary, path);
+}
+
+int read_small_file(const char *path, char *buf, size_t len) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t used = 0;
+    while (used + 1 < len) {
+        ssize_t n = read(fd, buf + used, len - 1 - used);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int saved = errno;
+            close(fd);
+            errno = saved;
+            return -1;
+        }
+        if (n == 0) break;
+        used += (size_t)n;
+    }
+    buf[used] = '\0';
+    close(fd);
+    return (int)used;
+}
+
+/* RFC 3339 with nanoseconds in UTC, as CRI log files and Kubernetes expect. */
+void format_timestamp(char *buf, size_t len) {
+    struct timespec now;
+    struct tm utc;
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &utc);
+    size_t n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &utc);
+    snprintf(buf + n, len - n, ".%09ldZ", now.tv_nsec);
+}
+
+/* Field 22 of /proc/PID/stat: with the pid it names one process for good, even after pid reuse. */
+unsigned long long process_start_time(pid_t pid) {
+    char path[64], stat[1024];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if (read_small_file(path, stat, sizeof(stat)) <= 0) return 0;
+    char *p = strrchr(stat, ')'); /* the command name may contain spaces and parentheses */
+    if (!p) return 0;
+    p++;
+    for (int field = 2; field < 22 && p; field++) p = strchr(p + 1, ' ');
+    return p ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+int open_pty(int *master, int *slave) {
+    *master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (*master < 0) return -1;
+    char name[128];
+    if (grantpt(*master) < 0 || unlockpt(*master) < 0 || ptsname_r(*master, name, sizeof(name)) != 0) {
+        int saved = errno;
+        close(*master);
+        errno = saved;
+        return -1;
+    }
+    *slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (*slave < 0) {
+        int saved = errno;
+        close(*master);
+        errno = saved;
+        return -1;
+    }
+    return 0;
+}
