@@ -13,3 +13,14 @@ export type { MemberToWrite } from './layers/tar-writer';
 export type { EntryToWrite, TarEntry, TarEntryType } from './layers/tar-header';
 export { chainIds } from './layers/chain-id';
 export type { DecompressionLimits } from './layers/layer-stream';
+// cgroups (engineer G)
+export { createCgroupManager } from './cgroups/cgroup-manager';
+export type { CgroupManagerOptions } from './cgroups/cgroup-manager';
+export { CgroupError } from './cgroups/cgroup.types';
+export type { CgroupHandle, CgroupLimits, CgroupManager, CgroupUsage, CgroupVersion } from './cgroups/cgroup.types';
+export { DEFAULT_CGROUP_ROOT, detectCgroupVersion } from './cgroups/cgroup-detect';
+export { readCgroupCapacity } from './cgroups/cgroup-capacity';
+export type { CapacitySource, CgroupCapacity, CgroupCapacityOptions } from './cgroups/cgroup-capacity';
+export { cpuQuotaMicros, cpuWeightFromShares } from './cgroups/cgroup-limits';
+export { hostCgroupSystem } from './cgroups/cgroup-system';
+export type { CgroupSystem } from './cgroups/cgroup-system';

@@ -1,0 +1,69 @@
+// What only v1 does: per-hierarchy directories, cpusets that start empty, memsw ordering.
+import { createCgroupManager } from './cgroup-manager';
+import { createFakeCgroupTree, type FakeCgroupTree } from './fake-cgroup-tree.fixture';
+
+describe('cgroup v1 driver', () => {
+  let tree: FakeCgroupTree;
+  afterEach(() => tree.remove());
+
+  it('fills each new cpuset level from its parent so tasks can join', async () => {
+    tree = await createFakeCgroupTree({ version: 'v1' });
+    const manager = await createCgroupManager({ root: tree.root, system: tree.system });
+    const handle = await manager.create('flotilla/pod/ctr');
+    for (const level of ['flotilla', 'flotilla/pod', 'flotilla/pod/ctr']) {
+      expect((await tree.readFile(`cpuset/${level}/cpuset.cpus`)).trim()).toBe('0-3');
+      expect((await tree.readFile(`cpuset/${level}/cpuset.mems`)).trim()).toBe('0');
+    }
+    await expect(handle.addProcess(77)).resolves.toBeUndefined();
+  });
+
+  it('keeps an explicit cpuset', async () => {
+    tree = await createFakeCgroupTree({ version: 'v1' });
+    const manager = await createCgroupManager({ root: tree.root, system: tree.system });
+    await manager.create('pinned', { cpusetCpus: '1', cpusetMems: '0' });
+    expect((await tree.readFile('cpuset/pinned/cpuset.cpus')).trim()).toBe('1');
+  });
+
+  it('gives one directory per mounted hierarchy, co-mounted ones once', async () => {
+    tree = await createFakeCgroupTree({ version: 'v1', coMountCpu: true });
+    const manager = await createCgroupManager({ root: tree.root, system: tree.system });
+    const handle = await manager.create('flotilla/x');
+    // memory, cpu+cpuacct, cpuset, pids, freezer
+    expect(handle.procsFiles).toHaveLength(5);
+    expect(new Set(handle.procsFiles).size).toBe(5);
+  });
+
+  it('sets memsw to memory plus swap, in an order the kernel accepts both ways', async () => {
+    tree = await createFakeCgroupTree({ version: 'v1' });
+    const manager = await createCgroupManager({ root: tree.root, system: tree.system });
+    const handle = await manager.create('m', { memoryBytes: 100 * 4096 });
+    expect((await tree.readFile('memory/m/memory.memsw.limit_in_bytes')).trim()).toBe(String(100 * 4096));
+    await handle.update({ memoryBytes: 1000 * 4096, swapBytes: 10 * 4096 });
+    expect((await tree.readFile('memory/m/memory.limit_in_bytes')).trim()).toBe(String(1000 * 4096));
+    expect((await tree.readFile('memory/m/memory.memsw.limit_in_bytes')).trim()).toBe(String(1010 * 4096));
+    await handle.update({ memoryBytes: 50 * 4096 });
+    expect((await tree.readFile('memory/m/memory.memsw.limit_in_bytes')).trim()).toBe(String(50 * 4096));
+  });
+
+  it('says which hierarchy is missing when a limit needs it', async () => {
+    tree = await createFakeCgroupTree({ version: 'v1', missingV1Controllers: ['pids'] });
+    const manager = await createCgroupManager({ root: tree.root, system: tree.system });
+    await expect(manager.create('p', { pidsMax: 10 })).rejects.toThrow(/"pids" hierarchy is not mounted/);
+    await expect(manager.create('p', { memoryBytes: 1 << 20 })).resolves.toBeDefined();
+  });
+
+  it('freezes, kills and thaws the tasks on killAll', async () => {
+    tree = await createFakeCgroupTree({ version: 'v1' });
+    const manager = await createCgroupManager({ root: tree.root, system: tree.system });
+    const handle = await manager.create('k');
+    await handle.addProcess(11);
+    await handle.addProcess(12);
+    await handle.killAll();
+    expect(tree.signals).toEqual([
+      { pid: 11, signal: 'SIGKILL' },
+      { pid: 12, signal: 'SIGKILL' },
+    ]);
+    expect((await tree.readFile('freezer/k/freezer.state')).trim()).toBe('THAWED');
+    expect(await handle.listProcesses()).toEqual([]);
+  });
+});
