@@ -1,6 +1,7 @@
 // RFC 6902 JSON patch, as `kubectl patch --type json` sends it. Operations apply in order to a copy;
 // any failure aborts the whole patch with the operation's index and path in the message.
-import { PatchError, cloneJson, isJsonObject, jsonEqual, type JsonValue } from './patch-error';
+import { cloneJson, hasOwn, isJsonObject, jsonEqual, setOwn, type JsonValue } from './json-value';
+import { PatchError } from './patch-error';
 
 export interface JsonPatchOperation {
   op: 'add' | 'remove' | 'replace' | 'move' | 'copy' | 'test';
@@ -36,7 +37,7 @@ function locate(document: JsonValue, tokens: string[], where: string): { parent:
   let current: JsonValue = document;
   for (const token of tokens.slice(0, -1)) {
     if (Array.isArray(current)) current = current[arrayIndex(token, current.length, false, where)] ?? null;
-    else if (isJsonObject(current) && token in current) current = current[token] ?? null;
+    else if (isJsonObject(current) && hasOwn(current, token)) current = current[token] ?? null;
     else throw new PatchError(`${where}: path does not exist (missing "${token}")`);
   }
   if (!Array.isArray(current) && !isJsonObject(current))
@@ -50,7 +51,7 @@ function getAt(document: JsonValue, tokens: string[], where: string): JsonValue 
   if (tokens.length === 0) return document;
   const { parent, key } = locate(document, tokens, where);
   if (Array.isArray(parent)) return parent[arrayIndex(key, parent.length, false, where)] ?? null;
-  if (!(key in parent)) throw new PatchError(`${where}: path does not exist`);
+  if (!hasOwn(parent, key)) throw new PatchError(`${where}: path does not exist`);
   return parent[key] ?? null;
 }
 
@@ -60,7 +61,7 @@ function removeAt(document: JsonValue, tokens: string[], where: string): JsonVal
     const [removed] = parent.splice(arrayIndex(key, parent.length, false, where), 1);
     return removed ?? null;
   }
-  if (!(key in parent)) throw new PatchError(`${where}: path does not exist`);
+  if (!hasOwn(parent, key)) throw new PatchError(`${where}: path does not exist`);
   const removed = parent[key] ?? null;
   delete parent[key];
   return removed;
@@ -70,7 +71,7 @@ function addAt(document: JsonValue, tokens: string[], value: JsonValue, where: s
   if (tokens.length === 0) return value;
   const { parent, key } = locate(document, tokens, where);
   if (Array.isArray(parent)) parent.splice(arrayIndex(key, parent.length, true, where), 0, value);
-  else parent[key] = value;
+  else setOwn(parent, key, value);
   return document;
 }
 

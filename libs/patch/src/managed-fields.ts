@@ -1,12 +1,21 @@
-// Field sets for server-side apply: which fields of an object a manager owns, in Kubernetes' FieldsV1
-// encoding. A field path is a list of segments: `f:name` (a map field), `k:{"name":"app"}` (the item of
-// a keyed list), `v:"x"` (the member of a set). Lists without keys are atomic: owned as one field.
-import { cloneJson, isJsonObject, jsonEqual, type JsonObject, type JsonValue } from './patch-error';
-import { listStrategy } from './patch-strategies';
+// Field paths and field sets for server-side apply, in Kubernetes' FieldsV1 vocabulary. A path is a
+// list of segments: `f:name` (a field of a map), `k:{"name":"app"}` (the item of a keyed list, by its
+// list-map keys), `v:"x"` (the member of a set list). Atomic lists and maps are single fields.
+// A field set is a Set of encoded paths so set algebra stays cheap and exact.
+import { hasOwn, isJsonObject, jsonEqual, type JsonObject, type JsonValue } from './json-value';
+import { PatchError } from './patch-error';
+import { fieldStrategy, type FieldStrategy } from './patch-strategies';
 
 export type FieldSet = Set<string>;
 
-/** Fields the server owns; they never enter a manager's field set. */
+/**
+ * Which part of an object a write manages: the main resource owns everything but status; the status
+ * subresource owns status alone. Kubernetes resets the other part on each write, so tracking it would
+ * only record ownership of values the write could not change.
+ */
+export type FieldScope = 'main' | 'status';
+
+/** Fields the server sets; no manager ever owns them (Kubernetes strips them the same way). */
 const SERVER_METADATA = new Set([
   'name',
   'namespace',
@@ -19,9 +28,16 @@ const SERVER_METADATA = new Set([
   'managedFields',
   'selfLink',
 ]);
-const TOP_LEVEL_SKIPPED = new Set(['apiVersion', 'kind', 'status']);
 
-function encodePath(segments: readonly string[]): string {
+/** What a path points at: a value owned whole, a granular map, or an item of a keyed list. */
+export type FieldNodeKind = 'leaf' | 'map' | 'item';
+
+export interface FieldNode {
+  node: FieldNodeKind;
+  value: JsonValue;
+}
+
+export function encodePath(segments: readonly string[]): string {
   return JSON.stringify(segments);
 }
 
@@ -29,127 +45,201 @@ export function decodePath(path: string): string[] {
   return JSON.parse(path) as string[];
 }
 
-function keySegment(item: JsonObject, keys: readonly string[]): string {
+/** Whether `path` lies strictly inside `ancestor`. */
+export function isDescendant(path: string, ancestor: string): boolean {
+  return path.length > ancestor.length && path.startsWith(`${ancestor.slice(0, -1)},`);
+}
+
+/** The identity of a keyed-list item as FieldsV1 writes it: its keys, sorted, defaults filled in. */
+function itemIdentity(item: JsonObject, strategy: FieldStrategy): JsonObject | undefined {
   const identity: JsonObject = {};
-  for (const key of keys) if (item[key] !== undefined) identity[key] = item[key] ?? null;
+  for (const key of [...(strategy.listMapKeys ?? [])].sort()) {
+    const value = hasOwn(item, key) ? item[key] : strategy.keyDefaults?.[key];
+    if (value === undefined || value === null) return undefined;
+    identity[key] = value;
+  }
+  return identity;
+}
+
+function itemSegment(identity: JsonObject): string {
   return `k:${JSON.stringify(identity)}`;
 }
 
-/** Every field path set in `object`, as a manager writing it would own them. */
-export function fieldsOf(kind: string, object: unknown): FieldSet {
+export interface FlattenInput {
+  kind: string;
+  object: unknown;
+  scope: FieldScope;
+  /**
+   * Refuse keyed-list items without their keys or with duplicate keys (an applied configuration must
+   * be exact). Stored objects are read leniently: validation already vouched for them.
+   */
+  strict?: boolean;
+}
+
+/** Every path of `object` within `scope`, with what it points at. */
+export function flattenFields({ kind, object, scope, strict = false }: FlattenInput): Map<string, FieldNode> {
+  const nodes = new Map<string, FieldNode>();
+
+  const walkMap = (map: JsonObject, names: string[], segments: string[]): void => {
+    for (const [key, child] of Object.entries(map)) {
+      if (segments.length === 0) {
+        if (key === 'apiVersion' || key === 'kind') continue;
+        if ((key === 'status') !== (scope === 'status')) continue;
+      }
+      if (segments.length === 1 && segments[0] === 'f:metadata' && SERVER_METADATA.has(key)) continue;
+      walkValue(child, [...names, key], [...segments, `f:${key}`]);
+    }
+  };
+
+  const walkValue = (value: JsonValue, names: string[], segments: string[]): void => {
+    const path = encodePath(segments);
+    const strategy = fieldStrategy(kind, names.join('.'));
+    if (isJsonObject(value) && strategy.mapType !== 'atomic' && Object.keys(value).length > 0) {
+      nodes.set(path, { node: 'map', value });
+      walkMap(value, names, segments);
+      return;
+    }
+    if (Array.isArray(value) && value.length > 0 && strategy.listType === 'map') {
+      walkKeyedList(value, strategy, names, segments);
+      return;
+    }
+    if (Array.isArray(value) && value.length > 0 && strategy.listType === 'set') {
+      for (const member of value) {
+        const memberPath = encodePath([...segments, `v:${JSON.stringify(member)}`]);
+        if (strict && nodes.has(memberPath)) {
+          throw new PatchError(`${describeSegments(segments)}: ${JSON.stringify(member)} is listed twice`);
+        }
+        nodes.set(memberPath, { node: 'leaf', value: member });
+      }
+      return;
+    }
+    nodes.set(path, { node: 'leaf', value });
+  };
+
+  const walkKeyedList = (
+    list: JsonValue[],
+    strategy: FieldStrategy,
+    names: string[],
+    segments: string[],
+  ): void => {
+    const keys = (strategy.listMapKeys ?? []).join(', ');
+    for (const item of list) {
+      const identity = isJsonObject(item) ? itemIdentity(item, strategy) : undefined;
+      if (!isJsonObject(item) || identity === undefined) {
+        if (!strict) continue;
+        throw new PatchError(
+          `${describeSegments(segments)}: every item must be an object with ${keys} set ` +
+            `(the list is keyed by ${keys}), got ${JSON.stringify(item)}`,
+        );
+      }
+      const itemSegments = [...segments, itemSegment(identity)];
+      const itemPath = encodePath(itemSegments);
+      if (strict && nodes.has(itemPath)) {
+        throw new PatchError(
+          `${describeSegments(itemSegments)}: the item is listed twice (duplicate ${keys})`,
+        );
+      }
+      nodes.set(itemPath, { node: 'item', value: item });
+      walkMap(item, names, itemSegments);
+    }
+  };
+
+  if (isJsonObject(object)) walkMap(object, [], []);
+  return nodes;
+}
+
+/** The fields a manager owns by writing `object` in full: values and list items, not the maps around them. */
+export function fieldsOf(input: FlattenInput): FieldSet {
   const fields: FieldSet = new Set();
-  const walk = (value: JsonValue, names: string[], segments: string[], topLevel: boolean): void => {
-    if (isJsonObject(value)) {
-      const entries = Object.entries(value);
-      if (entries.length === 0 && segments.length > 0) fields.add(encodePath(segments));
-      for (const [key, child] of entries) {
-        if (topLevel && TOP_LEVEL_SKIPPED.has(key)) continue;
-        if (names.length === 1 && names[0] === 'metadata' && SERVER_METADATA.has(key)) continue;
-        walkChild(child, [...names, key], [...segments, `f:${key}`]);
-      }
-      return;
-    }
-    fields.add(encodePath(segments));
-  };
-  const walkChild = (value: JsonValue, names: string[], segments: string[]): void => {
-    if (!Array.isArray(value)) return walk(value, names, segments, false);
-    const strategy = listStrategy(kind, names.join('.'));
-    if (strategy.type === 'atomic' || value.length === 0) {
-      fields.add(encodePath(segments));
-      return;
-    }
-    for (const item of value) {
-      if (strategy.type === 'set') fields.add(encodePath([...segments, `v:${JSON.stringify(item)}`]));
-      else if (isJsonObject(item)) {
-        const itemSegments = [...segments, keySegment(item, strategy.keys)];
-        fields.add(encodePath(itemSegments));
-        walk(item, names, itemSegments, false);
-      }
-    }
-  };
-  if (isJsonObject(object)) walk(object, [], [], true);
+  for (const [path, { node }] of flattenFields(input)) if (node !== 'map') fields.add(path);
   return fields;
 }
 
-function findItem(list: JsonValue[], segment: string): number {
-  const identity = JSON.parse(segment.slice(2)) as JsonObject;
-  return list.findIndex(
-    (item) =>
-      isJsonObject(item) && Object.entries(identity).every(([key, value]) => jsonEqual(item[key], value)),
-  );
+interface Location {
+  parent: JsonObject | JsonValue[];
+  /** The key in a map, or the index in a list. */
+  at: string | number;
 }
 
-/** The value at a field path, or undefined when absent. */
-export function valueAt(object: unknown, path: string): JsonValue | undefined {
-  let current: JsonValue | undefined = object as JsonValue;
-  for (const segment of decodePath(path)) {
-    if (current === undefined || current === null) return undefined;
-    if (segment.startsWith('f:')) {
-      current = isJsonObject(current) ? current[segment.slice(2)] : undefined;
-    } else if (segment.startsWith('k:')) {
-      if (!Array.isArray(current)) return undefined;
-      const index = findItem(current, segment);
-      current = index >= 0 ? current[index] : undefined;
-    } else {
-      const member = JSON.parse(segment.slice(2)) as JsonValue;
-      return Array.isArray(current) && current.some((item) => jsonEqual(item, member)) ? member : undefined;
-    }
-  }
-  return current;
-}
-
-/** Removes the field at `path` from `object` in place; absent paths are ignored. */
-export function removeAt(object: JsonObject, path: string): void {
+/** Finds the container holding the field at `path` in `object`, following list keys as FieldsV1 does. */
+function locate(kind: string, object: JsonObject, path: string): Location | undefined {
   const segments = decodePath(path);
-  const last = segments[segments.length - 1];
-  if (last === undefined) return;
-  const parent = valueAt(object, encodePath(segments.slice(0, -1)));
-  if (last.startsWith('f:')) {
-    if (isJsonObject(parent)) delete parent[last.slice(2)];
-  } else if (Array.isArray(parent)) {
-    const index = last.startsWith('k:')
-      ? findItem(parent, last)
-      : parent.findIndex((item) => jsonEqual(item, JSON.parse(last.slice(2)) as JsonValue));
-    if (index >= 0) parent.splice(index, 1);
+  let current: JsonValue = object;
+  let names: string[] = [];
+  let location: Location | undefined;
+  for (const segment of segments) {
+    if (segment.startsWith('f:')) {
+      const field = segment.slice(2);
+      if (!isJsonObject(current) || !hasOwn(current, field)) return undefined;
+      location = { parent: current, at: field };
+      names = [...names, field];
+      current = current[field] ?? null;
+      continue;
+    }
+    if (!Array.isArray(current)) return undefined;
+    const list: JsonValue[] = current;
+    const strategy = fieldStrategy(kind, names.join('.'));
+    const wanted = JSON.parse(segment.slice(2)) as JsonValue;
+    const index = segment.startsWith('k:')
+      ? list.findIndex((item) => isJsonObject(item) && jsonEqual(itemIdentity(item, strategy), wanted))
+      : list.findIndex((item) => jsonEqual(item, wanted));
+    if (index < 0) return undefined;
+    location = { parent: list, at: index };
+    current = list[index] ?? null;
   }
+  return location;
 }
 
-/** `.spec.template.spec.containers[name="app"].image`, as Kubernetes prints conflicting fields. */
-export function describePath(path: string): string {
-  return decodePath(path)
+export function valueAt(kind: string, object: JsonObject, path: string): JsonValue | undefined {
+  const location = locate(kind, object, path);
+  if (!location) return undefined;
+  const { parent, at } = location;
+  return Array.isArray(parent) ? parent[at as number] : parent[at as string];
+}
+
+/** Removes the field at `path` from `object` in place; an absent path is left alone. */
+export function removeField(kind: string, object: JsonObject, path: string): void {
+  const location = locate(kind, object, path);
+  if (!location) return;
+  const { parent, at } = location;
+  if (Array.isArray(parent)) parent.splice(at as number, 1);
+  else delete parent[at as string];
+}
+
+function describeSegments(segments: readonly string[]): string {
+  return segments
     .map((segment) => {
       if (segment.startsWith('f:')) return `.${segment.slice(2)}`;
       if (segment.startsWith('k:')) {
         const identity = JSON.parse(segment.slice(2)) as JsonObject;
-        return `[${Object.entries(identity)
-          .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
-          .join(',')}]`;
+        const keys = Object.entries(identity).map(([key, value]) => `${key}=${JSON.stringify(value)}`);
+        return `[${keys.join(',')}]`;
       }
-      return `[${segment.slice(2)}]`;
+      return `[=${segment.slice(2)}]`;
     })
     .join('');
 }
 
-/** FieldsV1: a tree of segments; "." marks a node that is owned itself and also has children. */
+/** A path as Kubernetes prints it in conflicts: `.spec.template.spec.containers[name="app"].image`. */
+export function describePath(path: string): string {
+  return describeSegments(decodePath(path));
+}
+
+/** FieldsV1: a tree of segments; "." marks a node that is owned itself and has owned children too. */
 export function encodeFieldsV1(fields: FieldSet): JsonObject {
   const root: JsonObject = {};
-  const paths = [...fields].map(decodePath);
-  for (const segments of paths) {
+  const owned: JsonObject[] = [];
+  for (const path of fields) {
     let node = root;
-    for (const segment of segments) {
+    for (const segment of decodePath(path)) {
       const next = node[segment];
-      node[segment] = isJsonObject(next) ? next : {};
-      node = node[segment] as JsonObject;
+      const child: JsonObject = isJsonObject(next) ? next : {};
+      node[segment] = child;
+      node = child;
     }
-    if (Object.keys(node).length > 0) node['.'] = {};
+    owned.push(node);
   }
-  // A path that gained children after it was written as a leaf needs its "." marker too.
-  for (const segments of paths) {
-    let node: JsonObject = root;
-    for (const segment of segments) node = node[segment] as JsonObject;
-    const children = Object.keys(node).filter((key) => key !== '.');
-    if (children.length > 0) node['.'] = {};
-  }
+  for (const node of owned) if (Object.keys(node).some((key) => key !== '.')) node['.'] = {};
   return root;
 }
 
@@ -158,11 +248,9 @@ export function decodeFieldsV1(encoded: unknown): FieldSet {
   const walk = (node: unknown, segments: string[]): void => {
     if (!isJsonObject(node)) return;
     const children = Object.keys(node).filter((key) => key !== '.');
-    if (segments.length > 0 && (children.length === 0 || '.' in node)) fields.add(encodePath(segments));
+    if (segments.length > 0 && (children.length === 0 || hasOwn(node, '.'))) fields.add(encodePath(segments));
     for (const child of children) walk(node[child], [...segments, child]);
   };
   walk(encoded, []);
   return fields;
 }
-
-export { cloneJson };

@@ -1,10 +1,18 @@
 import type { KubeObject } from '@flotilla/api';
 import { decodeFieldsV1, encodeFieldsV1, fieldsOf } from './managed-fields';
-import { describeConflicts, recordUpdate, serverSideApply } from './server-side-apply';
+import { PatchError } from './patch-error';
+import { ApplyConflictError, apply, describeConflicts, recordUpdate } from './server-side-apply';
 
-const now = new Date('2026-11-23T10:00:00Z');
+const now = new Date('2026-11-23T10:00:00.123Z');
 
-function deployment(spec: Record<string, unknown>, labels?: Record<string, string>): KubeObject {
+interface DeploymentShape {
+  replicas?: number;
+  paused?: boolean;
+  selector?: Record<string, unknown>;
+  template?: { metadata?: Record<string, unknown>; spec: { containers: Array<Record<string, unknown>> } };
+}
+
+function deployment(spec: DeploymentShape, labels?: Record<string, string>): KubeObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -13,102 +21,294 @@ function deployment(spec: Record<string, unknown>, labels?: Record<string, strin
   } as KubeObject;
 }
 
-const template = (image: string) => ({
+const template = (image: string, ...more: Array<Record<string, unknown>>) => ({
   metadata: { labels: { app: 'web' } },
-  spec: { containers: [{ name: 'app', image }] },
+  spec: { containers: [{ name: 'app', image }, ...more] },
 });
 
-function apply(live: KubeObject | undefined, applied: KubeObject, manager = 'flotilla', force = false) {
-  return serverSideApply({ kind: 'Deployment', apiVersion: 'apps/v1', live, applied, manager, force, now });
+function specOf(object: KubeObject): DeploymentShape {
+  return (object as unknown as { spec: DeploymentShape }).spec;
 }
 
-function spec(object: KubeObject): Record<string, unknown> {
-  return (object as unknown as { spec: Record<string, unknown> }).spec;
+function containersOf(object: KubeObject): Array<Record<string, unknown>> {
+  return specOf(object).template?.spec.containers ?? [];
 }
 
-describe('server-side apply', () => {
-  it('lets the autoscaler keep replicas when the manifest stops setting them', () => {
-    const created = apply(undefined, deployment({ replicas: 3, template: template('v1') })).object;
-    const scaled = recordUpdate({
-      kind: 'Deployment',
-      apiVersion: 'apps/v1',
-      old: created,
-      updated: { ...created, spec: { ...spec(created), replicas: 5 } } as KubeObject,
+function managers(object: KubeObject): string[] {
+  return (object.metadata?.managedFields ?? []).map((entry) => `${entry.manager}/${entry.operation}`);
+}
+
+function applyAs(manager: string, live: KubeObject | undefined, applied: KubeObject, force = false) {
+  return apply({ live, applied, manager, force, now });
+}
+
+function update(manager: string, old: KubeObject, change: (spec: DeploymentShape) => DeploymentShape) {
+  const updated = { ...old, spec: change(structuredClone(specOf(old))) } as KubeObject;
+  return recordUpdate({ old, updated, manager, now });
+}
+
+describe('server-side apply: the autoscaler and the manifest', () => {
+  const created = applyAs(
+    'deployer',
+    undefined,
+    deployment({ replicas: 3, template: template('v1') }),
+  ).object;
+  const scaled = update('hpa', created, (spec) => ({ ...spec, replicas: 5 }));
+
+  it('gives replicas to the manager that last changed them', () => {
+    const hpa = scaled.metadata?.managedFields?.find((entry) => entry.manager === 'hpa');
+    expect(hpa).toEqual({
       manager: 'hpa',
-      now,
+      operation: 'Update',
+      apiVersion: 'apps/v1',
+      time: '2026-11-23T10:00:00Z',
+      fieldsType: 'FieldsV1',
+      fieldsV1: { 'f:spec': { 'f:replicas': {} } },
     });
-    const reapplied = apply(scaled, deployment({ template: template('v2') }));
-    expect(reapplied.conflicts).toEqual([]);
-    expect(spec(reapplied.object)['replicas']).toBe(5);
-    expect(
-      (spec(reapplied.object)['template'] as ReturnType<typeof template>).spec.containers[0]?.image,
-    ).toBe('v2');
+  });
 
-    const fighting = apply(reapplied.object, deployment({ replicas: 3, template: template('v2') }));
-    expect(fighting.conflicts).toEqual([{ manager: 'hpa', field: '.spec.replicas' }]);
-    expect(describeConflicts(fighting.conflicts, 'apps/v1')).toBe(
+  it('keeps the autoscaler replicas when the manifest stops setting them', () => {
+    const reapplied = applyAs('deployer', scaled, deployment({ template: template('v2') }));
+    expect(reapplied.conflicts).toEqual([]);
+    expect(specOf(reapplied.object).replicas).toBe(5);
+    expect(containersOf(reapplied.object)[0]?.['image']).toBe('v2');
+  });
+
+  it('reports a conflict naming the autoscaler when the manifest sets replicas again', () => {
+    const reapplied = applyAs('deployer', scaled, deployment({ template: template('v2') })).object;
+    const fighting = applyAs('deployer', reapplied, deployment({ replicas: 3, template: template('v2') }));
+    expect(fighting.conflicts).toEqual([
+      { manager: 'hpa', operation: 'Update', apiVersion: 'apps/v1', field: '.spec.replicas' },
+    ]);
+    expect(fighting.object).toBe(reapplied);
+    expect(describeConflicts(fighting.conflicts)).toBe(
       'Apply failed with 1 conflict: conflict with "hpa" using apps/v1: .spec.replicas',
     );
-    const forced = apply(
-      reapplied.object,
+  });
+
+  it('takes replicas over when forced', () => {
+    const reapplied = applyAs('deployer', scaled, deployment({ template: template('v2') })).object;
+    const forced = applyAs(
+      'deployer',
+      reapplied,
       deployment({ replicas: 3, template: template('v2') }),
-      'flotilla',
       true,
     );
     expect(forced.conflicts).toHaveLength(1);
-    expect(spec(forced.object)['replicas']).toBe(3);
-    const managers = forced.object.metadata?.managedFields?.map((entry) => entry.manager);
-    expect(managers).toEqual(['flotilla']);
+    expect(specOf(forced.object).replicas).toBe(3);
+    expect(managers(forced.object)).toEqual(['deployer/Apply']);
+    const again = applyAs('deployer', forced.object, deployment({ replicas: 3, template: template('v2') }));
+    expect(again.conflicts).toEqual([]);
   });
+});
 
-  it('removes fields the manager applied before and leaves out now', () => {
-    const first = apply(
-      undefined,
+describe('server-side apply: ownership', () => {
+  const first = applyAs(
+    'deployer',
+    undefined,
+    deployment(
+      { replicas: 2, paused: true, template: template('v1', { name: 'log', image: 'l1' }) },
+      { a: '1', b: '2' },
+    ),
+  ).object;
+
+  it.each([
+    [
+      'a field left out is removed',
+      deployment({ replicas: 2, template: template('v1', { name: 'log', image: 'l1' }) }, { a: '1', b: '2' }),
+      (object: KubeObject) => expect(specOf(object).paused).toBeUndefined(),
+    ],
+    [
+      'a label left out is removed, and the labels map with the last one',
+      deployment({ replicas: 2, paused: true, template: template('v1', { name: 'log', image: 'l1' }) }),
+      (object: KubeObject) => expect(object.metadata?.labels).toBeUndefined(),
+    ],
+    [
+      'a container left out is removed whole',
       deployment({ replicas: 2, paused: true, template: template('v1') }, { a: '1', b: '2' }),
-    ).object;
-    const second = apply(first, deployment({ replicas: 2, template: template('v1') }, { a: '1' })).object;
-    expect(spec(second)['paused']).toBeUndefined();
-    expect(second.metadata?.labels).toEqual({ a: '1' });
+      (object: KubeObject) => expect(containersOf(object).map((c) => c['name'])).toEqual(['app']),
+    ],
+    [
+      'a field of a container left out is removed, the container stays',
+      deployment(
+        { replicas: 2, paused: true, template: template('v1', { name: 'log' }) },
+        { a: '1', b: '2' },
+      ),
+      (object: KubeObject) => expect(containersOf(object)[1]).toEqual({ name: 'log' }),
+    ],
+  ])('%s', (_name, applied, check) => {
+    const result = applyAs('deployer', first, applied);
+    expect(result.conflicts).toEqual([]);
+    check(result.object);
   });
 
-  it('shares fields set to the same value without conflict', () => {
-    const first = apply(undefined, deployment({ replicas: 2, template: template('v1') })).object;
-    const other = apply(first, deployment({ replicas: 2 }), 'ci');
-    expect(other.conflicts).toEqual([]);
-    const dropped = apply(other.object, deployment({ template: template('v1') })).object;
-    expect(spec(dropped)['replicas']).toBe(2);
+  it('shares a field applied with the same value, and keeps it while the other manager holds it', () => {
+    const shared = applyAs('ci', first, deployment({ replicas: 2 }));
+    expect(shared.conflicts).toEqual([]);
+    const dropped = applyAs('deployer', shared.object, deployment({ template: template('v1') })).object;
+    expect(specOf(dropped).replicas).toBe(2);
+    expect(specOf(dropped).paused).toBeUndefined();
   });
 
-  it('merges keyed lists item by item', () => {
-    const first = apply(
-      undefined,
-      deployment({ template: { spec: { containers: [{ name: 'app', image: 'v1' }] } } }),
-    ).object;
-    const sidecar = apply(
-      first,
-      deployment({ template: { spec: { containers: [{ name: 'log', image: 'l1' }] } } }),
+  it('conflicts with another applier by its name alone', () => {
+    const result = applyAs('ci', first, deployment({ replicas: 4, paused: false }));
+    expect(describeConflicts(result.conflicts)).toBe(
+      'Apply failed with 2 conflicts: conflicts with "deployer":\n- .spec.replicas\n- .spec.paused',
+    );
+    const error = new ApplyConflictError(result.conflicts);
+    expect(error.causes()).toEqual([
+      { reason: 'FieldManagerConflict', message: 'conflict with "deployer"', field: '.spec.replicas' },
+      { reason: 'FieldManagerConflict', message: 'conflict with "deployer"', field: '.spec.paused' },
+    ]);
+  });
+
+  it('merges keyed lists item by item, each manager owning its own container', () => {
+    const mesh = applyAs(
       'mesh',
+      first,
+      deployment({ template: { spec: { containers: [{ name: 'proxy', image: 'p1' }] } } }),
     );
-    const containers = (spec(sidecar.object)['template'] as { spec: { containers: Array<{ name: string }> } })
-      .spec.containers;
-    expect(containers.map((container) => container.name)).toEqual(['app', 'log']);
+    expect(mesh.conflicts).toEqual([]);
+    expect(containersOf(mesh.object).map((c) => c['name'])).toEqual(['app', 'log', 'proxy']);
+    const withoutLog = applyAs(
+      'deployer',
+      mesh.object,
+      deployment({ replicas: 2, template: template('v1') }),
+    );
+    expect(containersOf(withoutLog.object).map((c) => c['name'])).toEqual(['app', 'proxy']);
   });
 
-  it('round-trips field sets through the FieldsV1 encoding', () => {
-    const fields = fieldsOf(
-      'Deployment',
-      deployment({ replicas: 1, template: template('v1') }, { app: 'web' }),
+  it('does not conflict on a container another manager also applied when its own fields agree', () => {
+    const defaulted = update('defaulter', first, (spec) => {
+      const [app] = spec.template?.spec.containers ?? [];
+      if (app) app['imagePullPolicy'] = 'IfNotPresent';
+      return spec;
+    });
+    const result = applyAs('deployer', defaulted, deployment({ replicas: 2, template: template('v2') }));
+    expect(result.conflicts).toEqual([]);
+    expect(containersOf(result.object)[0]).toEqual({
+      name: 'app',
+      image: 'v2',
+      imagePullPolicy: 'IfNotPresent',
+    });
+  });
+
+  it('replaces atomic fields whole: a Deployment selector', () => {
+    const withSelector = applyAs(
+      'deployer',
+      undefined,
+      deployment({ selector: { matchLabels: { app: 'web', tier: 'front' } } }),
+    ).object;
+    const narrowed = applyAs(
+      'deployer',
+      withSelector,
+      deployment({ selector: { matchLabels: { app: 'web' } } }),
     );
+    expect(specOf(narrowed.object).selector).toEqual({ matchLabels: { app: 'web' } });
+    expect(narrowed.object.metadata?.managedFields?.[0]?.fieldsV1).toEqual({
+      'f:spec': { 'f:selector': {} },
+    });
+  });
+
+  it('never takes status from an apply to the main resource', () => {
+    const applied = { ...deployment({ replicas: 1 }), status: { replicas: 9 } } as KubeObject;
+    const result = applyAs('deployer', undefined, applied).object as KubeObject & { status?: unknown };
+    expect(result.status).toBeUndefined();
+  });
+});
+
+describe('server-side apply: bad configurations', () => {
+  it.each([
+    [
+      'managedFields in the configuration',
+      { ...deployment({}), metadata: { name: 'web', managedFields: [] } },
+      'metadata.managedFields must be nil',
+    ],
+    [
+      'a container without its name',
+      deployment({ template: { spec: { containers: [{ image: 'x' }] } } }),
+      '.spec.template.spec.containers: every item must be an object with name set',
+    ],
+    [
+      'the same container twice',
+      deployment({ template: { spec: { containers: [{ name: 'a' }, { name: 'a' }] } } }),
+      '.spec.template.spec.containers[name="a"]: the item is listed twice',
+    ],
+    [
+      'a configuration without kind',
+      { apiVersion: 'v1', metadata: { name: 'x' } },
+      'must set apiVersion and kind',
+    ],
+  ])('refuses %s', (_name, applied, message) => {
+    const run = () =>
+      apply({ live: undefined, applied: applied as KubeObject, manager: 'm', force: false, now });
+    expect(run).toThrow(PatchError);
+    expect(run).toThrow(message);
+  });
+});
+
+describe('FieldsV1', () => {
+  it('encodes what Kubernetes writes for an applied Deployment and decodes it back', () => {
+    const fields = fieldsOf({
+      kind: 'Deployment',
+      object: deployment({ replicas: 1, template: template('v1') }, { app: 'web' }),
+      scope: 'main',
+    });
     const encoded = encodeFieldsV1(fields);
-    expect(encoded).toMatchObject({
+    expect(encoded).toEqual({
       'f:metadata': { 'f:labels': { 'f:app': {} } },
       'f:spec': {
         'f:replicas': {},
         'f:template': {
+          'f:metadata': { 'f:labels': { 'f:app': {} } },
           'f:spec': { 'f:containers': { 'k:{"name":"app"}': { '.': {}, 'f:image': {}, 'f:name': {} } } },
         },
       },
     });
     expect(decodeFieldsV1(encoded)).toEqual(fields);
+  });
+
+  it.each([
+    [
+      'Pod container ports by containerPort and protocol, TCP by default',
+      'Pod',
+      { spec: { containers: [{ name: 'a', ports: [{ containerPort: 80 }] }] } },
+      {
+        'f:spec': {
+          'f:containers': {
+            'k:{"name":"a"}': {
+              '.': {},
+              'f:name': {},
+              'f:ports': { 'k:{"containerPort":80,"protocol":"TCP"}': { '.': {}, 'f:containerPort': {} } },
+            },
+          },
+        },
+      },
+    ],
+    [
+      'finalizers as a set',
+      'ConfigMap',
+      { metadata: { name: 'x', finalizers: ['a/b'] }, data: { k: 'v' } },
+      { 'f:metadata': { 'f:finalizers': { 'v:"a/b"': {} } }, 'f:data': { 'f:k': {} } },
+    ],
+    [
+      'Service ports by port and protocol, the selector whole',
+      'Service',
+      { spec: { selector: { app: 'web' }, ports: [{ port: 80, protocol: 'UDP' }] } },
+      {
+        'f:spec': {
+          'f:selector': {},
+          'f:ports': { 'k:{"port":80,"protocol":"UDP"}': { '.': {}, 'f:port': {}, 'f:protocol': {} } },
+        },
+      },
+    ],
+    [
+      'Endpoints subsets whole',
+      'Endpoints',
+      { subsets: [{ addresses: [{ ip: '10.0.0.1' }] }] },
+      { 'f:subsets': {} },
+    ],
+  ])('encodes %s', (_name, kind, object, expected) => {
+    expect(encodeFieldsV1(fieldsOf({ kind, object, scope: 'main' }))).toEqual(expected);
   });
 });

@@ -1,65 +1,156 @@
-// Server-side apply and the field ownership that goes with it, as Kubernetes does it: every manager
-// owns the fields it set; applying a configuration sets its fields, takes ownership of them, and
-// removes fields the manager applied before but left out now (unless someone else owns them too);
-// a field another manager owns with a different value is a conflict unless the apply is forced.
-// Ordinary writes (create, update, merge patch) are recorded too, so the autoscaler that changed
-// spec.replicas owns it and a later apply of the manifest without replicas leaves it alone.
+// Server-side apply and the field ownership behind it, as Kubernetes does it. Every manager owns the
+// fields it set, recorded in metadata.managedFields. An apply merges the manager's configuration into
+// the live object and makes exactly the configuration's fields the manager's; fields it applied before
+// and leaves out now are removed unless another manager owns them too. Changing a field another manager
+// owns is a conflict unless the apply is forced, which takes the field over. Ordinary writes (create,
+// update, JSON/merge/strategic patches) are recorded by recordUpdate: the writer takes the fields it
+// changed, so an autoscaler that set spec.replicas owns it, a manifest re-applied without replicas
+// leaves it alone, and one that sets replicas again conflicts with the autoscaler.
 import type { KubeObject, ManagedFieldsEntry } from '@flotilla/api';
+import { cloneJson, hasOwn, isJsonObject, jsonEqual, type JsonObject, type JsonValue } from './json-value';
 import {
-  cloneJson,
   decodeFieldsV1,
+  decodePath,
   describePath,
   encodeFieldsV1,
+  encodePath,
   fieldsOf,
-  removeAt,
+  flattenFields,
+  isDescendant,
+  removeField,
   valueAt,
+  type FieldNode,
+  type FieldScope,
   type FieldSet,
 } from './managed-fields';
-import { isJsonObject, jsonEqual, type JsonObject, type JsonValue } from './patch-error';
-import { listStrategy } from './patch-strategies';
+import { PatchError } from './patch-error';
+import { fieldStrategy } from './patch-strategies';
 
 export interface ApplyConflict {
+  /** The manager that owns the field. */
   manager: string;
+  operation: 'Apply' | 'Update';
+  /** The API version the owner wrote with (part of how Kubernetes names Update managers). */
+  apiVersion: string;
   /** Kubernetes' field notation, e.g. `.spec.replicas`. */
   field: string;
 }
 
 export interface ApplyInput {
-  kind: string;
-  apiVersion: string;
   live: KubeObject | undefined;
+  /** The configuration the manager applies (the body of `PATCH application/apply-patch+yaml`). */
   applied: KubeObject;
   manager: string;
+  /** Take conflicting fields over instead of failing (`--force-conflicts`). */
   force: boolean;
   now: Date;
+  /** Defaults to the applied configuration's kind. */
+  kind?: string;
+  /** Defaults to the applied configuration's apiVersion. */
+  apiVersion?: string;
+  /** "status" applies to the status subresource; anything else applies to the main resource. */
+  subresource?: string;
 }
 
 export interface ApplyResult {
+  /** The object to store; the live object unchanged when there are conflicts and force is off. */
   object: KubeObject;
   conflicts: ApplyConflict[];
+}
+
+export interface RecordUpdateInput {
+  /** Undefined for a create. */
+  old: KubeObject | undefined;
+  updated: KubeObject;
+  manager: string;
+  now: Date;
+  /** Defaults to the updated object's kind. */
+  kind?: string;
+  /** Defaults to the updated object's apiVersion. */
+  apiVersion?: string;
+  /** "status" or "scale" when the write went through that subresource. */
+  subresource?: string;
+}
+
+/** A failed apply, worded and itemised as kube-apiserver does for its 409 Conflict. */
+export class ApplyConflictError extends Error {
+  readonly conflicts: readonly ApplyConflict[];
+
+  constructor(conflicts: readonly ApplyConflict[]) {
+    super(describeConflicts(conflicts));
+    this.name = 'ApplyConflictError';
+    this.conflicts = conflicts;
+  }
+
+  /** The Status causes Kubernetes attaches, one per conflicting field. */
+  causes(): Array<{ reason: 'FieldManagerConflict'; message: string; field: string }> {
+    return this.conflicts.map((conflict) => ({
+      reason: 'FieldManagerConflict',
+      message: `conflict with ${describeManager(conflict)}`,
+      field: conflict.field,
+    }));
+  }
+}
+
+/** `"kubectl"` for an applier; `"hpa" using apps/v1` for an updater, whose identity includes the version. */
+export function describeManager(
+  conflict: Pick<ApplyConflict, 'manager' | 'operation' | 'apiVersion'>,
+): string {
+  const name = JSON.stringify(conflict.manager);
+  return conflict.operation === 'Update' ? `${name} using ${conflict.apiVersion}` : name;
+}
+
+/**
+ * Kubernetes' message for a failed apply, e.g.
+ * `Apply failed with 1 conflict: conflict with "hpa" using apps/v1: .spec.replicas`.
+ * Each conflict carries its owner's apiVersion; the second parameter is accepted only so that callers
+ * written when it was needed keep compiling.
+ */
+export function describeConflicts(conflicts: readonly ApplyConflict[], _apiVersion?: string): string {
+  const [only] = conflicts;
+  if (conflicts.length === 1 && only) {
+    return `Apply failed with 1 conflict: conflict with ${describeManager(only)}: ${only.field}`;
+  }
+  const byManager = new Map<string, string[]>();
+  for (const conflict of conflicts) {
+    const manager = describeManager(conflict);
+    byManager.set(manager, [...(byManager.get(manager) ?? []), conflict.field]);
+  }
+  const lines = [...byManager.keys()]
+    .sort()
+    .flatMap((manager) => [
+      `conflicts with ${manager}:`,
+      ...(byManager.get(manager) ?? []).map((f) => `- ${f}`),
+    ]);
+  return `Apply failed with ${conflicts.length} conflicts: ${lines.join('\n')}`;
 }
 
 interface Ownership {
   manager: string;
   operation: 'Apply' | 'Update';
   apiVersion: string;
-  time: string;
-  fields: FieldSet;
+  time?: string;
   subresource?: string;
+  fields: FieldSet;
 }
 
 function timestamp(now: Date): string {
+  // metav1.Time has second precision.
   return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function scopeOf(subresource: string | undefined): FieldScope {
+  return subresource === 'status' ? 'status' : 'main';
 }
 
 function readOwnership(object: KubeObject | undefined): Ownership[] {
   return (object?.metadata?.managedFields ?? []).map((entry) => ({
-    manager: entry.manager ?? '',
+    manager: entry.manager,
     operation: entry.operation === 'Apply' ? 'Apply' : 'Update',
-    apiVersion: entry.apiVersion ?? '',
-    time: entry.time ?? '',
-    fields: decodeFieldsV1(entry.fieldsV1),
+    apiVersion: entry.apiVersion,
+    ...(entry.time ? { time: entry.time } : {}),
     ...(entry.subresource ? { subresource: entry.subresource } : {}),
+    fields: decodeFieldsV1(entry.fieldsV1),
   }));
 }
 
@@ -70,7 +161,7 @@ function writeOwnership(object: KubeObject, owners: Ownership[]): KubeObject {
       manager: owner.manager,
       operation: owner.operation,
       apiVersion: owner.apiVersion,
-      time: owner.time,
+      ...(owner.time ? { time: owner.time } : {}),
       fieldsType: 'FieldsV1',
       fieldsV1: encodeFieldsV1(owner.fields),
       ...(owner.subresource ? { subresource: owner.subresource } : {}),
@@ -81,150 +172,244 @@ function writeOwnership(object: KubeObject, owners: Ownership[]): KubeObject {
   return { ...object, metadata };
 }
 
-function ownerEntry(
-  owners: Ownership[],
-  manager: string,
-  operation: 'Apply' | 'Update',
-  template: Omit<Ownership, 'fields'>,
-): Ownership {
-  let entry = owners.find((owner) => owner.manager === manager && owner.operation === operation);
+/** The manager's entry for this operation and subresource, created when it has none yet. */
+function entryFor(owners: Ownership[], identity: Omit<Ownership, 'fields'>): Ownership {
+  let entry = owners.find(
+    (owner) =>
+      owner.manager === identity.manager &&
+      owner.operation === identity.operation &&
+      owner.subresource === identity.subresource,
+  );
   if (!entry) {
-    entry = { ...template, fields: new Set() };
+    entry = { ...identity, fields: new Set() };
     owners.push(entry);
   }
-  entry.apiVersion = template.apiVersion;
-  entry.time = template.time;
+  entry.apiVersion = identity.apiVersion;
+  if (identity.time) entry.time = identity.time;
   return entry;
 }
 
-/** Merges an applied configuration into the live object: maps merge, keyed lists merge by key, sets union. */
-function mergeApplied(
-  kind: string,
-  names: string[],
-  live: JsonValue | undefined,
-  applied: JsonValue,
-): JsonValue {
-  if (isJsonObject(applied)) {
-    const result: JsonObject = isJsonObject(live) ? { ...live } : {};
-    for (const [key, value] of Object.entries(applied)) {
-      result[key] = mergeApplied(kind, [...names, key], result[key], value);
-    }
-    return result;
-  }
-  if (Array.isArray(applied) && Array.isArray(live)) {
-    const strategy = listStrategy(kind, names.join('.'));
-    if (strategy.type === 'set') {
-      const result = [...live];
-      for (const item of applied)
-        if (!result.some((existing) => jsonEqual(existing, item))) result.push(item);
-      return result;
-    }
-    if (strategy.type === 'map') {
-      const result = [...live];
-      for (const item of applied) {
-        if (!isJsonObject(item)) continue;
-        const index = result.findIndex(
-          (existing) =>
-            isJsonObject(existing) && strategy.keys.every((key) => jsonEqual(existing[key], item[key])),
-        );
-        if (index >= 0) result[index] = mergeApplied(kind, names, result[index], item);
-        else result.push(item);
-      }
-      return result;
-    }
-  }
-  return cloneJson(applied);
+interface Comparison {
+  added: string[];
+  modified: string[];
+  removed: string[];
 }
 
-export function serverSideApply(input: ApplyInput): ApplyResult {
-  const { kind, live, applied, manager, force, now } = input;
-  const appliedFields = fieldsOf(kind, applied);
-  const owners = readOwnership(live);
-  const conflicts: ApplyConflict[] = [];
-  const conflicting = new Set<string>();
-  if (live) {
-    for (const owner of owners) {
-      if (owner.manager === manager) continue;
-      for (const path of appliedFields) {
-        if (!owner.fields.has(path)) continue;
-        if (!jsonEqual(valueAt(live, path), valueAt(applied, path))) {
-          conflicts.push({ manager: owner.manager, field: describePath(path) });
-          conflicting.add(path);
-        }
-      }
+function compareFields(before: Map<string, FieldNode>, after: Map<string, FieldNode>): Comparison {
+  const comparison: Comparison = { added: [], modified: [], removed: [] };
+  for (const [path, node] of after) {
+    const old = before.get(path);
+    if (!old) comparison.added.push(path);
+    else if ((node.node === 'leaf' || old.node === 'leaf') && !jsonEqual(old.value, node.value)) {
+      comparison.modified.push(path);
     }
   }
-  if (conflicts.length > 0 && !force) return { object: live ?? applied, conflicts };
+  for (const path of before.keys()) if (!after.has(path)) comparison.removed.push(path);
+  return comparison;
+}
 
-  const mine = owners.find((owner) => owner.manager === manager && owner.operation === 'Apply');
-  const previous = mine ? new Set(mine.fields) : new Set<string>();
-  const base: JsonObject = live ? (cloneJson(live) as unknown as JsonObject) : {};
-  const merged = mergeApplied(kind, [], base, applied as unknown as JsonValue) as JsonObject;
-  // Fields this manager applied before and left out now go, unless another manager holds them.
-  const heldByOthers = (path: string): boolean =>
-    owners.some((owner) => owner !== mine && owner.fields.has(path) && !conflicting.has(path));
-  const removals = [...previous]
-    .filter((path) => !appliedFields.has(path) && !heldByOthers(path))
-    .sort((a, b) => b.length - a.length);
-  for (const path of removals) removeAt(merged, path);
+function ownsWithin(owner: Ownership, path: string): boolean {
+  if (owner.fields.has(path)) return true;
+  for (const field of owner.fields) if (isDescendant(field, path)) return true;
+  return false;
+}
 
-  for (const owner of owners) {
-    if (owner === mine) continue;
-    for (const path of conflicting) owner.fields.delete(path);
+/** Nulls in an applied configuration mean "not specified", as an omitted field would. */
+function withoutNulls(value: JsonValue): JsonValue {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (!isJsonObject(value)) return value;
+  const result: JsonObject = {};
+  for (const [key, child] of Object.entries(value)) if (child !== null) result[key] = withoutNulls(child);
+  return result;
+}
+
+function checkApplied(kind: string, live: KubeObject | undefined, applied: unknown): JsonObject {
+  if (!isJsonObject(applied)) throw new PatchError('an applied configuration must be a YAML or JSON object');
+  if (!kind) throw new PatchError('an applied configuration must set apiVersion and kind');
+  const metadata = applied['metadata'];
+  if (isJsonObject(metadata) && metadata['managedFields'] !== undefined) {
+    throw new PatchError('metadata.managedFields must be nil: remove it from the applied configuration');
   }
-  const entry = ownerEntry(owners, manager, 'Apply', {
+  const appliedKind = applied['kind'];
+  if (typeof appliedKind === 'string' && appliedKind !== kind) {
+    throw new PatchError(`the applied configuration is a ${appliedKind}, but the object is a ${kind}`);
+  }
+  if (live?.kind !== undefined && live.kind !== kind) {
+    throw new PatchError(`the live object is a ${live.kind}, but the apply is for a ${kind}`);
+  }
+  return withoutNulls(applied) as JsonObject;
+}
+
+export function apply(input: ApplyInput): ApplyResult {
+  const { live, manager, force, now } = input;
+  const kind = input.kind ?? input.applied.kind;
+  const apiVersion = input.apiVersion ?? input.applied.apiVersion;
+  const scope = scopeOf(input.subresource);
+  const applied = checkApplied(kind, live, input.applied);
+  const appliedFields = fieldsOf({ kind, object: applied, scope, strict: true });
+
+  const base = (live ? cloneJson(live) : {}) as unknown as JsonObject;
+  const merged = mergeApplied({ kind, names: [], live: base, applied: scoped(applied, scope) }) as JsonObject;
+
+  const owners = readOwnership(live);
+  const mine = entryFor(owners, {
     manager,
     operation: 'Apply',
-    apiVersion: input.apiVersion,
+    apiVersion,
     time: timestamp(now),
+    ...(input.subresource === 'status' ? { subresource: 'status' } : {}),
   });
-  entry.fields = appliedFields;
+  const others = owners.filter((owner) => owner !== mine);
+
+  const liveNodes = flattenFields({ kind, object: live, scope });
+  const change = compareFields(liveNodes, flattenFields({ kind, object: merged, scope }));
+  const changed = [...change.added, ...change.modified, ...change.removed];
+  const conflicts: ApplyConflict[] = [];
+  for (const owner of others) {
+    for (const path of changed) {
+      if (!owner.fields.has(path)) continue;
+      conflicts.push({
+        manager: owner.manager,
+        operation: owner.operation,
+        apiVersion: owner.apiVersion,
+        field: describePath(path),
+      });
+      if (force) owner.fields.delete(path);
+    }
+  }
+  if (conflicts.length > 0 && !force) return { object: live ?? input.applied, conflicts };
+
+  const previous = mine.fields;
+  mine.fields = appliedFields;
+  pruneOmitted({ kind, object: merged, omitted: [...previous].filter((p) => !appliedFields.has(p)), owners });
+
+  // Whatever the merge or the pruning took away is no longer anyone's.
+  const gone = compareFields(liveNodes, flattenFields({ kind, object: merged, scope })).removed;
+  for (const owner of others) for (const path of gone) owner.fields.delete(path);
   return { object: writeOwnership(merged as unknown as KubeObject, owners), conflicts };
 }
 
-export interface RecordUpdateInput {
-  kind: string;
-  apiVersion: string;
-  old: KubeObject | undefined;
-  updated: KubeObject;
-  manager: string;
-  now: Date;
-  subresource?: string;
+/** The server-side-apply entry point under the name the apiserver already uses. */
+export const serverSideApply = apply;
+
+/** The main resource never takes status from an apply, and the status subresource takes only status. */
+function scoped(applied: JsonObject, scope: FieldScope): JsonObject {
+  if (scope === 'status') return applied['status'] === undefined ? {} : { status: applied['status'] };
+  const { status: _ignored, ...rest } = applied;
+  return rest;
 }
 
-/** Records an ordinary write: the writer takes the fields it changed; fields that went are no one's. */
-export function recordUpdate(input: RecordUpdateInput): KubeObject {
-  const { kind, old, updated, manager, now } = input;
-  const owners = readOwnership(old);
-  const before = fieldsOf(kind, old);
-  const after = fieldsOf(kind, updated);
-  const changed = [...after].filter(
-    (path) => !before.has(path) || !jsonEqual(valueAt(old, path), valueAt(updated, path)),
-  );
-  const removed = [...before].filter((path) => !after.has(path));
-  for (const owner of owners) {
-    for (const path of [...changed, ...removed]) owner.fields.delete(path);
-    // Keep only fields that still exist (an item removed takes its fields with it).
-    for (const path of [...owner.fields]) if (!after.has(path)) owner.fields.delete(path);
+interface MergeInput {
+  kind: string;
+  names: string[];
+  live: JsonValue | undefined;
+  applied: JsonValue;
+}
+
+/** Merges an applied configuration into the live object: maps by key, keyed lists by item, sets by member. */
+function mergeApplied({ kind, names, live, applied }: MergeInput): JsonValue {
+  const strategy = fieldStrategy(kind, names.join('.'));
+  if (isJsonObject(applied) && strategy.mapType !== 'atomic') {
+    const result: JsonObject = isJsonObject(live) ? { ...live } : {};
+    for (const [key, value] of Object.entries(applied)) {
+      result[key] = mergeApplied({ kind, names: [...names, key], live: result[key], applied: value });
+    }
+    return result;
   }
-  if (changed.length > 0) {
-    const entry = ownerEntry(owners, manager, 'Update', {
+  if (!Array.isArray(applied) || !Array.isArray(live)) return cloneJson(applied);
+  if (strategy.listType === 'set') {
+    const result = [...live];
+    for (const item of applied) if (!result.some((existing) => jsonEqual(existing, item))) result.push(item);
+    return result;
+  }
+  if (strategy.listType !== 'map') return cloneJson(applied);
+  const keys = strategy.listMapKeys ?? [];
+  const keyOf = (item: JsonValue, key: string): JsonValue | undefined =>
+    isJsonObject(item) ? (item[key] ?? strategy.keyDefaults?.[key]) : undefined;
+  const result = [...live];
+  for (const item of applied) {
+    const index = result.findIndex((existing) =>
+      keys.every((key) => jsonEqual(keyOf(existing, key), keyOf(item, key))),
+    );
+    if (index >= 0) result[index] = mergeApplied({ kind, names, live: result[index], applied: item });
+    else result.push(cloneJson(item));
+  }
+  return result;
+}
+
+interface PruneInput {
+  kind: string;
+  object: JsonObject;
+  /** Fields the manager applied last time and leaves out now. */
+  omitted: string[];
+  owners: Ownership[];
+}
+
+/**
+ * Removes the omitted fields no other manager holds (itself or anything inside it), then the maps and
+ * lists that removal left empty, unless someone owns those.
+ */
+function pruneOmitted({ kind, object, omitted, owners }: PruneInput): void {
+  const heldByAnyone = (path: string): boolean => owners.some((owner) => ownsWithin(owner, path));
+  // Shallowest first: a container removed whole takes its fields with it.
+  const shallowestFirst = [...omitted].sort((a, b) => decodePath(a).length - decodePath(b).length);
+  for (const path of shallowestFirst) {
+    if (heldByAnyone(path) || isItemKey(path)) continue;
+    removeField(kind, object, path);
+    let parent = decodePath(path).slice(0, -1);
+    while (parent.length > 0) {
+      const parentPath = encodePath(parent);
+      const value = valueAt(kind, object, parentPath);
+      const empty =
+        (Array.isArray(value) && value.length === 0) ||
+        (isJsonObject(value) && Object.keys(value).length === 0);
+      if (!empty || owners.some((owner) => owner.fields.has(parentPath))) break;
+      removeField(kind, object, parentPath);
+      parent = parent.slice(0, -1);
+    }
+  }
+}
+
+/** A key field of a list item (a container's name) goes only with its item, never on its own. */
+function isItemKey(path: string): boolean {
+  const segments = decodePath(path);
+  const parent = segments[segments.length - 2];
+  const field = segments[segments.length - 1];
+  if (parent === undefined || field === undefined || !parent.startsWith('k:') || !field.startsWith('f:'))
+    return false;
+  const identity = JSON.parse(parent.slice(2)) as JsonObject;
+  return hasOwn(identity, field.slice(2));
+}
+
+/**
+ * Records an ordinary write. The writer takes the fields it added or changed (from whoever owned
+ * them), fields that went away are no one's, and nothing else changes hands.
+ */
+export function recordUpdate(input: RecordUpdateInput): KubeObject {
+  const { old, updated, manager, now } = input;
+  const kind = input.kind ?? updated.kind;
+  const apiVersion = input.apiVersion ?? updated.apiVersion;
+  const scope = scopeOf(input.subresource);
+  const owners = readOwnership(old);
+  const after = flattenFields({ kind, object: updated, scope });
+  const change = compareFields(flattenFields({ kind, object: old, scope }), after);
+  const taken = [
+    ...change.modified,
+    // A new top-level map (spec, metadata) is not owned itself, as in Kubernetes; the fields inside it are.
+    ...change.added.filter((path) => after.get(path)?.node !== 'map' || decodePath(path).length > 1),
+  ];
+  for (const owner of owners) {
+    for (const path of [...taken, ...change.removed]) owner.fields.delete(path);
+  }
+  if (taken.length > 0) {
+    const entry = entryFor(owners, {
       manager,
       operation: 'Update',
-      apiVersion: input.apiVersion,
+      apiVersion,
       time: timestamp(now),
       ...(input.subresource ? { subresource: input.subresource } : {}),
     });
-    for (const path of changed) entry.fields.add(path);
+    for (const path of taken) entry.fields.add(path);
   }
   return writeOwnership(updated, owners);
-}
-
-/** Kubernetes' wording for a failed apply. */
-export function describeConflicts(conflicts: ApplyConflict[], apiVersion: string): string {
-  const lines = conflicts.map(
-    (conflict) => `conflict with "${conflict.manager}" using ${apiVersion}: ${conflict.field}`,
-  );
-  const head = `Apply failed with ${conflicts.length} conflict${conflicts.length === 1 ? '' : 's'}: `;
-  return conflicts.length === 1 ? head + (lines[0] ?? '') : `${head}\n- ${lines.join('\n- ')}`;
 }
