@@ -1,0 +1,15 @@
+export { schedulePod } from './framework/schedule-pod';
+export { DEFAULT_PROFILE } from './framework/plugin-registry';
+export type { SchedulerProfile } from './framework/plugin-registry';
+export type { FilterPlugin, ScheduleResult, ScorePlugin } from './framework/plugin.types';
+export {
+  SUCCESS,
+  fitErrorMessage,
+  isSuccess,
+  pluginError,
+  unresolvable,
+  unschedulable,
+} from './framework/status';
+export type { Status, StatusCode } from './framework/status';
+export { buildNodeInfos, nodeView, podRequests, podView } from './framework/scheduling-views';
+export type { NodeInfo, NodeView, PodView, Resources, Taint, Toleration } from './framework/scheduling-views';
