@@ -135,7 +135,13 @@ export class ResourceWrites {
     return { object: stored, warnings: result.warnings };
   }
 
-  async create(target: ResourceTarget, body: unknown, options: WriteOptions): Promise<WriteResult> {
+  /** `operation` Apply: the patcher has already recorded the applier's fields; keep them. */
+  async create(
+    target: ResourceTarget,
+    body: unknown,
+    options: WriteOptions,
+    operation: 'Update' | 'Apply' = 'Update',
+  ): Promise<WriteResult> {
     let object = this.checkBody(target, body, false);
     const metadata = object.metadata ?? {};
     const wantsGenerated =
@@ -150,13 +156,17 @@ export class ResourceWrites {
     const warnings = validated.warnings;
     await this.checkNamespace(target);
     for (let attempt = 1; ; attempt++) {
-      const prepared = this.model.recordManagedFields({
-        type: target.type,
-        old: undefined,
-        updated: prepareForCreate(object, { type: target.type, namespace: target.namespace }),
-        manager: options.fieldManager ?? 'unknown',
-        operation: 'Update',
-      });
+      const fresh = prepareForCreate(object, { type: target.type, namespace: target.namespace });
+      const prepared =
+        operation === 'Apply'
+          ? fresh
+          : this.model.recordManagedFields({
+              type: target.type,
+              old: undefined,
+              updated: fresh,
+              manager: options.fieldManager ?? 'unknown',
+              operation: 'Update',
+            });
       const name = prepared.metadata?.name ?? '';
       const named = { ...target, name };
       if (options.dryRun) return { object: withTypeMeta(target, prepared), code: 201, warnings };
@@ -274,7 +284,7 @@ export class ResourceWrites {
       try {
         if (create || !live) {
           if (target.subresource !== undefined) throw apiErrors.notFound(target.type, target.name ?? '');
-          return await this.create(target, object, options);
+          return await this.create(target, object, options, operation);
         }
         return await this.commitUpdate(target, live, object, options, operation);
       } catch (error) {
