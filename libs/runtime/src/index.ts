@@ -17,10 +17,64 @@ export type { DecompressionLimits } from './layers/layer-stream';
 export { createCgroupManager } from './cgroups/cgroup-manager';
 export type { CgroupManagerOptions } from './cgroups/cgroup-manager';
 export { CgroupError } from './cgroups/cgroup.types';
-export type { CgroupHandle, CgroupLimits, CgroupManager, CgroupUsage, CgroupVersion } from './cgroups/cgroup.types';
+export type {
+  CgroupHandle,
+  CgroupLimits,
+  CgroupManager,
+  CgroupUsage,
+  CgroupVersion,
+} from './cgroups/cgroup.types';
 export { DEFAULT_CGROUP_ROOT, detectCgroupVersion } from './cgroups/cgroup-detect';
 export { readCgroupCapacity } from './cgroups/cgroup-capacity';
 export type { CapacitySource, CgroupCapacity, CgroupCapacityOptions } from './cgroups/cgroup-capacity';
 export { cpuQuotaMicros, cpuWeightFromShares } from './cgroups/cgroup-limits';
 export { hostCgroupSystem } from './cgroups/cgroup-system';
 export type { CgroupSystem } from './cgroups/cgroup-system';
+// images (engineer F)
+export { ImageStore, ImageInUseError, ImageNotFoundError, shortId } from './images/image.store';
+export type {
+  GcResult,
+  ImageStoreOptions,
+  ImageSummary,
+  RemoveResult,
+  SnapshotReference,
+  StoredImage,
+} from './images/image.store';
+export { loadImageArchive, saveImageArchive } from './images/image-archive';
+export type { LoadedImage, LoadOptions } from './images/image-archive';
+export { BlobError, BlobStore } from './images/blob.store';
+export {
+  familiarReference,
+  formatReference,
+  normaliseReference,
+  parseReference,
+  ReferenceError,
+} from './images/image-reference';
+export type { ImageReference } from './images/image-reference';
+export { ImageFormatError, MEDIA_TYPES } from './images/oci.types';
+export type {
+  ContainerConfig,
+  Descriptor,
+  ImageConfig,
+  ImageIndex,
+  ImageManifest,
+  Platform,
+} from './images/oci.types';
+export { DEFAULT_STATE_DIR, resolveStateDir, stateLayout } from './images/state-dir';
+export type { StateLayout } from './images/state-dir';
+export { LayerStore } from './layers/layer.store';
+export type { LayerRecord } from './layers/layer.store';
+// network (engineer G)
+export { BridgeNetwork } from './network/bridge-network';
+export type { AttachOptions, BridgeNetworkOptions } from './network/bridge-network';
+export {
+  createNetworkNamespace,
+  deleteNetworkNamespace,
+  NETNS_DIRECTORY,
+  namespacePath,
+} from './network/network-namespace';
+export { NetworkError } from './network/network.types';
+export type { NetworkAttachment, NetworkMode, PortMapping, PortProtocol } from './network/network.types';
+export { formatPortMapping, parsePortMapping } from './network/port-mapping';
+export { Ipam } from './network/ipam';
+export type { IpamOptions } from './network/ipam';

@@ -17,6 +17,8 @@ export interface TarMember {
   readonly entry: TarEntry;
   /** The member's content; must be consumed (or abandoned) before asking for the next member. */
   readonly body: AsyncIterable<Buffer>;
+  /** Byte offset of the content in the tar stream, for random access into an uncompressed archive file. */
+  readonly offset: number;
 }
 
 export interface TarReadLimits {
@@ -32,6 +34,8 @@ export class ByteSource {
   private readonly iterator: AsyncIterator<Uint8Array>;
   private pending: Buffer = Buffer.alloc(0);
   private ended = false;
+  /** Bytes handed out so far. */
+  consumed = 0;
 
   constructor(source: AsyncIterable<Uint8Array>) {
     this.iterator = source[Symbol.asyncIterator]();
@@ -42,6 +46,7 @@ export class ByteSource {
     if (this.pending.length === 0 && !(await this.fill())) return Buffer.alloc(0);
     const taken = this.pending.subarray(0, max);
     this.pending = this.pending.subarray(taken.length);
+    this.consumed += taken.length;
     return taken;
   }
 
@@ -169,7 +174,7 @@ export async function* readTar(
         }
       },
     };
-    yield { entry: type === 'file' ? entry : { ...entry, size: 0 }, body };
+    yield { entry: type === 'file' ? entry : { ...entry, size: 0 }, body, offset: bytes.consumed };
     // Whatever the consumer left unread is skipped, then the padding to the next block.
     if (remaining > 0 && (await bytes.skip(remaining)) < remaining) {
       throw new LayerError(
