@@ -25,6 +25,15 @@ describe('applyMergePatch (RFC 7386 examples)', () => {
     expect(applyMergePatch(target, patch)).toEqual(expected);
   });
 
+  it('treats a "__proto__" key as data, never as the prototype', () => {
+    const result = applyMergePatch({}, JSON.parse('{"__proto__":{"polluted":true}}')) as Record<
+      string,
+      unknown
+    >;
+    expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
+    expect(Object.keys(result)).toEqual(['__proto__']);
+  });
+
   it('does not modify its inputs', () => {
     const target = { a: { b: 1 } };
     applyMergePatch(target, { a: { b: 2 } });

@@ -36,6 +36,20 @@ describe('applyJsonPatch (RFC 6902)', () => {
       ],
       { baz: 'qux', foo: ['a', 2, 'c'] },
     ],
+    [{ 'a~1b': 1 }, [{ op: 'move', from: '/a~01b', path: '/c' }], { c: 1 }],
+    [{ a: 1 }, [{ op: 'replace', path: '', value: { b: 2 } }], { b: 2 }],
+    [{ a: 1 }, [{ op: 'add', path: '', value: [1] }], [1]],
+    [
+      { list: [{ x: 1 }] },
+      [{ op: 'copy', from: '/list/0', path: '/list/-' }],
+      { list: [{ x: 1 }, { x: 1 }] },
+    ],
+    [{ a: null }, [{ op: 'test', path: '/a', value: null }], { a: null }],
+    [
+      {},
+      [{ op: 'add', path: '/__proto__', value: { polluted: true } }],
+      JSON.parse('{"__proto__":{"polluted":true}}'),
+    ],
   ])('%j with %j', (target, operations, expected) => {
     expect(applyJsonPatch(target, operations)).toEqual(expected);
   });
@@ -48,8 +62,37 @@ describe('applyJsonPatch (RFC 6902)', () => {
     [{ a: 1 }, [{ op: 'jump', path: '/a' }], 'unknown op "jump"'],
     [{ a: 1 }, [{ op: 'add', path: '/b' }], '"value" is required'],
     [{ a: 1 }, { op: 'add' }, 'must be an array'],
+    [{ a: 1 }, [{ op: 'test', path: '/b', value: 1 }], 'operation 0 (test /b): path does not exist'],
+    [{}, [{ op: 'remove', path: '/constructor' }], 'path does not exist'],
+    [
+      { a: { b: 1 } },
+      [{ op: 'move', from: '/a', path: '/a/b/c' }],
+      'cannot move a value into one of its own children',
+    ],
+    [{ a: 1 }, [{ op: 'copy', path: '/b' }], '"from" is required'],
+    [{ a: [1, 2] }, [{ op: 'remove', path: '/a/01' }], '"01" is not an array index'],
+    [{ a: 'x' }, [{ op: 'add', path: '/a/b', value: 1 }], 'parent is not an object or array'],
+    [
+      { a: 1 },
+      [
+        { op: 'replace', path: '/a', value: 2 },
+        { op: 'remove', path: '/missing' },
+      ],
+      'operation 1 (remove /missing): path does not exist',
+    ],
   ])('%j with %j fails: %s', (target, operations, message) => {
     expect(() => applyJsonPatch(target, operations)).toThrow(PatchError);
     expect(() => applyJsonPatch(target, operations)).toThrow(message);
+  });
+
+  it('leaves its input alone, even when a later operation fails', () => {
+    const target = { a: 1, list: [1] };
+    expect(() =>
+      applyJsonPatch(target, [
+        { op: 'add', path: '/list/-', value: 2 },
+        { op: 'test', path: '/a', value: 9 },
+      ]),
+    ).toThrow(PatchError);
+    expect(target).toEqual({ a: 1, list: [1] });
   });
 });

@@ -312,3 +312,117 @@ describe('FieldsV1', () => {
     expect(encodeFieldsV1(fieldsOf({ kind, object, scope: 'main' }))).toEqual(expected);
   });
 });
+
+describe('recordUpdate', () => {
+  const pod = (spec: Record<string, unknown>, status?: Record<string, unknown>): KubeObject =>
+    ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', namespace: 'default', uid: 'u1', resourceVersion: '7', labels: { app: 'p' } },
+      spec,
+      ...(status ? { status } : {}),
+    }) as KubeObject;
+  const fieldsOfManager = (object: KubeObject, manager: string) =>
+    object.metadata?.managedFields?.find((entry) => entry.manager === manager)?.fieldsV1;
+
+  it('gives a creator every field it wrote, maps it created included, server fields excluded', () => {
+    const created = recordUpdate({
+      old: undefined,
+      updated: pod({ containers: [{ name: 'c', image: 'i' }] }),
+      manager: 'kubectl-create',
+      now,
+    });
+    expect(fieldsOfManager(created, 'kubectl-create')).toEqual({
+      'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } },
+      'f:spec': { 'f:containers': { 'k:{"name":"c"}': { '.': {}, 'f:image': {}, 'f:name': {} } } },
+    });
+  });
+
+  it.each([
+    [
+      'a changed field moves to the writer',
+      (spec: Record<string, unknown>) => ({ ...spec, containers: [{ name: 'c', image: 'j' }] }),
+      {
+        creator: {
+          'f:spec': { 'f:containers': { 'k:{"name":"c"}': { '.': {}, 'f:name': {} } }, 'f:nodeName': {} },
+        },
+        editor: { 'f:spec': { 'f:containers': { 'k:{"name":"c"}': { 'f:image': {} } } } },
+      },
+    ],
+    [
+      'a removed field belongs to no one',
+      () => ({ containers: [{ name: 'c', image: 'i' }] }),
+      {
+        creator: {
+          'f:spec': { 'f:containers': { 'k:{"name":"c"}': { '.': {}, 'f:image': {}, 'f:name': {} } } },
+        },
+        editor: undefined,
+      },
+    ],
+    [
+      'an unchanged write records nothing',
+      (spec: Record<string, unknown>) => spec,
+      {
+        creator: {
+          'f:spec': {
+            'f:containers': { 'k:{"name":"c"}': { '.': {}, 'f:image': {}, 'f:name': {} } },
+            'f:nodeName': {},
+          },
+        },
+        editor: undefined,
+      },
+    ],
+  ])('%s', (_name, change, expected) => {
+    const created = recordUpdate({
+      old: undefined,
+      updated: pod({ containers: [{ name: 'c', image: 'i' }], nodeName: 'n1' }),
+      manager: 'creator',
+      now,
+    });
+    const spec = (created as unknown as { spec: Record<string, unknown> }).spec;
+    const edited = recordUpdate({
+      old: created,
+      updated: { ...created, spec: change(structuredClone(spec)) } as KubeObject,
+      manager: 'editor',
+      now,
+    });
+    const creator = fieldsOfManager(edited, 'creator') as Record<string, unknown>;
+    expect(creator['f:spec']).toEqual(expected.creator['f:spec']);
+    expect(fieldsOfManager(edited, 'editor')).toEqual(expected.editor);
+  });
+
+  it('tracks only status for the status subresource, and never status for the main resource', () => {
+    const created = recordUpdate({
+      old: undefined,
+      updated: pod({ nodeName: 'n1' }, { phase: 'Pending' }),
+      manager: 'c',
+      now,
+    });
+    expect(fieldsOfManager(created, 'c')).not.toHaveProperty('f:status');
+    const running = recordUpdate({
+      old: created,
+      updated: { ...created, status: { phase: 'Running', podIP: '10.1.0.5' } } as KubeObject,
+      manager: 'node-agent',
+      now,
+      subresource: 'status',
+    });
+    const entry = running.metadata?.managedFields?.find((e) => e.manager === 'node-agent');
+    expect(entry).toMatchObject({
+      operation: 'Update',
+      subresource: 'status',
+      fieldsV1: { 'f:status': { 'f:phase': {}, 'f:podIP': {} } },
+    });
+  });
+
+  it('keeps ownership a write worked out itself, as a create by apply does', () => {
+    const applied = apply({
+      live: undefined,
+      applied: deployment({ replicas: 1 }),
+      manager: 'ci',
+      force: false,
+      now,
+    }).object;
+    const created = recordUpdate({ old: undefined, updated: applied, manager: 'ci', now });
+    expect(managers(created)).toEqual(['ci/Apply']);
+  });
+});

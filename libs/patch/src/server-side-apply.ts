@@ -390,6 +390,12 @@ export function recordUpdate(input: RecordUpdateInput): KubeObject {
   const kind = input.kind ?? updated.kind;
   const apiVersion = input.apiVersion ?? updated.apiVersion;
   const scope = scopeOf(input.subresource);
+  // A write may carry ownership it worked out itself, as a create by apply does with its Apply entry,
+  // or as a client may deliberately set it (Kubernetes allows that); such ownership stands as given.
+  const given = updated.metadata?.managedFields;
+  if (given !== undefined && given.length > 0 && !jsonEqual(given, old?.metadata?.managedFields)) {
+    return updated;
+  }
   const owners = readOwnership(old);
   const after = flattenFields({ kind, object: updated, scope });
   const change = compareFields(flattenFields({ kind, object: old, scope }), after);
