@@ -193,7 +193,10 @@ describe('openApiV3Document', () => {
     ['io.k8s.api.apps.v1.RollingUpdateDeployment', 'maxSurge'],
     ['io.k8s.api.apps.v1.RollingUpdateDeployment', 'maxUnavailable'],
   ])('%s.%s is int-or-string', (component, field) => {
-    expect(property(component, field)['x-kubernetes-int-or-string']).toBe(true);
+    expect(property(component, field)).toEqual({
+      allOf: [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.util.intstr.IntOrString' }],
+      'x-kubernetes-int-or-string': true,
+    });
   });
 
   it('derives types, enums, ranges and required fields from the validation rules', () => {
@@ -239,6 +242,17 @@ describe('the DTOs the documents are generated from', () => {
       ),
     );
     expect(unknownRules).toEqual([]);
+  });
+
+  it('give every field a type, so no published schema is empty (kubectl explain fails on those)', () => {
+    const untyped = (field: Schema | undefined): boolean =>
+      field !== undefined && String(field['description']).startsWith('Any value');
+    const fields = Object.entries(ALL_SCHEMAS).flatMap(([component, definition]) =>
+      Object.entries((definition['properties'] ?? {}) as Record<string, Schema>)
+        .filter(([, field]) => untyped(field) || untyped(field['items'] as Schema | undefined))
+        .map(([name]) => `${component}.${name}`),
+    );
+    expect(fields).toEqual([]);
   });
 
   it('declare every field the list-semantics table speaks of', () => {

@@ -18,11 +18,13 @@ import {
 export type Schema = Record<string, unknown>;
 
 const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
-const INT_OR_STRING: Schema = {
-  'x-kubernetes-int-or-string': true,
-  anyOf: [{ type: 'integer' }, { type: 'string' }],
-};
+// As Kubernetes publishes them: a named component kubectl explain shows as <IntOrString>, plus the
+// structural-schema marker for tools that read the property alone.
+const INT_OR_STRING_NAME = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
+const INT_OR_STRING: Schema = { allOf: [ref(INT_OR_STRING_NAME)], 'x-kubernetes-int-or-string': true };
 const STRING_MAP: Schema = { type: 'object', additionalProperties: { type: 'string', default: '' } };
+
+const ANY_VALUE: Schema = { description: 'Any value: the server does not constrain its type.' };
 
 /** What each class-validator rule says about a value's shape; rules that only constrain content add nothing. */
 const RULE_SCHEMAS: Readonly<Record<string, (rule: DtoRule) => Schema>> = {
@@ -114,7 +116,10 @@ class SchemaCollector {
     const schema = schemaFromRules(valueRules);
     if (property.array) {
       schema['type'] = 'array';
-      schema['items'] = itemRules.length > 0 ? schemaFromRules(itemRules) : {};
+      schema['items'] = itemRules.length > 0 ? schemaFromRules(itemRules) : ANY_VALUE;
+    } else if (Object.keys(schema).length === 0) {
+      // kubectl explain fails on an empty schema; the spec keeps DTOs from needing this.
+      return { ...ANY_VALUE, ...semantics };
     } else if (schema['type'] === 'object' && schema['additionalProperties'] === undefined) {
       // A free-form object (a status the DTOs do not model field by field): accepted as it comes.
       schema['x-kubernetes-preserve-unknown-fields'] = true;
@@ -145,7 +150,12 @@ const SHARED_SCHEMAS: Record<string, Schema> = {
   [QUANTITY]: {
     description:
       'A fixed-point number such as "100m", "1Gi" or "2"; plain numbers are accepted and kept exact.',
-    ...INT_OR_STRING,
+    oneOf: [{ type: 'string' }, { type: 'number' }],
+  },
+  [INT_OR_STRING_NAME]: {
+    description: 'An integer or a string: a port number or name, a count or a percentage ("25%").',
+    type: 'string',
+    format: 'int-or-string',
   },
   [`${META_V1}.ListMeta`]: {
     type: 'object',

@@ -12,7 +12,14 @@ import {
   Min,
   ValidateNested,
 } from 'class-validator';
-import { IsIntOrPercent, IsOneOf, IsPortName, IsPortNumberOrName, IsStringMap } from './field-rules';
+import {
+  IsIntOrPercent,
+  IsOneOf,
+  IsPortName,
+  IsPortNumberOrName,
+  IsQuantity,
+  IsStringMap,
+} from './field-rules';
 import { KubeObjectDto } from './meta.dto';
 
 export class ServicePortDto {
@@ -158,8 +165,8 @@ export class CrossVersionObjectReferenceDto {
 export class MetricTargetDto {
   @IsOneOf(['Utilization', 'Value', 'AverageValue']) type!: string;
   @IsOptional() @IsInt() @Min(1) averageUtilization?: number;
-  @IsOptional() averageValue?: string | number;
-  @IsOptional() value?: string | number;
+  @IsOptional() @IsQuantity() averageValue?: string | number;
+  @IsOptional() @IsQuantity() value?: string | number;
 }
 
 export class ResourceMetricSourceDto {

@@ -19,6 +19,7 @@ import {
   IsOneOf,
   IsPortName,
   IsPortNumberOrName,
+  IsQuantity,
   IsResourceList,
   IsStringMap,
 } from './field-rules';
@@ -38,7 +39,7 @@ export class ObjectFieldSelectorDto {
 export class ResourceFieldSelectorDto {
   @IsOptional() @IsString() containerName?: string;
   @IsString() resource!: string;
-  @IsOptional() divisor?: string | number;
+  @IsOptional() @IsQuantity() divisor?: string | number;
 }
 
 export class EnvVarSourceDto {
@@ -146,7 +147,7 @@ export class SecurityContextDto {
   @IsOptional() @IsBoolean() privileged?: boolean;
   @IsOptional() @IsObject() capabilities?: object;
   @IsOptional() @IsInt() fsGroup?: number;
-  @IsOptional() @IsArray() supplementalGroups?: number[];
+  @IsOptional() @IsArray() @IsInt({ each: true }) supplementalGroups?: number[];
 }
 
 export class ContainerDto {
@@ -206,7 +207,7 @@ export class SecretVolumeSourceDto {
 
 export class EmptyDirVolumeSourceDto {
   @IsOptional() @IsOneOf(['', 'Memory']) medium?: string;
-  @IsOptional() sizeLimit?: string;
+  @IsOptional() @IsQuantity() sizeLimit?: string;
 }
 
 export class HostPathVolumeSourceDto {
