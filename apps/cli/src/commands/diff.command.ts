@@ -23,6 +23,7 @@ export function createDiffCommand(context: CliContext): Command {
         command: Command,
       ) => {
         let differs = false;
+        let failed = false;
         try {
           const manifests = await readManifests({
             paths: flags.filename,
@@ -33,6 +34,7 @@ export function createDiffCommand(context: CliContext): Command {
           const client = context.client(command);
           const explicitNamespace = globalOptions(command).namespace;
           for (const manifest of manifests) {
+            // One object the server rejects should not hide the differences of the others.
             const outcome = await applyManifest({
               client,
               manifest,
@@ -40,7 +42,12 @@ export function createDiffCommand(context: CliContext): Command {
               dryRun: true,
               force: flags.forceConflicts,
               fieldManager: flags.fieldManager,
+            }).catch((error: unknown) => {
+              context.reportError(error);
+              failed = true;
+              return undefined;
             });
+            if (outcome === undefined) continue;
             const { type, applied } = outcome;
             const label = [
               apiVersionOf(type).replace('/', '.'),
@@ -63,10 +70,9 @@ export function createDiffCommand(context: CliContext): Command {
           }
         } catch (error) {
           context.reportError(error);
-          context.exitCode = EXIT_DIFF_FAILED;
-          return;
+          failed = true;
         }
-        context.exitCode = differs ? 1 : 0;
+        context.exitCode = failed ? EXIT_DIFF_FAILED : differs ? 1 : 0;
       },
     );
 }

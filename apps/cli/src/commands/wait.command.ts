@@ -30,16 +30,21 @@ export function createWaitCommand(context: CliContext): Command {
       ) => {
         const goal = parseGoal(flags.for);
         const timeoutMs = parseDuration(flags.timeout, '--timeout');
+        const selections = parseResourceArgs(args);
+        const unnamed = selections.find((selection) => selection.names.length === 0);
+        if (unnamed && flags.selector === undefined) {
+          throw new CliError(
+            `say which ${unnamed.type.plural} to wait for: give names or -l SELECTOR`,
+            EXIT_USAGE,
+          );
+        }
         const client = context.client(command);
         const namespace = globalOptions(command).namespace ?? client.defaultNamespace;
         const targets: Array<{ type: ResourceType; name: string; namespace: string }> = [];
-        for (const { type, names } of parseResourceArgs(args)) {
+        for (const { type, names } of selections) {
           if (names.length > 0) {
             targets.push(...names.map((name) => ({ type, name, namespace })));
             continue;
-          }
-          if (flags.selector === undefined) {
-            throw new CliError(`say which ${type.plural} to wait for: give names or -l SELECTOR`, EXIT_USAGE);
           }
           const found = await client.listAll(type, { labelSelector: flags.selector });
           if (found.items.length === 0) throw new CliError(`no ${type.plural} match ${flags.selector}`);

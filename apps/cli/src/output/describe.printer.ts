@@ -15,13 +15,9 @@ export function describeObject(object: KubeObject, events: readonly KubeObject[]
     ...(meta.namespace !== undefined ? [['Namespace:', meta.namespace] as const] : []),
     ['Labels:', mapLines(meta.labels)],
     ['Annotations:', mapLines(meta.annotations)],
-    [
-      'CreationTimestamp:',
-      meta.creationTimestamp ? new Date(meta.creationTimestamp).toUTCString() : '<unknown>',
-    ],
+    ['CreationTimestamp:', meta.creationTimestamp ? rfc1123(meta.creationTimestamp) : '<unknown>'],
   ];
-  if (meta.deletionTimestamp)
-    header.push(['Terminating since:', new Date(meta.deletionTimestamp).toUTCString()]);
+  if (meta.deletionTimestamp) header.push(['Terminating since:', rfc1123(meta.deletionTimestamp)]);
   if (meta.ownerReferences?.length) {
     header.push(['Controlled By:', meta.ownerReferences.map((o) => `${o.kind}/${o.name}`).join(', ')]);
   }
@@ -154,6 +150,12 @@ function labelSelectorText(selector: unknown): string {
       .map(([key, value]) => `${key}=${str(value)}`)
       .join(',') || '<none>'
   );
+}
+
+/** "Mon, 23 Nov 2026 08:57:54 +0000", the form kubectl describe prints. */
+function rfc1123(timestamp: string): string {
+  const date = new Date(timestamp);
+  return Number.isNaN(date.getTime()) ? timestamp : date.toUTCString().replace(/ GMT$/, ' +0000');
 }
 
 function capitalize(text: string): string {
