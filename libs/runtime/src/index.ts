@@ -78,3 +78,17 @@ export type { NetworkAttachment, NetworkMode, PortMapping, PortProtocol } from '
 export { formatPortMapping, parsePortMapping } from './network/port-mapping';
 export { Ipam } from './network/ipam';
 export type { IpamOptions } from './network/ipam';
+// network (engineer G)
+export { BridgeNetwork } from './network/bridge-network';
+export type { AttachOptions, BridgeNetworkOptions } from './network/bridge-network';
+export {
+  createNetworkNamespace,
+  deleteNetworkNamespace,
+  NETNS_DIRECTORY,
+  namespacePath,
+} from './network/network-namespace';
+export { NetworkError } from './network/network.types';
+export type { NetworkAttachment, NetworkMode, PortMapping, PortProtocol } from './network/network.types';
+export { formatPortMapping, parsePortMapping } from './network/port-mapping';
+export { Ipam } from './network/ipam';
+export type { IpamOptions } from './network/ipam';

@@ -1,0 +1,395 @@
+// One bridge network per host: a Linux bridge holding the gateway address, an IPAM file, an nftables
+// table for published ports, and per container a named network namespace joined to the bridge by a
+// veth pair. Everything about a container's attachment is written to the state dir, so any process
+// (the CLI removing a container the agent started) can tear it down.
+import { createHash } from 'node:crypto';
+import { access, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runChecked, runCommand } from './command-runner';
+import { Ipam } from './ipam';
+import { formatIpv4, formatSubnet, gatewayOf, parseSubnet, type Ipv4Subnet } from './ipv4';
+import {
+  checkNamespaceName,
+  createNetworkNamespace,
+  deleteNetworkNamespace,
+  namespaceExists,
+  namespacePath,
+} from './network-namespace';
+import { NetworkError, type NetworkAttachment, type NetworkMode, type PortMapping } from './network.types';
+import { addPortsCommand, bridgeRuleset, deletePortsCommand, PORTS_MAP } from './nft-ruleset';
+import { checkPortConflicts, formatPortMapping } from './port-mapping';
+
+// The runtime-wide default; FLOTILLA_STATE_DIR or the stateDir option override it.
+const DEFAULT_STATE_DIR = '/var/lib/flotilla';
+
+export interface BridgeNetworkOptions {
+  /** The network's name, used for its state directory (default "flotilla"). */
+  name?: string;
+  /** The Linux bridge (default "flot0"; at most 15 characters). */
+  bridge?: string;
+  /** The subnet; the bridge takes its first address (default 10.88.0.0/16). */
+  subnet?: string;
+  /** The nftables table of this network (default "flotilla"). */
+  table?: string;
+  /** State directory (default $FLOTILLA_STATE_DIR or /var/lib/flotilla). */
+  stateDir?: string;
+}
+
+export interface AttachOptions {
+  containerId: string;
+  mode?: NetworkMode;
+  /** The namespace's name (default "flotilla-<containerId>"). */
+  namespaceName?: string;
+  ports?: readonly PortMapping[];
+}
+
+const INTERFACE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/;
+const TABLE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
+const CONTAINER_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+}
+
+async function pathExists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function interfaceExists(name: string): Promise<boolean> {
+  return pathExists(join('/sys/class/net', name));
+}
+
+/** Per-interface sysctls, written directly: no sysctl process, and nothing global like ip_forward. */
+async function setInterfaceSysctl(bridge: string, key: string, value: string): Promise<void> {
+  const path = join('/proc/sys/net/ipv4/conf', bridge, key);
+  try {
+    await writeFile(path, value);
+  } catch (error) {
+    throw new NetworkError(
+      `cannot write ${value} to ${path} (${errorCode(error) ?? String(error)}); run as root`,
+    );
+  }
+}
+
+export class BridgeNetwork {
+  readonly name: string;
+  readonly bridge: string;
+  readonly table: string;
+  readonly subnet: Ipv4Subnet;
+  readonly gateway: string;
+  private readonly directory: string;
+  private readonly ipam: Ipam;
+
+  constructor(options: BridgeNetworkOptions = {}) {
+    this.name = options.name ?? 'flotilla';
+    this.bridge = options.bridge ?? 'flot0';
+    this.table = options.table ?? 'flotilla';
+    const subnet = options.subnet ?? '10.88.0.0/16';
+    this.subnet = parseSubnet(subnet);
+    this.gateway = formatIpv4(gatewayOf(this.subnet));
+    if (!CONTAINER_ID_PATTERN.test(this.name)) {
+      throw new NetworkError(
+        `network name ${JSON.stringify(this.name)} must be letters, digits, "_", "." or "-"`,
+      );
+    }
+    if (!INTERFACE_NAME_PATTERN.test(this.bridge)) {
+      throw new NetworkError(
+        `bridge name ${JSON.stringify(this.bridge)} must be 1-15 letters, digits, "_", "." or "-"`,
+      );
+    }
+    if (!TABLE_NAME_PATTERN.test(this.table)) {
+      throw new NetworkError(
+        `nftables table ${JSON.stringify(this.table)} must be a letter then letters, digits or "_"`,
+      );
+    }
+    const stateDir = options.stateDir ?? process.env['FLOTILLA_STATE_DIR'] ?? DEFAULT_STATE_DIR;
+    this.directory = join(stateDir, 'networks', this.name);
+    this.ipam = new Ipam({ directory: this.directory, subnet });
+  }
+
+  /** Creates the bridge, its sysctls and the nftables table if missing; cheap when all are there. */
+  async ensure(): Promise<void> {
+    if (!(await interfaceExists(this.bridge))) {
+      const batch = [
+        `link add ${this.bridge} type bridge`,
+        `addr add ${this.gateway}/${this.subnet.prefixLength} dev ${this.bridge}`,
+        `link set ${this.bridge} up`,
+      ].join('\n');
+      await runChecked(`creating bridge ${this.bridge}`, 'ip', ['-batch', '-'], `${batch}\n`);
+    }
+    // Forwarding on the bridge only (hairpin through a published port is routed back onto it), and
+    // route_localnet so 127.0.0.1:hostPort may be DNATed onto the bridge.
+    await setInterfaceSysctl(this.bridge, 'forwarding', '1');
+    await setInterfaceSysctl(this.bridge, 'route_localnet', '1');
+    const tables = await runCommand('nft', ['list', 'table', 'ip', this.table]);
+    if (tables.exitCode !== 0) {
+      await runChecked(
+        `creating nftables table ${this.table}`,
+        'nft',
+        ['-f', '-'],
+        bridgeRuleset({ table: this.table, bridge: this.bridge, subnet: this.subnet }),
+      );
+    }
+  }
+
+  /**
+   * Gives a container its network: bridge (own namespace, veth into the bridge, an address, default
+   * route via the bridge, published ports), none (own namespace with loopback only) or host (nothing).
+   */
+  async attach(options: AttachOptions): Promise<NetworkAttachment> {
+    const mode = options.mode ?? 'bridge';
+    const { containerId } = options;
+    if (!CONTAINER_ID_PATTERN.test(containerId)) {
+      throw new NetworkError(
+        `container id ${JSON.stringify(containerId)} must be letters, digits, "_", "." or "-"`,
+      );
+    }
+    const ports = [...(options.ports ?? [])];
+    if (mode !== 'bridge' && ports.length > 0) {
+      throw new NetworkError(
+        `-p needs --network bridge: with --network ${mode} there is no container address to forward to`,
+      );
+    }
+    checkPortConflicts(ports);
+    if (await this.readAttachment(containerId)) {
+      throw new NetworkError(
+        `container ${containerId} is already attached to network ${this.name}; detach it first`,
+      );
+    }
+    if (mode === 'host') {
+      const attachment: NetworkAttachment = { containerId, mode, ports: [] };
+      await this.writeAttachment(attachment);
+      return attachment;
+    }
+    const namespaceName = options.namespaceName ?? `flotilla-${containerId}`.slice(0, 63);
+    checkNamespaceName(namespaceName);
+    if (mode === 'none') {
+      const path = await createNetworkNamespace(namespaceName);
+      const attachment: NetworkAttachment = {
+        containerId,
+        mode,
+        namespaceName,
+        namespacePath: path,
+        ports: [],
+      };
+      await this.writeAttachment(attachment);
+      return attachment;
+    }
+    return this.attachToBridge(containerId, namespaceName, ports);
+  }
+
+  private async attachToBridge(
+    containerId: string,
+    namespaceName: string,
+    ports: PortMapping[],
+  ): Promise<NetworkAttachment> {
+    if (await namespaceExists(namespaceName)) {
+      throw new NetworkError(
+        `network namespace ${namespaceName} already exists; delete it first (ip netns delete ${namespaceName})`,
+      );
+    }
+    await this.ensure();
+    const hostVeth = this.hostVethName(containerId);
+    const ipAddress = await this.ipam.allocate(containerId);
+    const attachment: NetworkAttachment = {
+      containerId,
+      mode: 'bridge',
+      network: this.name,
+      namespaceName,
+      namespacePath: namespacePath(namespaceName),
+      ipAddress,
+      prefixLength: this.subnet.prefixLength,
+      gateway: this.gateway,
+      hostVeth,
+      ports: [],
+    };
+    // Recorded before anything is created, so a failure half-way is cleaned up by the same detach.
+    await this.writeAttachment(attachment);
+    try {
+      // One ip for the host side: the namespace, the veth pair with its container end created inside
+      // the namespace as eth0 (no rename, no clash with the host's eth0), enslaved with hairpin on so a
+      // container can reach itself through a published port.
+      const hostSide = [
+        `netns add ${namespaceName}`,
+        `link add ${hostVeth} type veth peer name eth0 netns ${namespaceName}`,
+        `link set ${hostVeth} master ${this.bridge}`,
+        `link set ${hostVeth} type bridge_slave hairpin on`,
+        `link set ${hostVeth} up`,
+      ].join('\n');
+      await runChecked(
+        `attaching ${containerId} to bridge ${this.bridge}`,
+        'ip',
+        ['-batch', '-'],
+        `${hostSide}\n`,
+      );
+      // One ip inside the namespace: loopback, the address, the link and the default route.
+      const namespaceSide = [
+        'link set lo up',
+        `addr add ${ipAddress}/${this.subnet.prefixLength} dev eth0`,
+        'link set eth0 up',
+        `route add default via ${this.gateway} dev eth0`,
+      ].join('\n');
+      await runChecked(
+        `configuring eth0 in ${namespaceName}`,
+        'ip',
+        ['-n', namespaceName, '-batch', '-'],
+        `${namespaceSide}\n`,
+      );
+      if (ports.length > 0) await this.publishPorts(containerId, ports);
+    } catch (error) {
+      await this.detach(containerId).catch(() => undefined);
+      throw error;
+    }
+    return (await this.readAttachment(containerId)) ?? attachment;
+  }
+
+  /** Publishes more ports of an attached bridge-mode container; all or none are added. */
+  async publishPorts(containerId: string, ports: readonly PortMapping[]): Promise<NetworkAttachment> {
+    const attachment = await this.requireAttachment(containerId);
+    if (attachment.mode !== 'bridge' || attachment.ipAddress === undefined) {
+      throw new NetworkError(
+        `container ${containerId} runs with --network ${attachment.mode}; only bridge mode can publish ports`,
+      );
+    }
+    if (ports.length === 0) return attachment;
+    checkPortConflicts([...attachment.ports, ...ports]);
+    const result = await runCommand(
+      'nft',
+      ['-f', '-'],
+      addPortsCommand(this.table, ports, attachment.ipAddress),
+    );
+    if (result.exitCode !== 0) {
+      const taken = /File exists/.test(result.stderr);
+      throw new NetworkError(
+        taken
+          ? `host port(s) ${ports.map(formatPortMapping).join(', ')}: one is already published by another container; pick a free host port`
+          : `publishing ${ports.map(formatPortMapping).join(', ')} failed: ${result.stderr.trim()}`,
+      );
+    }
+    attachment.ports = [...attachment.ports, ...ports];
+    await this.writeAttachment(attachment);
+    return attachment;
+  }
+
+  /** Removes all published ports of the container (or the given ones); missing rules are fine. */
+  async unpublishPorts(containerId: string, ports?: readonly PortMapping[]): Promise<NetworkAttachment> {
+    const attachment = await this.requireAttachment(containerId);
+    const removing = ports ?? attachment.ports;
+    if (removing.length === 0) return attachment;
+    const batch = await runCommand('nft', ['-f', '-'], deletePortsCommand(this.table, removing));
+    if (batch.exitCode !== 0) {
+      // One element already gone fails the whole transaction: retry one by one, tolerating the gone.
+      for (const mapping of removing) {
+        const single = await runCommand('nft', ['-f', '-'], deletePortsCommand(this.table, [mapping]));
+        if (single.exitCode !== 0 && !/No such file or directory/.test(single.stderr)) {
+          throw new NetworkError(
+            `unpublishing ${formatPortMapping(mapping)} failed: ${single.stderr.trim()}`,
+          );
+        }
+      }
+    }
+    const removed = new Set(removing.map(formatPortMapping));
+    attachment.ports = attachment.ports.filter((mapping) => !removed.has(formatPortMapping(mapping)));
+    await this.writeAttachment(attachment);
+    return attachment;
+  }
+
+  /** Undoes attach: ports, veth, namespace, address and record. Safe to repeat and after a partial attach. */
+  async detach(containerId: string): Promise<void> {
+    const attachment = await this.readAttachment(containerId);
+    if (attachment === undefined) return;
+    if (attachment.ports.length > 0) await this.unpublishPorts(containerId);
+    if (attachment.hostVeth !== undefined && (await interfaceExists(attachment.hostVeth))) {
+      const result = await runCommand('ip', ['link', 'delete', attachment.hostVeth]);
+      if (result.exitCode !== 0 && (await interfaceExists(attachment.hostVeth))) {
+        throw new NetworkError(`deleting veth ${attachment.hostVeth} failed: ${result.stderr.trim()}`);
+      }
+    }
+    if (attachment.namespaceName !== undefined) await deleteNetworkNamespace(attachment.namespaceName);
+    if (attachment.mode === 'bridge') await this.ipam.release(containerId);
+    await rm(this.attachmentFile(containerId), { force: true });
+  }
+
+  /** Every container attached to this network, as recorded. */
+  async attachments(): Promise<NetworkAttachment[]> {
+    let names: string[];
+    try {
+      names = await readdir(join(this.directory, 'attachments'));
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return [];
+      throw error;
+    }
+    const found: NetworkAttachment[] = [];
+    for (const name of names.filter((entry) => entry.endsWith('.json'))) {
+      const attachment = await this.readAttachment(name.slice(0, -'.json'.length));
+      if (attachment) found.push(attachment);
+    }
+    return found;
+  }
+
+  /** Detaches every container, then removes the table, the bridge and the network's state. */
+  async remove(): Promise<void> {
+    for (const attachment of await this.attachments()) await this.detach(attachment.containerId);
+    const table = await runCommand('nft', ['delete', 'table', 'ip', this.table]);
+    if (
+      table.exitCode !== 0 &&
+      (await runCommand('nft', ['list', 'table', 'ip', this.table])).exitCode === 0
+    ) {
+      throw new NetworkError(`deleting nftables table ${this.table} failed: ${table.stderr.trim()}`);
+    }
+    if (await interfaceExists(this.bridge)) {
+      await runChecked(`deleting bridge ${this.bridge}`, 'ip', ['link', 'delete', this.bridge]);
+    }
+    await rm(this.directory, { recursive: true, force: true });
+  }
+
+  /** The published-port map as nft shows it, for diagnostics. */
+  async listPublishedPorts(): Promise<string> {
+    return runChecked('listing published ports', 'nft', ['list', 'map', 'ip', this.table, PORTS_MAP]);
+  }
+
+  get subnetText(): string {
+    return formatSubnet(this.subnet);
+  }
+
+  /** "flv" + 12 hex of a hash: unique per network and container, within the kernel's 15 characters. */
+  private hostVethName(containerId: string): string {
+    return `flv${createHash('sha256').update(`${this.name}/${containerId}`).digest('hex').slice(0, 12)}`;
+  }
+
+  private attachmentFile(containerId: string): string {
+    return join(this.directory, 'attachments', `${containerId}.json`);
+  }
+
+  private async readAttachment(containerId: string): Promise<NetworkAttachment | undefined> {
+    try {
+      return JSON.parse(await readFile(this.attachmentFile(containerId), 'utf8')) as NetworkAttachment;
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return undefined;
+      throw new NetworkError(
+        `${this.attachmentFile(containerId)} is unreadable (${String(error)}); remove it and the container's netns`,
+      );
+    }
+  }
+
+  private async requireAttachment(containerId: string): Promise<NetworkAttachment> {
+    const attachment = await this.readAttachment(containerId);
+    if (attachment === undefined) {
+      throw new NetworkError(`container ${containerId} is not attached to network ${this.name}`);
+    }
+    return attachment;
+  }
+
+  private async writeAttachment(attachment: NetworkAttachment): Promise<void> {
+    const file = this.attachmentFile(attachment.containerId);
+    await mkdir(join(this.directory, 'attachments'), { recursive: true });
+    const temporary = `${file}.${process.pid}.tmp`;
+    await writeFile(temporary, `${JSON.stringify(attachment, null, 2)}\n`);
+    await rename(temporary, file);
+  }
+}

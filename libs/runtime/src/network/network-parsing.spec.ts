@@ -1,0 +1,73 @@
+import { broadcastOf, formatIpv4, gatewayOf, parseIpv4, parseSubnet } from './ipv4';
+import { bridgeRuleset, addPortsCommand, deletePortsCommand } from './nft-ruleset';
+import { checkPortConflicts, parsePortMapping } from './port-mapping';
+
+describe('IPv4 subnets', () => {
+  it('round-trips addresses and finds gateway and broadcast', () => {
+    expect(formatIpv4(parseIpv4('10.88.0.1'))).toBe('10.88.0.1');
+    expect(formatIpv4(parseIpv4('255.255.255.255'))).toBe('255.255.255.255');
+    const subnet = parseSubnet('10.88.0.0/16');
+    expect(formatIpv4(gatewayOf(subnet))).toBe('10.88.0.1');
+    expect(formatIpv4(broadcastOf(subnet))).toBe('10.88.255.255');
+  });
+
+  it('rejects bad addresses and subnets with the fix', () => {
+    expect(() => parseIpv4('10.88.0.256')).toThrow(/not an IPv4 address/);
+    expect(() => parseIpv4('010.1.1.1')).toThrow(/not an IPv4 address/);
+    expect(() => parseSubnet('10.88.0.1/16')).toThrow(/did you mean 10\.88\.0\.0\/16/);
+    expect(() => parseSubnet('10.88.0.0/31')).toThrow(/prefix from \/8 to \/30/);
+    expect(() => parseSubnet('10.88.0.0')).toThrow(/must look like/);
+  });
+});
+
+describe('port mappings', () => {
+  it('parses docker -p forms', () => {
+    expect(parsePortMapping('8080:80')).toEqual({ hostPort: 8080, containerPort: 80, protocol: 'tcp' });
+    expect(parsePortMapping('5353:53/udp')).toEqual({ hostPort: 5353, containerPort: 53, protocol: 'udp' });
+  });
+
+  it.each(['80', '0:80', '8080:65536', 'a:b', '1:2/sctp', '127.0.0.1:80:80', ''])('rejects %j', (spec) => {
+    expect(() => parsePortMapping(spec)).toThrow(/-p/);
+  });
+
+  it('refuses one host port twice but allows tcp and udp side by side', () => {
+    expect(() =>
+      checkPortConflicts([parsePortMapping('53:53/udp'), parsePortMapping('53:53/tcp')]),
+    ).not.toThrow();
+    expect(() => checkPortConflicts([parsePortMapping('80:80'), parsePortMapping('80:81')])).toThrow(
+      /published twice/,
+    );
+  });
+});
+
+describe('nftables ruleset', () => {
+  const ruleset = bridgeRuleset({ table: 'flotilla', bridge: 'flot0', subnet: parseSubnet('10.88.0.0/16') });
+
+  it('masquerades only onto our bridge and only from loopback or our own subnet', () => {
+    const masquerades = ruleset.split('\n').filter((line) => line.includes('masquerade'));
+    expect(masquerades).toEqual([
+      '    oifname "flot0" ip saddr 127.0.0.0/8 masquerade',
+      '    oifname "flot0" ip saddr 10.88.0.0/16 ip daddr 10.88.0.0/16 ct status dnat masquerade',
+    ]);
+  });
+
+  it('never forwards container traffic out of the subnet', () => {
+    expect(ruleset).toContain('iifname "flot0" ip daddr != 10.88.0.0/16 drop');
+  });
+
+  it('DNATs only traffic for local addresses, from outside and from the host', () => {
+    expect(
+      ruleset.match(/fib daddr type local dnat ip to meta l4proto \. th dport map @published_ports/g),
+    ).toHaveLength(2);
+  });
+
+  it('adds and deletes port elements by protocol and host port', () => {
+    const mappings = [parsePortMapping('8080:80'), parsePortMapping('5353:53/udp')];
+    expect(addPortsCommand('t', mappings, '10.88.0.2')).toBe(
+      'add element ip t published_ports { tcp . 8080 : 10.88.0.2 . 80, udp . 5353 : 10.88.0.2 . 53 }\n',
+    );
+    expect(deletePortsCommand('t', mappings)).toBe(
+      'delete element ip t published_ports { tcp . 8080, udp . 5353 }\n',
+    );
+  });
+});
