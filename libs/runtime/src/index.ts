@@ -92,3 +92,11 @@ export type { NetworkAttachment, NetworkMode, PortMapping, PortProtocol } from '
 export { formatPortMapping, parsePortMapping } from './network/port-mapping';
 export { Ipam } from './network/ipam';
 export type { IpamOptions } from './network/ipam';
+// snapshots (engineer F)
+export { SnapshotError, SnapshotStore } from './snapshots/snapshot.store';
+export type { CommitOptions, ContainerRootfs, OverlayMount, PrepareOptions, SnapshotRecord } from './snapshots/snapshot.store';
+export { ImageRootfsProvider } from './snapshots/image-rootfs.provider';
+export type { ImageRootfs } from './snapshots/image-rootfs.provider';
+export { storeLayer, writeImage } from './images/image-writer';
+export type { NewImageOptions, StoredLayer } from './images/image-writer';
+export { directoryLayerMembers } from './layers/directory-layer';

@@ -1,0 +1,58 @@
+// The container engine's view of images: given an image reference, a container root (overlay data for
+// the shim) plus the image's runtime defaults. Shaped to the containers area's RootfsProvider interface.
+import { join } from 'node:path';
+import type { ImageStore } from '../images/image.store';
+import { SnapshotStore, type OverlayMount } from './snapshot.store';
+
+export interface ImageRootfs {
+  readonly rootfs: OverlayMount & { readonly upperDir: string };
+  readonly image: {
+    readonly entrypoint?: string[];
+    readonly cmd?: string[];
+    readonly env?: string[];
+    readonly workingDir?: string;
+    readonly user?: string;
+    readonly stopSignal?: string;
+  };
+  /** Layer directories, top first (for resolving user names in /etc/passwd without mounting). */
+  readonly lowerDirs: string[];
+}
+
+export class ImageRootfsProvider {
+  readonly snapshots: SnapshotStore;
+
+  constructor(private readonly images: ImageStore) {
+    this.snapshots = new SnapshotStore(images);
+  }
+
+  async prepare(request: { containerId: string; containerDir: string; image: string }): Promise<ImageRootfs> {
+    const image = await this.images.resolve(request.image);
+    const prepared = await this.snapshots.prepare({
+      key: request.containerId,
+      image,
+      target: join(request.containerDir, 'rootfs'),
+    });
+    const config = image.config.config ?? {};
+    const lowerDirs = (prepared.mount.options[0] ?? '').slice('lowerdir='.length).split(':');
+    const list = (value: readonly string[] | null | undefined): { value?: string[] } =>
+      value ? { value: [...value] } : {};
+    const entrypoint = list(config.Entrypoint).value;
+    const cmd = list(config.Cmd).value;
+    return {
+      rootfs: { ...prepared.mount, options: [...prepared.mount.options], upperDir: prepared.upperDir },
+      image: {
+        ...(entrypoint === undefined ? {} : { entrypoint }),
+        ...(cmd === undefined ? {} : { cmd }),
+        ...(config.Env === undefined ? {} : { env: [...config.Env] }),
+        ...(config.WorkingDir ? { workingDir: config.WorkingDir } : {}),
+        ...(config.User ? { user: config.User } : {}),
+        ...(config.StopSignal ? { stopSignal: config.StopSignal } : {}),
+      },
+      lowerDirs,
+    };
+  }
+
+  async release(request: { containerId: string }): Promise<void> {
+    await this.snapshots.remove(request.containerId);
+  }
+}
