@@ -13,3 +13,5 @@ export {
 export type { Status, StatusCode } from './framework/status';
 export { buildNodeInfos, nodeView, podRequests, podView } from './framework/scheduling-views';
 export type { NodeInfo, NodeView, PodView, Resources, Taint, Toleration } from './framework/scheduling-views';
+export { DEFAULT_SCHEDULER_NAME, startScheduler } from './runner/scheduler-runner';
+export type { RunningScheduler, SchedulerOptions } from './runner/scheduler-runner';
