@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { clusterDown, clusterUp, type ProgressEvent } from '@flotilla/cluster';
+import { clusterDown, clusterUp, type ClusterPorts, type ProgressEvent } from '@flotilla/cluster';
 import {
   flotillaHome,
   readKubeconfigFile,
@@ -17,50 +17,71 @@ import { CliError, EXIT_USAGE, type CliContext } from '../cli-context';
 export const LOCAL_CONTEXT = 'flotilla';
 const LOCAL_USER = 'flotilla-admin';
 
+interface UpFlags {
+  readonly home?: string;
+  readonly apiserverPort?: number;
+  readonly etcdPort?: number;
+  readonly etcdPeerPort?: number;
+  readonly redisPort?: number;
+}
+
+function portNumber(value: string): number {
+  const port = Number(value);
+  if (!(Number.isInteger(port) && port > 0 && port < 65536)) {
+    throw new CliError(`"${value}" is not a port number (1-65535)`, EXIT_USAGE);
+  }
+  return port;
+}
+
 export function createUpCommand(context: CliContext): Command {
-  return new Command('up')
-    .description('start a local cluster (etcd, Redis, apiserver) and write its kubeconfig')
-    .option('--home <dir>', 'where the cluster keeps its state (default: $FLOTILLA_HOME or ~/.flotilla)')
-    .option('--apiserver-port <port>', 'the port the apiserver listens on (kept for later runs)')
-    .action(async (flags: { home?: string; apiserverPort?: string }) => {
-      const home = flags.home ? resolve(context.io.cwd, flags.home) : flotillaHome(context.io.env);
-      const port = flags.apiserverPort === undefined ? undefined : Number(flags.apiserverPort);
-      if (port !== undefined && !(Number.isInteger(port) && port > 0 && port < 65536)) {
-        throw new CliError(
-          `--apiserver-port must be a port number, not "${flags.apiserverPort ?? ''}"`,
-          EXIT_USAGE,
-        );
-      }
-      const apiserverMain = locateApiserver(context.io.env);
-      const connection = await clusterUp({
-        home,
-        apiserverCommand: { command: process.execPath, args: [apiserverMain] },
-        ports: port === undefined ? undefined : { apiserver: port },
-        onProgress: (event) => context.io.write(`${progressLine(event)}\n`),
-      });
-      const kubeconfigFile = connection.layout.kubeconfigFile;
-      writeLocalKubeconfig({
-        file: kubeconfigFile,
-        server: connection.server,
-        caPem: readFileSync(connection.caCertFile),
-        token: connection.token,
-      });
-      context.io.write(`Cluster is up at ${connection.server}\n`);
-      context.io.write(`Wrote ${kubeconfigFile} (context "${LOCAL_CONTEXT}")\n`);
-      const kubeconfigEnv = context.io.env['KUBECONFIG'];
-      if (
-        kubeconfigEnv !== undefined &&
-        kubeconfigEnv !== '' &&
-        !kubeconfigEnv.split(':').includes(kubeconfigFile)
-      ) {
+  return (
+    new Command('up')
+      .description('start a local cluster (etcd, Redis, apiserver) and write its kubeconfig')
+      .option('--home <dir>', 'where the cluster keeps its state (default: $FLOTILLA_HOME or ~/.flotilla)')
+      // Ports are remembered in the cluster's state, so later `up` runs need not repeat them.
+      .option('--apiserver-port <port>', 'the port the apiserver listens on (default 6443)', portNumber)
+      .option('--etcd-port <port>', "etcd's client port (default 12379)", portNumber)
+      .option('--etcd-peer-port <port>', "etcd's peer port (default 12380)", portNumber)
+      .option('--redis-port <port>', "Redis's port (default 16379)", portNumber)
+      .action(async (flags: UpFlags) => {
+        const home = flags.home ? resolve(context.io.cwd, flags.home) : flotillaHome(context.io.env);
+        const ports: Partial<ClusterPorts> = {
+          ...(flags.apiserverPort !== undefined ? { apiserver: flags.apiserverPort } : {}),
+          ...(flags.etcdPort !== undefined ? { etcdClient: flags.etcdPort } : {}),
+          ...(flags.etcdPeerPort !== undefined ? { etcdPeer: flags.etcdPeerPort } : {}),
+          ...(flags.redisPort !== undefined ? { redis: flags.redisPort } : {}),
+        };
+        const apiserverMain = locateApiserver(context.io.env);
+        const connection = await clusterUp({
+          home,
+          apiserverCommand: { command: process.execPath, args: [apiserverMain] },
+          ports,
+          onProgress: (event) => context.io.write(`${progressLine(event)}\n`),
+        });
+        const kubeconfigFile = connection.layout.kubeconfigFile;
+        writeLocalKubeconfig({
+          file: kubeconfigFile,
+          server: connection.server,
+          caPem: readFileSync(connection.caCertFile),
+          token: connection.token,
+        });
+        context.io.write(`Cluster is up at ${connection.server}\n`);
+        context.io.write(`Wrote ${kubeconfigFile} (context "${LOCAL_CONTEXT}")\n`);
+        const kubeconfigEnv = context.io.env['KUBECONFIG'];
+        if (
+          kubeconfigEnv !== undefined &&
+          kubeconfigEnv !== '' &&
+          !kubeconfigEnv.split(':').includes(kubeconfigFile)
+        ) {
+          context.io.write(
+            `KUBECONFIG is set to ${kubeconfigEnv}: add ${kubeconfigFile} to it or pass --kubeconfig ${kubeconfigFile}\n`,
+          );
+        }
         context.io.write(
-          `KUBECONFIG is set to ${kubeconfigEnv}: add ${kubeconfigFile} to it or pass --kubeconfig ${kubeconfigFile}\n`,
+          'Try: flotilla get nodes   (or: kubectl --kubeconfig ' + kubeconfigFile + ' get nodes)\n',
         );
-      }
-      context.io.write(
-        'Try: flotilla get nodes   (or: kubectl --kubeconfig ' + kubeconfigFile + ' get nodes)\n',
-      );
-    });
+      })
+  );
 }
 
 export function createDownCommand(context: CliContext): Command {
