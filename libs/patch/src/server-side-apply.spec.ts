@@ -426,3 +426,55 @@ describe('recordUpdate', () => {
     expect(managers(created)).toEqual(['ci/Apply']);
   });
 });
+
+describe('server-side apply: idempotence', () => {
+  it('changes nothing, not even the time, when the same configuration is applied again', () => {
+    const config = deployment({ replicas: 2, template: template('v1') }, { app: 'web' });
+    const first = applyAs('deployer', undefined, config).object;
+    const later = apply({
+      live: first,
+      applied: config,
+      manager: 'deployer',
+      force: false,
+      now: new Date('2026-11-24T00:00:00Z'),
+    });
+    expect(later.conflicts).toEqual([]);
+    expect(later.object).toEqual(first);
+  });
+
+  it('moves the time when the configuration changes', () => {
+    const first = applyAs('deployer', undefined, deployment({ replicas: 2 })).object;
+    const later = apply({
+      live: first,
+      applied: deployment({ replicas: 3 }),
+      manager: 'deployer',
+      force: false,
+      now: new Date('2026-11-24T00:00:00Z'),
+    });
+    expect(later.object.metadata?.managedFields?.[0]?.time).toBe('2026-11-24T00:00:00Z');
+  });
+});
+
+describe('server-side apply to the status subresource', () => {
+  it('takes only status, into an entry of its own', () => {
+    const created = applyAs('deployer', undefined, deployment({ replicas: 2 })).object;
+    const result = apply({
+      live: created,
+      applied: { ...deployment({ replicas: 9 }), status: { readyReplicas: 2 } } as KubeObject,
+      manager: 'controller',
+      force: false,
+      now,
+      subresource: 'status',
+    });
+    expect(result.conflicts).toEqual([]);
+    expect(specOf(result.object).replicas).toBe(2);
+    expect((result.object as KubeObject & { status: unknown }).status).toEqual({ readyReplicas: 2 });
+    expect(
+      result.object.metadata?.managedFields?.find((entry) => entry.manager === 'controller'),
+    ).toMatchObject({
+      operation: 'Apply',
+      subresource: 'status',
+      fieldsV1: { 'f:status': { 'f:readyReplicas': {} } },
+    });
+  });
+});

@@ -252,12 +252,19 @@ export function apply(input: ApplyInput): ApplyResult {
   const merged = mergeApplied({ kind, names: [], live: base, applied: scoped(applied, scope) }) as JsonObject;
 
   const owners = readOwnership(live);
+  const subresource = scope === 'status' ? { subresource: 'status' } : {};
+  const lastTime = owners.find(
+    (owner) =>
+      owner.manager === manager &&
+      owner.operation === 'Apply' &&
+      owner.subresource === subresource.subresource,
+  )?.time;
   const mine = entryFor(owners, {
     manager,
     operation: 'Apply',
     apiVersion,
     time: timestamp(now),
-    ...(input.subresource === 'status' ? { subresource: 'status' } : {}),
+    ...subresource,
   });
   const others = owners.filter((owner) => owner !== mine);
 
@@ -286,7 +293,25 @@ export function apply(input: ApplyInput): ApplyResult {
   // Whatever the merge or the pruning took away is no longer anyone's.
   const gone = compareFields(liveNodes, flattenFields({ kind, object: merged, scope })).removed;
   for (const owner of others) for (const path of gone) owner.fields.delete(path);
+  if (live && lastTime !== undefined && sameFields(previous, appliedFields) && sameContent(live, merged)) {
+    // Re-applying the same configuration is a no-op, as in Kubernetes: not even the time moves, so
+    // the apiserver can tell that nothing changed and skip the write.
+    mine.time = lastTime;
+  }
   return { object: writeOwnership(merged as unknown as KubeObject, owners), conflicts };
+}
+
+function sameFields(a: FieldSet, b: FieldSet): boolean {
+  return a.size === b.size && [...a].every((path) => b.has(path));
+}
+
+function sameContent(live: KubeObject, merged: JsonObject): boolean {
+  const withoutOwnership = (object: unknown): unknown => {
+    const copy = cloneJson(object) as { metadata?: { managedFields?: unknown } };
+    if (copy.metadata) delete copy.metadata.managedFields;
+    return copy;
+  };
+  return jsonEqual(withoutOwnership(live), withoutOwnership(merged));
 }
 
 /** The server-side-apply entry point under the name the apiserver already uses. */
