@@ -103,6 +103,20 @@ const DEFAULT_HPA_BEHAVIOR = {
   },
 };
 
+/** Kubernetes fills each unset field of a scaling rule on its own (GenerateHPAScaleUpRules). */
+function defaultScalingRules(raw: unknown, defaults: (typeof DEFAULT_HPA_BEHAVIOR)['scaleUp']): Json {
+  const rules = object(raw);
+  setDefault(rules, 'stabilizationWindowSeconds', defaults.stabilizationWindowSeconds);
+  setDefault(rules, 'selectPolicy', defaults.selectPolicy);
+  // Fresh copies: callers may change the returned object, never the shared defaults.
+  setDefault(
+    rules,
+    'policies',
+    defaults.policies.map((policy) => ({ ...policy })),
+  );
+  return rules;
+}
+
 /** Applies Kubernetes' defaults for `kind` to a copy of `input`. */
 export function applyDefaults<T>(kind: string, input: T): T {
   const result = object(input);
@@ -153,15 +167,19 @@ export function applyDefaults<T>(kind: string, input: T): T {
     case 'Secret':
       setDefault(result, 'type', 'Opaque');
       break;
-    case 'Namespace':
+    case 'Namespace': {
       setDefault(spec, 'finalizers', ['kubernetes']);
       result['spec'] = spec;
+      const status = object(result['status']);
+      setDefault(status, 'phase', 'Active');
+      result['status'] = status;
       break;
+    }
     case 'HorizontalPodAutoscaler': {
       setDefault(spec, 'minReplicas', 1);
       const behavior = object(spec['behavior']);
-      setDefault(behavior, 'scaleUp', DEFAULT_HPA_BEHAVIOR.scaleUp);
-      setDefault(behavior, 'scaleDown', DEFAULT_HPA_BEHAVIOR.scaleDown);
+      behavior['scaleUp'] = defaultScalingRules(behavior['scaleUp'], DEFAULT_HPA_BEHAVIOR.scaleUp);
+      behavior['scaleDown'] = defaultScalingRules(behavior['scaleDown'], DEFAULT_HPA_BEHAVIOR.scaleDown);
       spec['behavior'] = behavior;
       result['spec'] = spec;
       break;

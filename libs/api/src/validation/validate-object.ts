@@ -83,6 +83,35 @@ function causeFor(field: string, value: unknown, property: string, message: stri
   return { reason: 'FieldValueInvalid', message: `Invalid value: ${describeValue(value)}: ${text}`, field };
 }
 
+/** class-validator's type rules, and what Kubernetes' decoder would say about the value. */
+const TYPE_RULES: Readonly<Record<string, string>> = {
+  isString: 'must be a string',
+  isInt: 'must be an integer',
+  isBoolean: 'must be a boolean',
+  isArray: 'must be a list',
+  isObject: 'must be an object',
+  nestedValidation: 'must be an object',
+};
+
+function typeMismatchCause(
+  field: string,
+  value: unknown,
+  constraints: Record<string, string>,
+): StatusCause | undefined {
+  if (value === undefined || value === null) return undefined;
+  const rule = Object.keys(constraints).find((name) => TYPE_RULES[name] !== undefined);
+  if (rule === undefined) return undefined;
+  // A rule checked on each item ("each value in args must be a string") faults the items, not the list.
+  const expected = constraints[rule]?.startsWith('each value in ')
+    ? `each item ${TYPE_RULES[rule] ?? ''}`
+    : TYPE_RULES[rule];
+  return {
+    reason: 'FieldValueTypeInvalid',
+    message: `Invalid value: ${describeValue(value)}: ${expected ?? ''}`,
+    field,
+  };
+}
+
 function collect(errors: ValidationError[], parent: string, causes: StatusCause[], unknown: string[]): void {
   for (const error of errors) {
     const field = childPath(parent, error.property);
@@ -90,9 +119,14 @@ function collect(errors: ValidationError[], parent: string, causes: StatusCause[
     if (constraints['whitelistValidation']) {
       unknown.push(field);
     } else {
-      // One cause per field: the first failing rule, as Kubernetes reports one problem per field.
+      // One cause per field, as Kubernetes reports one problem per field: a value of the wrong type
+      // first (its range or format rules would only mislead), else the first failing rule.
+      const typeCause = typeMismatchCause(field, error.value, constraints);
       const [first] = Object.values(constraints);
-      if (first !== undefined) causes.push(causeFor(field, error.value, error.property, first));
+      if (typeCause) causes.push(typeCause);
+      else if (constraints['arrayNotEmpty'] !== undefined)
+        causes.push({ reason: 'FieldValueRequired', message: 'Required value', field });
+      else if (first !== undefined) causes.push(causeFor(field, error.value, error.property, first));
     }
     if (error.children && error.children.length > 0) collect(error.children, field, causes, unknown);
   }

@@ -1,0 +1,764 @@
+// Table-driven: a valid manifest for every kind we serve, then one broken field at a time, with the
+// cause Kubernetes reports for it (field path, reason, wording).
+import { applyDefaults } from './apply-defaults';
+import { pruneUnknownFields, validateObject, validateUpdate } from './validate-object';
+
+type Json = Record<string, unknown>;
+
+const container = (extra: Json = {}): Json => ({ name: 'app', image: 'nginx:1.27', ...extra });
+const podSpec = (extra: Json = {}): Json => ({ containers: [container()], ...extra });
+
+const VALID: Record<string, Json> = {
+  Namespace: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a' } },
+  Pod: {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web-0', namespace: 'default', labels: { app: 'web' } },
+    spec: podSpec({
+      containers: [
+        container({
+          ports: [{ name: 'http', containerPort: 80 }],
+          env: [
+            { name: 'MODE', value: 'prod' },
+            { name: 'KEY', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
+          ],
+          envFrom: [{ configMapRef: { name: 'cfg' } }],
+          resources: { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: 1, memory: '128Mi' } },
+          livenessProbe: { httpGet: { path: '/healthz', port: 'http' } },
+          readinessProbe: { tcpSocket: { port: 80 } },
+          startupProbe: { exec: { command: ['true'] } },
+          lifecycle: { preStop: { exec: { command: ['sleep', '1'] } } },
+          volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }],
+          securityContext: { runAsUser: 1000, readOnlyRootFilesystem: true },
+        }),
+      ],
+      initContainers: [container({ name: 'init', image: 'busybox' })],
+      volumes: [
+        { name: 'scratch', emptyDir: { sizeLimit: '1Gi' } },
+        { name: 'host', hostPath: { path: '/var/log', type: 'Directory' } },
+        { name: 'cfg', configMap: { name: 'cfg', items: [{ key: 'a', path: 'a.txt' }] } },
+        { name: 'sec', secret: { secretName: 's' } },
+      ],
+      restartPolicy: 'OnFailure',
+      terminationGracePeriodSeconds: 10,
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator: 'In', values: ['a'] }] }],
+          },
+        },
+      },
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'web', effect: 'NoSchedule' }],
+      hostname: 'web-0',
+      dnsPolicy: 'ClusterFirst',
+    }),
+  },
+  Service: {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'web' },
+    spec: {
+      type: 'NodePort',
+      selector: { app: 'web' },
+      ports: [
+        { name: 'http', port: 80, targetPort: 'http', nodePort: 30080 },
+        { name: 'metrics', port: 9090, targetPort: 9090, protocol: 'TCP' },
+      ],
+    },
+  },
+  Endpoints: {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: 'web' },
+    subsets: [{ addresses: [{ ip: '10.0.0.5' }], ports: [{ name: 'http', port: 80 }] }],
+  },
+  Node: {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: 'node-1', labels: { 'kubernetes.io/hostname': 'node-1' } },
+    spec: { podCIDR: '10.244.1.0/24', unschedulable: false, taints: [{ key: 'gpu', effect: 'NoSchedule' }] },
+    status: {
+      capacity: { cpu: '2', memory: '4Gi', pods: '110' },
+      allocatable: { cpu: '2', memory: '3900Mi', pods: '110' },
+      conditions: [{ type: 'Ready', status: 'True' }],
+      addresses: [{ type: 'InternalIP', address: '10.0.0.1' }],
+    },
+  },
+  ConfigMap: {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'cfg' },
+    data: { 'app.properties': 'a=b' },
+    binaryData: { blob: 'AAEC' },
+  },
+  Secret: {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 's' },
+    type: 'Opaque',
+    data: { k: 'c2VjcmV0' },
+    stringData: { plain: 'text' },
+  },
+  Event: {
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name: 'web-0.17a', namespace: 'default' },
+    involvedObject: { kind: 'Pod', name: 'web-0', namespace: 'default' },
+    reason: 'Scheduled',
+    message: 'Successfully assigned default/web-0 to node-1',
+    type: 'Normal',
+    count: 1,
+    firstTimestamp: '2024-01-02T03:04:05Z',
+    lastTimestamp: '2024-01-02T03:04:05Z',
+    source: { component: 'scheduler' },
+    reportingComponent: 'scheduler',
+  },
+  Deployment: {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'web' },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: 'web' } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: '0%' } },
+      minReadySeconds: 5,
+      revisionHistoryLimit: 3,
+      progressDeadlineSeconds: 120,
+      paused: false,
+      template: { metadata: { labels: { app: 'web' }, creationTimestamp: null }, spec: podSpec() },
+    },
+  },
+  ReplicaSet: {
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'web-5d4f' },
+    spec: {
+      replicas: 0,
+      selector: { matchExpressions: [{ key: 'app', operator: 'In', values: ['web'] }] },
+      template: { metadata: { labels: { app: 'web' } }, spec: podSpec() },
+    },
+  },
+  HorizontalPodAutoscaler: {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name: 'web' },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+      minReplicas: 1,
+      maxReplicas: 5,
+      metrics: [
+        {
+          type: 'Resource',
+          resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } },
+        },
+        {
+          type: 'Pods',
+          pods: { metric: { name: 'rps' }, target: { type: 'AverageValue', averageValue: '100' } },
+        },
+      ],
+      behavior: {
+        scaleDown: {
+          stabilizationWindowSeconds: 60,
+          policies: [{ type: 'Pods', value: 1, periodSeconds: 30 }],
+        },
+      },
+    },
+  },
+  Lease: {
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: 'scheduler', namespace: 'kube-system' },
+    spec: {
+      holderIdentity: 'scheduler-1',
+      leaseDurationSeconds: 15,
+      renewTime: '2024-01-02T03:04:05.123456Z',
+    },
+  },
+};
+
+/** A copy of the valid manifest with one change: a path and a value (undefined deletes). */
+function broken(kind: string, path: (string | number)[], value: unknown): Json {
+  const copy = structuredClone(VALID[kind]) as Json;
+  let target: Record<string | number, unknown> = copy;
+  for (const key of path.slice(0, -1)) target = target[key] as Record<string | number, unknown>;
+  const last = path[path.length - 1] as string | number;
+  if (value === undefined) delete target[last];
+  else target[last] = value;
+  return copy;
+}
+
+function validate(kind: string, object: unknown) {
+  return validateObject({ kind, object, fieldValidation: 'Strict' });
+}
+
+describe('validateObject: a valid manifest for every kind', () => {
+  it.each(Object.keys(VALID))('%s has no causes and no unknown fields', (kind) => {
+    expect(validate(kind, VALID[kind])).toEqual({ causes: [], unknownFields: [], warnings: [] });
+  });
+
+  it.each(Object.keys(VALID))('%s accepts generateName instead of name', (kind) => {
+    const object = broken(kind, ['metadata', 'name'], undefined);
+    (object['metadata'] as Json)['generateName'] = 'gen-';
+    expect(validate(kind, object).causes).toEqual([]);
+  });
+
+  it.each(Object.keys(VALID))('%s requires a name or generateName', (kind) => {
+    expect(validate(kind, broken(kind, ['metadata', 'name'], undefined)).causes).toContainEqual(
+      expect.objectContaining({ field: 'metadata.name', reason: 'FieldValueRequired' }),
+    );
+  });
+});
+
+const SUBDOMAIN =
+  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
+
+describe('validateObject: one broken field at a time', () => {
+  it.each<
+    [string, string, (string | number)[], unknown, { field: string; reason: string; message?: string }]
+  >([
+    [
+      'Pod',
+      'a name that is no subdomain',
+      ['metadata', 'name'],
+      'Foo_Bar',
+      {
+        field: 'metadata.name',
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: "Foo_Bar": ${SUBDOMAIN}`,
+      },
+    ],
+    [
+      'Namespace',
+      'a namespace name with a dot (labels only)',
+      ['metadata', 'name'],
+      'team.a',
+      { field: 'metadata.name', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Service',
+      'a service name starting with a digit (DNS-1035)',
+      ['metadata', 'name'],
+      '1web',
+      { field: 'metadata.name', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Pod',
+      'a label key with two slashes',
+      ['metadata', 'labels'],
+      { 'a/b/c': 'x' },
+      { field: 'metadata.labels', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Pod',
+      'a label value with a space',
+      ['metadata', 'labels'],
+      { app: 'a b' },
+      { field: 'metadata.labels', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'ConfigMap',
+      'annotations over 256 KiB',
+      ['metadata', 'annotations'],
+      { big: 'x'.repeat(256 * 1024 + 1) },
+      { field: 'metadata.annotations', reason: 'FieldValueTooLong' },
+    ],
+    [
+      'Pod',
+      'no containers',
+      ['spec', 'containers'],
+      [],
+      { field: 'spec.containers', reason: 'FieldValueRequired', message: 'Required value' },
+    ],
+    [
+      'Pod',
+      'a container without image',
+      ['spec', 'containers', 0, 'image'],
+      undefined,
+      { field: 'spec.containers[0].image', reason: 'FieldValueRequired', message: 'Required value' },
+    ],
+    [
+      'Pod',
+      'a container name that is no label',
+      ['spec', 'containers', 0, 'name'],
+      'App',
+      { field: 'spec.containers[0].name', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Pod',
+      'two containers with one name',
+      ['spec', 'initContainers', 0, 'name'],
+      'app',
+      { field: 'spec.containers[0].name', reason: 'FieldValueDuplicate', message: 'Duplicate value: "app"' },
+    ],
+    [
+      'Pod',
+      'a port out of range',
+      ['spec', 'containers', 0, 'ports', 0, 'containerPort'],
+      70000,
+      { field: 'spec.containers[0].ports[0].containerPort', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Pod',
+      'a port name that is no IANA_SVC_NAME',
+      ['spec', 'containers', 0, 'ports', 0, 'name'],
+      'http--web',
+      { field: 'spec.containers[0].ports[0].name', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Pod',
+      'a quantity that does not parse',
+      ['spec', 'containers', 0, 'resources', 'requests', 'cpu'],
+      'lots',
+      { field: 'spec.containers[0].resources.requests', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Pod',
+      'a negative quantity',
+      ['spec', 'containers', 0, 'resources', 'limits', 'memory'],
+      '-1Gi',
+      { field: 'spec.containers[0].resources.limits', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Pod',
+      'requests above limits',
+      ['spec', 'containers', 0, 'resources', 'requests', 'cpu'],
+      '2',
+      { field: 'spec.containers[0].resources.requests', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Pod',
+      'an unsupported restart policy',
+      ['spec', 'restartPolicy'],
+      'Sometimes',
+      {
+        field: 'spec.restartPolicy',
+        reason: 'FieldValueNotSupported',
+        message: 'Unsupported value: "Sometimes": supported values: "Always", "OnFailure", "Never"',
+      },
+    ],
+    [
+      'Pod',
+      'an unsupported pull policy',
+      ['spec', 'containers', 0, 'imagePullPolicy'],
+      'Sometimes',
+      {
+        field: 'spec.containers[0].imagePullPolicy',
+        reason: 'FieldValueNotSupported',
+        message: 'Unsupported value: "Sometimes": supported values: "Always", "IfNotPresent", "Never"',
+      },
+    ],
+    [
+      'Pod',
+      'a mount of a volume that does not exist',
+      ['spec', 'containers', 0, 'volumeMounts', 0, 'name'],
+      'nope',
+      { field: 'spec.containers[0].volumeMounts[0].name', reason: 'FieldValueNotFound' },
+    ],
+    [
+      'Pod',
+      'an empty node selector term list',
+      [
+        'spec',
+        'affinity',
+        'nodeAffinity',
+        'requiredDuringSchedulingIgnoredDuringExecution',
+        'nodeSelectorTerms',
+      ],
+      [],
+      {
+        field: 'spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms',
+        reason: 'FieldValueRequired',
+      },
+    ],
+    [
+      'Pod',
+      'an unsupported toleration effect',
+      ['spec', 'tolerations', 0, 'effect'],
+      'Never',
+      { field: 'spec.tolerations[0].effect', reason: 'FieldValueNotSupported' },
+    ],
+    [
+      'Pod',
+      'a negative grace period',
+      ['spec', 'terminationGracePeriodSeconds'],
+      -1,
+      { field: 'spec.terminationGracePeriodSeconds', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Pod',
+      'a string where an integer belongs',
+      ['spec', 'terminationGracePeriodSeconds'],
+      '30',
+      { field: 'spec.terminationGracePeriodSeconds', reason: 'FieldValueTypeInvalid' },
+    ],
+    [
+      'Pod',
+      'a probe port out of range',
+      ['spec', 'containers', 0, 'readinessProbe', 'tcpSocket', 'port'],
+      0,
+      { field: 'spec.containers[0].readinessProbe.tcpSocket.port', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Service',
+      'an unsupported type',
+      ['spec', 'type'],
+      'Internal',
+      { field: 'spec.type', reason: 'FieldValueNotSupported' },
+    ],
+    [
+      'Service',
+      'a node port out of range',
+      ['spec', 'ports', 0, 'nodePort'],
+      80,
+      { field: 'spec.ports[0].nodePort', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Service',
+      'a port number of 0',
+      ['spec', 'ports', 1, 'port'],
+      0,
+      { field: 'spec.ports[1].port', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Service',
+      'two ports with one name',
+      ['spec', 'ports', 1, 'name'],
+      'http',
+      { field: 'spec.ports[1].name', reason: 'FieldValueDuplicate' },
+    ],
+    [
+      'Deployment',
+      'negative replicas',
+      ['spec', 'replicas'],
+      -1,
+      { field: 'spec.replicas', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Deployment',
+      'a selector that does not match the template',
+      ['spec', 'selector', 'matchLabels'],
+      { app: 'api' },
+      { field: 'spec.template.metadata.labels', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Deployment',
+      'no selector',
+      ['spec', 'selector'],
+      undefined,
+      { field: 'spec.selector', reason: 'FieldValueRequired' },
+    ],
+    [
+      'Deployment',
+      'maxSurge and maxUnavailable both 0',
+      ['spec', 'strategy', 'rollingUpdate', 'maxSurge'],
+      0,
+      { field: 'spec.strategy.rollingUpdate.maxUnavailable', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Deployment',
+      'a malformed percentage',
+      ['spec', 'strategy', 'rollingUpdate', 'maxSurge'],
+      '25 percent',
+      { field: 'spec.strategy.rollingUpdate.maxSurge', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Deployment',
+      'an unsupported strategy',
+      ['spec', 'strategy', 'type'],
+      'BlueGreen',
+      { field: 'spec.strategy.type', reason: 'FieldValueNotSupported' },
+    ],
+    [
+      'Deployment',
+      'a template restart policy other than Always',
+      ['spec', 'template', 'spec', 'restartPolicy'],
+      'Never',
+      { field: 'spec.template.spec.restartPolicy', reason: 'FieldValueNotSupported' },
+    ],
+    [
+      'Deployment',
+      'a template container without image',
+      ['spec', 'template', 'spec', 'containers', 0, 'image'],
+      undefined,
+      { field: 'spec.template.spec.containers[0].image', reason: 'FieldValueRequired' },
+    ],
+    [
+      'ReplicaSet',
+      'an unsupported selector operator',
+      ['spec', 'selector', 'matchExpressions', 0, 'operator'],
+      'Like',
+      { field: 'spec.selector.matchExpressions[0].operator', reason: 'FieldValueNotSupported' },
+    ],
+    [
+      'HorizontalPodAutoscaler',
+      'minReplicas of 0',
+      ['spec', 'minReplicas'],
+      0,
+      { field: 'spec.minReplicas', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'HorizontalPodAutoscaler',
+      'maxReplicas below minReplicas',
+      ['spec', 'minReplicas'],
+      6,
+      { field: 'spec.maxReplicas', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'HorizontalPodAutoscaler',
+      'an unsupported metric type',
+      ['spec', 'metrics', 0, 'type'],
+      'Magic',
+      { field: 'spec.metrics[0].type', reason: 'FieldValueNotSupported' },
+    ],
+    [
+      'HorizontalPodAutoscaler',
+      'a policy period over 30 minutes',
+      ['spec', 'behavior', 'scaleDown', 'policies', 0, 'periodSeconds'],
+      1801,
+      { field: 'spec.behavior.scaleDown.policies[0].periodSeconds', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'HorizontalPodAutoscaler',
+      'a target value that is no quantity',
+      ['spec', 'metrics', 1, 'pods', 'target', 'averageValue'],
+      'many',
+      { field: 'spec.metrics[1].pods.target.averageValue', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Node',
+      'an unsupported taint effect',
+      ['spec', 'taints', 0, 'effect'],
+      'Sometimes',
+      { field: 'spec.taints[0].effect', reason: 'FieldValueNotSupported' },
+    ],
+    [
+      'Event',
+      'no involved object',
+      ['involvedObject'],
+      undefined,
+      { field: 'involvedObject', reason: 'FieldValueRequired' },
+    ],
+    [
+      'Event',
+      'an unsupported event type',
+      ['type'],
+      'Info',
+      { field: 'type', reason: 'FieldValueNotSupported' },
+    ],
+    [
+      'Lease',
+      'a zero lease duration',
+      ['spec', 'leaseDurationSeconds'],
+      0,
+      { field: 'spec.leaseDurationSeconds', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'ConfigMap',
+      'a data value that is no string',
+      ['data', 'app.properties'],
+      5,
+      { field: 'data', reason: 'FieldValueInvalid' },
+    ],
+  ])('%s with %s', (kind, _what, path, value, expected) => {
+    expect(validate(kind, broken(kind, path, value)).causes).toContainEqual(
+      expect.objectContaining(expected),
+    );
+  });
+});
+
+describe('validateObject: unknown fields', () => {
+  const withUnknown = (): Json => {
+    const object = structuredClone(VALID['Deployment']) as Json;
+    object['spek'] = {};
+    const spec = object['spec'] as Json;
+    spec['replika'] = 1;
+    const template = spec['template'] as { spec: { containers: Json[] }; metadata: Json };
+    template.metadata['labelz'] = {};
+    (template.spec.containers[0] as Json)['imagePolicy'] = 'x';
+    return object;
+  };
+  const ALL = [
+    'spek',
+    'spec.replika',
+    'spec.template.metadata.labelz',
+    'spec.template.spec.containers[0].imagePolicy',
+  ];
+
+  it('Strict names every unknown field with its full path, not just the first', () => {
+    const result = validateObject({ kind: 'Deployment', object: withUnknown(), fieldValidation: 'Strict' });
+    expect([...result.unknownFields].sort()).toEqual([...ALL].sort());
+    expect(result.warnings).toEqual([]);
+  });
+
+  it('Warn turns each into a warning', () => {
+    const result = validateObject({ kind: 'Deployment', object: withUnknown(), fieldValidation: 'Warn' });
+    expect([...result.warnings].sort()).toEqual(ALL.map((field) => `unknown field "${field}"`).sort());
+  });
+
+  it('Ignore leaves them to pruneUnknownFields, which strips exactly those', () => {
+    const object = withUnknown();
+    const result = validateObject({ kind: 'Deployment', object, fieldValidation: 'Ignore' });
+    expect(result.warnings).toEqual([]);
+    expect(pruneUnknownFields(object, result.unknownFields)).toEqual(VALID['Deployment']);
+    expect(object['spek']).toEqual({});
+  });
+});
+
+describe('validateUpdate', () => {
+  it.each<[string, string, (string | number)[], unknown, string]>([
+    ['Deployment', 'the selector', ['spec', 'selector'], { matchLabels: { app: 'api' } }, 'spec.selector'],
+    ['ReplicaSet', 'the selector', ['spec', 'selector'], { matchLabels: { app: 'api' } }, 'spec.selector'],
+    ['Pod', 'a container command', ['spec', 'containers', 0, 'command'], ['sh'], 'spec'],
+    ['Pod', 'the restart policy', ['spec', 'restartPolicy'], 'Never', 'spec'],
+  ])('%s refuses a change to %s', (kind, _what, path, value, field) => {
+    const causes = validateUpdate({ kind, old: VALID[kind], updated: broken(kind, path, value) });
+    expect(causes).toContainEqual(expect.objectContaining({ field }));
+  });
+
+  it.each<[string, string, (string | number)[], unknown]>([
+    ['Pod', 'a container image', ['spec', 'containers', 0, 'image'], 'nginx:1.28'],
+    ['Pod', 'activeDeadlineSeconds', ['spec', 'activeDeadlineSeconds'], 60],
+    ['Deployment', 'replicas', ['spec', 'replicas'], 7],
+    ['Service', 'the selector', ['spec', 'selector'], { app: 'api' }],
+    ['ConfigMap', 'data of a mutable map', ['data'], { other: 'x' }],
+  ])('%s allows a change to %s', (kind, _what, path, value) => {
+    expect(validateUpdate({ kind, old: VALID[kind], updated: broken(kind, path, value) })).toEqual([]);
+  });
+
+  it('refuses a new cluster IP and changes to an immutable ConfigMap or Secret', () => {
+    const service = broken('Service', ['spec', 'clusterIP'], '10.96.0.10');
+    expect(
+      validateUpdate({
+        kind: 'Service',
+        old: service,
+        updated: broken('Service', ['spec', 'clusterIP'], '10.96.0.11'),
+      }),
+    ).toContainEqual(expect.objectContaining({ field: 'spec.clusterIP' }));
+    for (const kind of ['ConfigMap', 'Secret']) {
+      const old = broken(kind, ['immutable'], true);
+      const updated = broken(kind, ['data'], { changed: 'eA==' });
+      updated['immutable'] = true;
+      expect(validateUpdate({ kind, old, updated })).toContainEqual(
+        expect.objectContaining({ field: 'data' }),
+      );
+    }
+  });
+});
+
+describe('applyDefaults', () => {
+  it('fills a pod as Kubernetes does and leaves the input alone', () => {
+    const input = {
+      metadata: { name: 'p' },
+      spec: {
+        containers: [
+          {
+            name: 'a',
+            image: 'nginx',
+            ports: [{ containerPort: 80 }],
+            livenessProbe: { httpGet: { port: 80 } },
+          },
+        ],
+      },
+    };
+    const before = structuredClone(input);
+    const pod = applyDefaults('Pod', input) as unknown as { spec: Json & { containers: Json[] } };
+    expect(input).toEqual(before);
+    expect(pod.spec).toMatchObject({
+      restartPolicy: 'Always',
+      terminationGracePeriodSeconds: 30,
+      dnsPolicy: 'ClusterFirst',
+      schedulerName: 'default-scheduler',
+    });
+    expect(pod.spec.containers[0]).toMatchObject({
+      imagePullPolicy: 'Always',
+      terminationMessagePath: '/dev/termination-log',
+      terminationMessagePolicy: 'File',
+      ports: [{ containerPort: 80, protocol: 'TCP' }],
+      livenessProbe: {
+        timeoutSeconds: 1,
+        periodSeconds: 10,
+        successThreshold: 1,
+        failureThreshold: 3,
+        httpGet: { port: 80, scheme: 'HTTP' },
+      },
+    });
+  });
+
+  it.each([
+    ['nginx', 'Always'],
+    ['nginx:latest', 'Always'],
+    ['nginx:1.27', 'IfNotPresent'],
+    ['localhost:5000/app', 'Always'],
+    ['localhost:5000/app:2', 'IfNotPresent'],
+    ['nginx@sha256:0123', 'IfNotPresent'],
+  ])('pulls %s with %s', (image, policy) => {
+    const pod = applyDefaults('Pod', { spec: { containers: [{ name: 'a', image }] } }) as {
+      spec: { containers: Json[] };
+    };
+    expect(pod.spec.containers[0]?.['imagePullPolicy']).toBe(policy);
+  });
+
+  it('fills deployments, replica sets, services, secrets and namespaces', () => {
+    expect(applyDefaults('Deployment', { spec: { template: { spec: { containers: [] } } } })).toMatchObject({
+      spec: {
+        replicas: 1,
+        revisionHistoryLimit: 10,
+        progressDeadlineSeconds: 600,
+        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+        template: { spec: { restartPolicy: 'Always', dnsPolicy: 'ClusterFirst' } },
+      },
+    });
+    expect(applyDefaults('ReplicaSet', { spec: {} })).toMatchObject({ spec: { replicas: 1 } });
+    expect(applyDefaults('Service', { spec: { ports: [{ port: 80 }] } })).toMatchObject({
+      spec: {
+        type: 'ClusterIP',
+        sessionAffinity: 'None',
+        ports: [{ port: 80, protocol: 'TCP', targetPort: 80 }],
+      },
+    });
+    expect(applyDefaults('Secret', {})).toMatchObject({ type: 'Opaque' });
+    expect(applyDefaults('Namespace', { metadata: { name: 'n' } })).toMatchObject({
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
+  });
+
+  it('gives an HPA Kubernetes’ default behavior, field by field', () => {
+    const hpa = applyDefaults('HorizontalPodAutoscaler', {
+      spec: {
+        maxReplicas: 3,
+        behavior: { scaleDown: { policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }] } },
+      },
+    });
+    expect(hpa).toEqual({
+      spec: {
+        maxReplicas: 3,
+        minReplicas: 1,
+        behavior: {
+          scaleUp: {
+            stabilizationWindowSeconds: 0,
+            selectPolicy: 'Max',
+            policies: [
+              { type: 'Pods', value: 4, periodSeconds: 15 },
+              { type: 'Percent', value: 100, periodSeconds: 15 },
+            ],
+          },
+          scaleDown: {
+            stabilizationWindowSeconds: 300,
+            selectPolicy: 'Max',
+            policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }],
+          },
+        },
+      },
+    });
+  });
+
+  it('never hands out shared default objects', () => {
+    type DefaultedHpa = { spec: { behavior: { scaleUp: { policies: Json[] } } } };
+    const defaulted = (): DefaultedHpa =>
+      applyDefaults<unknown>('HorizontalPodAutoscaler', { spec: { maxReplicas: 3 } }) as DefaultedHpa;
+    defaulted().spec.behavior.scaleUp.policies.length = 0;
+    expect(defaulted().spec.behavior.scaleUp.policies).toHaveLength(2);
+  });
+});
