@@ -95,6 +95,7 @@ describe('image store', () => {
       archiveFile('d25.tar', await ociArchive(image, undefined, { dockerManifest: true })),
     );
     expect(docker25[0]?.names).toEqual(['docker25/app:v1']);
+    expect((await store.readIndex()).manifests).toHaveLength(2);
     const images = await store.list();
     // Same config, but the legacy load re-wrote the manifest (uncompressed layers): two images, one ID.
     expect(images.map((entry) => entry.id)).toEqual([sha256(image.config), sha256(image.config)]);

@@ -217,7 +217,7 @@ export class ImageStore {
         );
       }
     }
-    const fullNames = names.map((name) => formatReference(parseReference(name)));
+    const fullNames = [...new Set(names.map((name) => formatReference(parseReference(name))))];
     const size = await this.blobs.size(manifestDigest);
     const mediaType = image.manifest.mediaType ?? MEDIA_TYPES.ociManifest;
     await this.updateIndex(async (index) => {
@@ -241,7 +241,7 @@ export class ImageStore {
             }));
       return { index: { ...index, manifests: [...kept, ...added] }, result: undefined };
     });
-    return { ...image, names: [...new Set([...fullNames])].sort() };
+    return { ...image, names: [...fullNames].sort() };
   }
 
   async tag(source: string, target: string): Promise<string> {
