@@ -240,7 +240,17 @@ export function encodeFieldsV1(fields: FieldSet): JsonObject {
     owned.push(node);
   }
   for (const node of owned) if (Object.keys(node).some((key) => key !== '.')) node['.'] = {};
-  return root;
+  return sortedTree(root);
+}
+
+/** Kubernetes serialises "." first, then fields, keys and values in order: f: < k: < v: sorts them alike. */
+function sortedTree(node: JsonObject): JsonObject {
+  const sorted: JsonObject = {};
+  for (const key of Object.keys(node).sort()) {
+    const child = node[key];
+    sorted[key] = isJsonObject(child) ? sortedTree(child) : {};
+  }
+  return sorted;
 }
 
 export function decodeFieldsV1(encoded: unknown): FieldSet {

@@ -478,3 +478,23 @@ describe('server-side apply to the status subresource', () => {
     });
   });
 });
+
+describe('FieldsV1 key order', () => {
+  it('writes "." first and the rest sorted, as Kubernetes serialises it', () => {
+    const encoded = encodeFieldsV1(
+      fieldsOf({
+        kind: 'Pod',
+        object: { spec: { containers: [{ name: 'c', image: 'i', args: ['a'] }], nodeName: 'n' } },
+        scope: 'main',
+      }),
+    );
+    const spec = encoded['f:spec'] as Record<string, Record<string, Record<string, unknown>>>;
+    expect(Object.keys(spec)).toEqual(['f:containers', 'f:nodeName']);
+    expect(Object.keys(spec['f:containers']?.['k:{"name":"c"}'] ?? {})).toEqual([
+      '.',
+      'f:args',
+      'f:image',
+      'f:name',
+    ]);
+  });
+});
