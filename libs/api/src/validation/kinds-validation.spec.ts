@@ -560,9 +560,102 @@ describe('validateObject: one broken field at a time', () => {
       5,
       { field: 'data', reason: 'FieldValueInvalid' },
     ],
+    [
+      'ConfigMap',
+      'a key with a slash',
+      ['data', 'a/b'],
+      'x',
+      { field: 'data[a/b]', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'ConfigMap',
+      'a key in both data and binaryData',
+      ['binaryData', 'app.properties'],
+      'AAEC',
+      {
+        field: 'binaryData[app.properties]',
+        reason: 'FieldValueInvalid',
+        message: 'Invalid value: "app.properties": duplicate of key present in data',
+      },
+    ],
+    [
+      'ConfigMap',
+      'binaryData that is not base64',
+      ['binaryData', 'blob'],
+      'not base64!',
+      { field: 'binaryData[blob]', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Secret',
+      'data that is not base64',
+      ['data', 'k'],
+      'secret',
+      { field: 'data[k]', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Secret',
+      'a TLS secret without its key',
+      ['type'],
+      'kubernetes.io/tls',
+      { field: 'data[tls.crt]', reason: 'FieldValueRequired' },
+    ],
+    [
+      'Secret',
+      'more than 1 MiB of data',
+      ['stringData', 'big'],
+      'x'.repeat(1024 * 1024 + 1),
+      { field: 'data', reason: 'FieldValueTooLong' },
+    ],
   ])('%s with %s', (kind, _what, path, value, expected) => {
     expect(validate(kind, broken(kind, path, value)).causes).toContainEqual(
       expect.objectContaining(expected),
+    );
+  });
+});
+
+describe('validateObject: subresource bodies and operations', () => {
+  it('validates a Scale and a Binding', () => {
+    const scale = {
+      apiVersion: 'autoscaling/v1',
+      kind: 'Scale',
+      metadata: { name: 'web' },
+      spec: { replicas: 3 },
+    };
+    expect(validate('Scale', scale)).toEqual({ causes: [], unknownFields: [], warnings: [] });
+    expect(validate('Scale', { ...scale, spec: { replicas: -1 } }).causes).toContainEqual(
+      expect.objectContaining({ field: 'spec.replicas', reason: 'FieldValueInvalid' }),
+    );
+    const binding = {
+      apiVersion: 'v1',
+      kind: 'Binding',
+      metadata: { name: 'web-0' },
+      target: { kind: 'Node', name: 'node-1' },
+    };
+    expect(validate('Binding', binding).causes).toEqual([]);
+    expect(validate('Binding', { ...binding, target: undefined }).causes).toContainEqual(
+      expect.objectContaining({ field: 'target', reason: 'FieldValueRequired' }),
+    );
+  });
+
+  it('lets only a create leave the name to generateName', () => {
+    const object = broken('ConfigMap', ['metadata', 'name'], undefined);
+    (object['metadata'] as Json)['generateName'] = 'cfg-';
+    expect(
+      validateObject({ kind: 'ConfigMap', object, operation: 'create', fieldValidation: 'Strict' }).causes,
+    ).toEqual([]);
+    expect(
+      validateObject({ kind: 'ConfigMap', object, operation: 'update', fieldValidation: 'Strict' }).causes,
+    ).toEqual([
+      { reason: 'FieldValueRequired', message: 'Required value: name is required', field: 'metadata.name' },
+    ]);
+  });
+
+  it('refuses a kind it does not know, and a body that is no object', () => {
+    expect(validate('CronJob', {}).causes).toContainEqual(
+      expect.objectContaining({ field: 'kind', reason: 'FieldValueNotSupported' }),
+    );
+    expect(validate('Pod', 'pod').causes).toContainEqual(
+      expect.objectContaining({ reason: 'FieldValueTypeInvalid' }),
     );
   });
 });
@@ -624,6 +717,34 @@ describe('validateUpdate', () => {
     ['ConfigMap', 'data of a mutable map', ['data'], { other: 'x' }],
   ])('%s allows a change to %s', (kind, _what, path, value) => {
     expect(validateUpdate({ kind, old: VALID[kind], updated: broken(kind, path, value) })).toEqual([]);
+  });
+
+  it('keeps immutable maps immutable, secret types and node pod CIDRs fixed', () => {
+    const frozen = broken('ConfigMap', ['immutable'], true);
+    expect(
+      validateUpdate({ kind: 'ConfigMap', old: frozen, updated: broken('ConfigMap', ['immutable'], false) }),
+    ).toContainEqual(expect.objectContaining({ field: 'immutable' }));
+    expect(
+      validateUpdate({
+        kind: 'Secret',
+        old: VALID['Secret'],
+        updated: broken('Secret', ['type'], 'kubernetes.io/basic-auth'),
+      }),
+    ).toContainEqual(expect.objectContaining({ field: 'type' }));
+    expect(
+      validateUpdate({
+        kind: 'Node',
+        old: VALID['Node'],
+        updated: broken('Node', ['spec', 'podCIDR'], '10.244.2.0/24'),
+      }),
+    ).toContainEqual(expect.objectContaining({ field: 'spec.podCIDR' }));
+    expect(
+      validateUpdate({
+        kind: 'Node',
+        old: broken('Node', ['spec', 'podCIDR'], undefined),
+        updated: VALID['Node'],
+      }),
+    ).toEqual([]);
   });
 
   it('refuses a new cluster IP and changes to an immutable ConfigMap or Secret', () => {

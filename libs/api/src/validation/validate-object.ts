@@ -21,6 +21,7 @@ import {
   ServiceDto,
 } from './cluster.dto';
 import { PodDto } from './pod.dto';
+import { BindingDto, ScaleDto } from './subresource.dto';
 import { DeploymentDto, ReplicaSetDto } from './workload.dto';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -28,6 +29,8 @@ export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 export interface ValidateObjectOptions {
   kind: string;
   object: unknown;
+  /** Only a create may leave the name to generateName; defaults to 'create'. */
+  operation?: 'create' | 'update';
   fieldValidation: FieldValidation;
 }
 
@@ -51,6 +54,8 @@ const DTOS: Record<string, ClassConstructor<object>> = {
   Event: EventDto,
   Lease: LeaseDto,
   HorizontalPodAutoscaler: HorizontalPodAutoscalerDto,
+  Scale: ScaleDto,
+  Binding: BindingDto,
 };
 
 function childPath(parent: string, property: string): string {
@@ -143,10 +148,15 @@ function at(value: unknown, ...path: string[]): unknown {
   return current;
 }
 
-function nameCauses(kind: string, object: unknown): StatusCause[] {
+function nameCauses(kind: string, object: unknown, operation: 'create' | 'update'): StatusCause[] {
   const name = at(object, 'metadata', 'name');
   const generateName = at(object, 'metadata', 'generateName');
   if (typeof name !== 'string' || name === '') {
+    if (operation === 'update') {
+      return [
+        { reason: 'FieldValueRequired', message: 'Required value: name is required', field: 'metadata.name' },
+      ];
+    }
     if (typeof generateName === 'string' && generateName !== '') return [];
     return [
       {
@@ -354,6 +364,79 @@ function serviceCauses(object: unknown): StatusCause[] {
   return causes;
 }
 
+const CONFIG_KEY = /^[-._a-zA-Z0-9]+$/;
+const CONFIG_KEY_MESSAGE =
+  "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
+/** Kubernetes caps a ConfigMap's or Secret's data at 1 MiB, as etcd's value size would anyway. */
+const MAX_DATA_BYTES = 1024 * 1024;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Keys a Secret of each built-in type must carry (in data or stringData). */
+const SECRET_TYPE_KEYS: Readonly<Record<string, readonly string[]>> = {
+  'kubernetes.io/tls': ['tls.crt', 'tls.key'],
+  'kubernetes.io/dockerconfigjson': ['.dockerconfigjson'],
+  'kubernetes.io/dockercfg': ['.dockercfg'],
+  'kubernetes.io/ssh-auth': ['ssh-privatekey'],
+};
+
+function stringMap(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
+}
+
+/** ConfigMap and Secret: key names, base64 where JSON carries bytes, total size, per-type keys. */
+function dataCauses(kind: string, object: unknown): StatusCause[] {
+  const causes: StatusCause[] = [];
+  // Secret data and ConfigMap binaryData carry bytes, base64 in JSON.
+  const maps = kind === 'Secret' ? { data: true, stringData: false } : { data: false, binaryData: true };
+  const seen = new Map<string, string>();
+  let bytes = 0;
+  for (const [mapName, isBase64] of Object.entries(maps)) {
+    for (const [key, value] of Object.entries(stringMap(at(object, mapName)))) {
+      const field = `${mapName}[${key}]`;
+      if (key.length > 253 || !CONFIG_KEY.test(key)) {
+        causes.push({
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${describeValue(key)}: ${CONFIG_KEY_MESSAGE}`,
+          field,
+        });
+      }
+      const earlier = seen.get(key);
+      // A Secret's stringData overrides its data by design; a ConfigMap's two maps must not overlap.
+      if (earlier !== undefined && kind === 'ConfigMap') {
+        causes.push({
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${describeValue(key)}: duplicate of key present in ${earlier}`,
+          field,
+        });
+      }
+      seen.set(key, mapName);
+      if (typeof value !== 'string') continue;
+      if (isBase64 && !BASE64.test(value)) {
+        causes.push({
+          reason: 'FieldValueInvalid',
+          message: `Invalid value: ${describeValue(value)}: must be base64-encoded (e.g. "aGVsbG8=" for "hello")`,
+          field,
+        });
+      }
+      bytes += isBase64 ? Math.floor((value.replace(/=+$/, '').length * 3) / 4) : Buffer.byteLength(value);
+    }
+  }
+  if (bytes > MAX_DATA_BYTES) {
+    causes.push({
+      reason: 'FieldValueTooLong',
+      message: `Too long: must have at most ${MAX_DATA_BYTES} bytes`,
+      field: kind === 'Secret' ? 'data' : '',
+    });
+  }
+  const type = at(object, 'type');
+  if (kind === 'Secret' && typeof type === 'string') {
+    for (const key of SECRET_TYPE_KEYS[type] ?? []) {
+      if (!seen.has(key))
+        causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: `data[${key}]` });
+    }
+  }
+  return causes;
+}
+
 function hpaCauses(object: unknown): StatusCause[] {
   const min = at(object, 'spec', 'minReplicas');
   const max = at(object, 'spec', 'maxReplicas');
@@ -396,12 +479,13 @@ export function validateObject(options: ValidateObjectOptions): ObjectValidation
   const causes: StatusCause[] = [];
   const unknownFields: string[] = [];
   collect(errors, '', causes, unknownFields);
-  causes.push(...nameCauses(kind, object));
+  causes.push(...nameCauses(kind, object, options.operation ?? 'create'));
   causes.push(...annotationSizeCauses(object));
   if (kind === 'Pod') causes.push(...podSpecCauses(at(object, 'spec'), 'spec'));
   if (kind === 'Deployment' || kind === 'ReplicaSet') causes.push(...workloadCauses(kind, object));
   if (kind === 'Service') causes.push(...serviceCauses(object));
   if (kind === 'HorizontalPodAutoscaler') causes.push(...hpaCauses(object));
+  if (kind === 'ConfigMap' || kind === 'Secret') causes.push(...dataCauses(kind, object));
   const warnings =
     options.fieldValidation === 'Warn' ? unknownFields.map((field) => `unknown field "${field}"`) : [];
   return { causes, unknownFields, warnings };
@@ -446,8 +530,14 @@ export function validateUpdate(options: { kind: string; old: unknown; updated: u
       immutable('spec.clusterIP', 'spec', 'clusterIP');
   }
   if ((kind === 'ConfigMap' || kind === 'Secret') && at(old, 'immutable') === true) {
+    immutable('immutable', 'immutable');
     immutable('data', 'data');
     if (kind === 'ConfigMap') immutable('binaryData', 'binaryData');
+  }
+  if (kind === 'Secret') immutable('type', 'type');
+  if (kind === 'Node') {
+    const oldCidr = at(old, 'spec', 'podCIDR');
+    if (typeof oldCidr === 'string' && oldCidr !== '') immutable('spec.podCIDR', 'spec', 'podCIDR');
   }
   if (kind === 'Pod') {
     const strip = (value: unknown): unknown => {
