@@ -36,6 +36,7 @@ export interface ResourceWatchOptions {
 const WATCH_EVENT_TYPES: readonly WatchEventType[] = ['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR'];
 const FIRST_RETRY_MS = 200;
 const MAX_RETRY_MS = 5_000;
+const MIN_HEALTHY_CONNECTION_MS = 1_000;
 
 /**
  * Yields events until the signal aborts or the consumer stops iterating. Throws ApiError for a 410
@@ -75,6 +76,7 @@ export async function* watchResource<T extends KubeObject = KubeObject>(
     }
     connected = true;
     failures = 0;
+    const openedAt = Date.now();
 
     const decoder = new JsonLinesDecoder();
     try {
@@ -101,6 +103,8 @@ export async function* watchResource<T extends KubeObject = KubeObject>(
       response.destroy();
     }
     if (!reconnect) return;
+    // A server that ends watches as soon as they open must not turn this into a busy loop.
+    if (Date.now() - openedAt < MIN_HEALTHY_CONNECTION_MS) await sleep(FIRST_RETRY_MS, options.signal);
   }
 }
 
