@@ -24,7 +24,11 @@ static int openat2_in_root(int root_fd, const char *path) {
     return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof(how));
 }
 
-int open_in_root(int root_fd, const char *path, int create_kind) {
+/* Symlinks met while creating are followed inside the root (an image may point /dev elsewhere in
+ * itself); this bounds how many, as the kernel's own 40. */
+#define MAX_LINK_DEPTH 40
+
+static int open_in_root_at_depth(int root_fd, const char *path, int create_kind, int depth) {
     while (*path == '/') path++;
     if (*path == '\0') path = ".";
     int fd = openat2_in_root(root_fd, path);
@@ -43,7 +47,7 @@ int open_in_root(int root_fd, const char *path, int create_kind) {
         errno = EINVAL;
         return -1;
     }
-    int parent_fd = open_in_root(root_fd, slash ? parent : ".", CREATE_DIR);
+    int parent_fd = open_in_root_at_depth(root_fd, slash ? parent : ".", CREATE_DIR, depth);
     if (parent_fd < 0) return -1;
     int made;
     if (create_kind == CREATE_DIR) {
@@ -52,14 +56,35 @@ int open_in_root(int root_fd, const char *path, int create_kind) {
         made = openat(parent_fd, last, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (made >= 0) made = close(made);
     }
+    if (made < 0 && errno == EEXIST) {
+        /* A dangling symlink: create what it names, resolved inside the root like everything else. */
+        char link[4096], target[8192];
+        ssize_t length = readlinkat(parent_fd, last, link, sizeof(link) - 1);
+        close(parent_fd);
+        if (length < 0) {
+            errno = EEXIST;
+            return -1;
+        }
+        if (depth >= MAX_LINK_DEPTH) {
+            errno = ELOOP;
+            return -1;
+        }
+        link[length] = '\0';
+        snprintf(target, sizeof(target), "%s/%s", link[0] == '/' || !slash ? "" : parent, link);
+        return open_in_root_at_depth(root_fd, target, create_kind, depth + 1);
+    }
     int saved = errno;
     close(parent_fd);
-    if (made < 0 && saved != EEXIST) {
+    if (made < 0) {
         errno = saved;
         return -1;
     }
     /* Resolve again from the root: what now exists there may be a symlink the image put in place. */
     return openat2_in_root(root_fd, path);
+}
+
+int open_in_root(int root_fd, const char *path, int create_kind) {
+    return open_in_root_at_depth(root_fd, path, create_kind, 0);
 }
 
 static void fd_path(char *buf, size_t len, int fd) { snprintf(buf, len, "/proc/self/fd/%d", fd); }

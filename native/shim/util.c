@@ -131,7 +131,8 @@ unsigned long long process_start_time(pid_t pid) {
     char *p = strrchr(stat, ')'); /* the command name may contain spaces and parentheses */
     if (!p) return 0;
     p++;
-    for (int field = 2; field < 22 && p; field++) p = strchr(p + 1, ' ');
+    /* p is at the space before field 3; field 22 is the start time. */
+    for (int field = 3; field < 22 && p; field++) p = strchr(p + 1, ' ');
     return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 

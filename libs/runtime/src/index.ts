@@ -100,3 +100,42 @@ export type { ImageRootfs } from './snapshots/image-rootfs.provider';
 export { storeLayer, writeImage } from './images/image-writer';
 export type { NewImageOptions, StoredLayer } from './images/image-writer';
 export { directoryLayerMembers } from './layers/directory-layer';
+// containers and shim (engineer E)
+export { ContainerManager } from './containers/container-manager';
+export type {
+  ContainerManagerOptions,
+  ContainerStats,
+  ExecOptions,
+  StopOptions,
+} from './containers/container-manager';
+export { ContainerError } from './containers/container.error';
+export type { ContainerErrorCode } from './containers/container.error';
+export { canMove, nextStatus } from './containers/container-lifecycle';
+export type { ContainerTransition } from './containers/container-lifecycle';
+export { parseLogLine, readContainerLog } from './containers/container-logs';
+export type { LogEntry, LogReadOptions, LogStream } from './containers/container-logs';
+export { DirectoryRootfsProvider } from './containers/directory-rootfs';
+export { parseSignal } from './containers/container-signals';
+export type {
+  ContainerCgroup,
+  ContainerCgroupUsage,
+  ContainerCgroups,
+  ContainerInfo,
+  ContainerRecord,
+  ContainerResources,
+  ContainerSpec,
+  ContainerState,
+  ContainerStatus,
+  ImageDefaults,
+  AttachedNetwork,
+  ContainerNetworkMode,
+  NetworkAttacher,
+  OverlayRootfs,
+  PreparedRootfs,
+  PublishedPort,
+  RootfsProvider,
+  VolumeMount,
+} from './containers/container.types';
+export { encodeResize, encodeStdin } from './shim/attach-protocol';
+export { locateShimBinary } from './shim/shim-binary';
+export type { ShimExitStatus } from './shim/shim-status';

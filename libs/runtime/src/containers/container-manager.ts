@@ -1,0 +1,570 @@
+// Containers on this node, daemonless like podman: every fact lives in the state directory, so any
+// process (the CLI, the node agent, a test) can list, stop, exec into and remove containers another
+// one started. The shim is each container's parent; this class only writes its input, starts it and
+// reads what it leaves behind.
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, openSync, watch } from 'node:fs';
+import { rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { isAbsolute, join } from 'node:path';
+import { ATTACH_SOCKET_NAME } from '../shim/attach-protocol';
+import { locateShimBinary } from '../shim/shim-binary';
+import { renderShimExecConfig, renderShimRunConfig, type ShimNetwork } from '../shim/shim-config';
+import { launchShim, spawnShimExec } from '../shim/shim-launcher';
+import {
+  isSameProcessAlive,
+  parseProcessIdentity,
+  parseShimStatus,
+  readOptional,
+  type ProcessIdentity,
+  type ShimExitStatus,
+} from '../shim/shim-status';
+import { ContainerError } from './container.error';
+import type {
+  ContainerCgroupUsage,
+  ContainerCgroups,
+  ContainerInfo,
+  ContainerRecord,
+  ContainerSpec,
+  ContainerState,
+  NetworkAttacher,
+  RootfsProvider,
+} from './container.types';
+import { nextStatus } from './container-lifecycle';
+import { readContainerLog, type LogEntry, type LogReadOptions } from './container-logs';
+import { parseSignal } from './container-signals';
+import { resolveStateDir } from '../images/state-dir';
+import { ContainerStore } from './container-store';
+import { resolveUser } from './container-user';
+import { DirectoryRootfsProvider } from './directory-rootfs';
+import { errnoCode } from '../shim/errno';
+
+export interface ContainerManagerOptions {
+  /** Default: FLOTILLA_STATE_DIR, else /var/lib/flotilla. */
+  stateDir?: string;
+  /** Default: FLOTILLA_SHIM, else native/shim/flotilla-shim of this checkout. */
+  shimPath?: string;
+  /** Resolves image references; without it only `rootfsDir` containers can be made. */
+  images?: RootfsProvider;
+  /** Without it containers run in no cgroup of ours and resource limits are refused. */
+  cgroups?: ContainerCgroups;
+  /** Without it the default network is `none` and `bridge` or port mappings are refused. */
+  network?: NetworkAttacher;
+}
+
+export interface StopOptions {
+  /** Seconds between the stop signal and SIGKILL (default 10, as Docker). */
+  timeoutSeconds?: number;
+  /** Overrides the container's stop signal. */
+  signal?: string;
+}
+
+export interface ExecOptions {
+  args: string[];
+  env?: string[];
+  workingDir?: string;
+  user?: string;
+  tty?: boolean;
+  /** The process's stdio are the caller's (interactive CLI); otherwise they are pipes on the ChildProcess. */
+  inheritStdio?: boolean;
+}
+
+export interface ContainerStats {
+  id: string;
+  name: string;
+  usage: ContainerCgroupUsage;
+}
+
+const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const DEFAULT_STOP_TIMEOUT_SECONDS = 10;
+const STATUS_POLL_MS = 250;
+const SIGKILL = 9;
+
+function mergeEnv(...layers: Array<readonly string[] | undefined>): string[] {
+  const merged = new Map<string, string>();
+  for (const layer of layers) {
+    for (const entry of layer ?? []) {
+      const equals = entry.indexOf('=');
+      if (equals <= 0) {
+        throw new ContainerError('InvalidSpec', `environment entry "${entry}" must look like NAME=value`);
+      }
+      merged.set(entry.slice(0, equals), entry);
+    }
+  }
+  return [...merged.values()];
+}
+
+/** Resolves after a change in dir or a short poll interval, whichever comes first. */
+function changeIn(dir: string): Promise<void> {
+  return new Promise((resolve) => {
+    let watcher: ReturnType<typeof watch> | undefined;
+    const done = (): void => {
+      clearTimeout(timer);
+      watcher?.close();
+      resolve();
+    };
+    const timer = setTimeout(done, STATUS_POLL_MS);
+    try {
+      watcher = watch(dir, done);
+    } catch {
+      // The directory vanished (removed meanwhile): the timer ends the wait and the caller re-reads.
+    }
+  });
+}
+
+function hasLimits(spec: ContainerSpec): boolean {
+  return Object.values(spec.resources ?? {}).some((value) => value !== undefined);
+}
+
+export class ContainerManager {
+  readonly store: ContainerStore;
+  private readonly shimPath: string;
+  private readonly directories = new DirectoryRootfsProvider();
+
+  constructor(private readonly options: ContainerManagerOptions = {}) {
+    this.store = new ContainerStore(resolveStateDir(options.stateDir));
+    this.shimPath = options.shimPath ?? locateShimBinary();
+  }
+
+  async create(spec: ContainerSpec): Promise<ContainerInfo> {
+    if ((spec.image === undefined) === (spec.rootfsDir === undefined)) {
+      throw new ContainerError(
+        'InvalidSpec',
+        'a container needs exactly one of an image or a root filesystem directory',
+      );
+    }
+    if (spec.image !== undefined && !this.options.images) {
+      throw new ContainerError(
+        'InvalidSpec',
+        `cannot resolve image ${spec.image}: this runtime has no image store; use --rootfs DIR`,
+      );
+    }
+    if (hasLimits(spec) && !this.options.cgroups) {
+      throw new ContainerError(
+        'InvalidSpec',
+        'resource limits need cgroups, and this runtime was created without a cgroup manager',
+      );
+    }
+    const network = spec.network ?? (this.options.network ? 'bridge' : 'none');
+    if (network === 'bridge' && !this.options.network) {
+      throw new ContainerError(
+        'InvalidSpec',
+        'the bridge network is not available here: use --network none or --network host',
+      );
+    }
+    if ((spec.ports?.length ?? 0) > 0 && network !== 'bridge') {
+      throw new ContainerError(
+        'InvalidSpec',
+        `port mappings need the bridge network, not --network ${network}`,
+      );
+    }
+    for (const volume of spec.volumes ?? []) {
+      if (!isAbsolute(volume.source) || !isAbsolute(volume.target)) {
+        throw new ContainerError(
+          'InvalidSpec',
+          `volume ${volume.source}:${volume.target} needs absolute paths on both sides`,
+        );
+      }
+      if (!(await stat(volume.source).catch(() => undefined))) {
+        throw new ContainerError(
+          'InvalidSpec',
+          `volume source ${volume.source} does not exist: create it first`,
+        );
+      }
+    }
+    const stopSignal = spec.stopSignal ?? 'SIGTERM';
+    parseSignal(stopSignal);
+
+    const id = this.store.newId();
+    const name = spec.name ?? `flotilla-${id.slice(0, 12)}`;
+    const containerDir = this.store.directoryOf(id);
+    await this.store.claimName(name, id);
+    try {
+      const provider = spec.rootfsDir !== undefined ? this.directories : this.options.images;
+      const image = spec.rootfsDir ?? spec.image ?? '';
+      if (!provider) throw new ContainerError('InvalidSpec', `cannot resolve image ${image}: no image store`);
+      const prepared = await provider.prepare({ containerId: id, containerDir, image });
+      const defaults = prepared.image;
+      const args = [
+        ...(spec.entrypoint ?? defaults.entrypoint ?? []),
+        ...(spec.command ?? (spec.entrypoint ? [] : (defaults.cmd ?? []))),
+      ];
+      if (args.length === 0) {
+        throw new ContainerError(
+          'InvalidSpec',
+          `no command to run: ${image} has no CMD or ENTRYPOINT, so give one`,
+        );
+      }
+      const user = await resolveUser(spec.user ?? defaults.user, prepared.lowerDirs);
+      const cwd = spec.workingDir ?? defaults.workingDir ?? '/';
+      if (!isAbsolute(cwd))
+        throw new ContainerError('InvalidSpec', `working directory "${cwd}" must be absolute`);
+      const hostname = spec.hostname ?? id.slice(0, 12);
+      const env = mergeEnv(
+        [DEFAULT_PATH, `HOSTNAME=${hostname}`, `HOME=${user.home}`],
+        spec.tty ? ['TERM=xterm'] : [],
+        defaults.env,
+        spec.env,
+      );
+      const record: ContainerRecord = {
+        id,
+        name,
+        image,
+        createdAt: new Date().toISOString(),
+        spec: { ...spec, network, stopSignal: spec.stopSignal ?? defaults.stopSignal },
+        process: {
+          args,
+          env,
+          cwd,
+          uid: user.uid,
+          gid: user.gid,
+          additionalGids: user.additionalGids,
+          tty: spec.tty ?? false,
+        },
+        hostname,
+        stopSignal: spec.stopSignal ?? defaults.stopSignal ?? stopSignal,
+        rootfs: prepared.rootfs,
+        lowerDirs: prepared.lowerDirs,
+        status: 'created',
+        restartCount: 0,
+      };
+      await this.store.create(record);
+      return this.describe(record);
+    } catch (error: unknown) {
+      await this.store.releaseName(name);
+      await this.store.delete(id);
+      throw error;
+    }
+  }
+
+  /** Starts the container; resolves once the user's program runs (or rejects with the reason it cannot). */
+  async start(reference: string): Promise<ContainerInfo> {
+    const { record, launch } = await this.launch(reference, false);
+    await this.awaitStart(record, launch.started);
+    return this.inspect(record.id);
+  }
+
+  /**
+   * Starts a tty container held until a client attaches (`run -it`), so no output is missed;
+   * resolves with the attached terminal socket once the program runs.
+   */
+  async startAttached(reference: string): Promise<{ info: ContainerInfo; terminal: Socket }> {
+    const { record, launch } = await this.launch(reference, true);
+    let terminal: Socket | undefined;
+    try {
+      await launch.created;
+      terminal = await this.connectAttach(record.id);
+    } catch {
+      // The start itself failed; awaitStart reports why.
+    }
+    await this.awaitStart(record, launch.started);
+    if (!terminal)
+      throw new ContainerError(
+        'StartFailed',
+        `container ${record.name} started but its terminal could not be attached`,
+      );
+    return { info: await this.inspect(record.id), terminal };
+  }
+
+  async stop(reference: string, options: StopOptions = {}): Promise<ContainerInfo> {
+    const record = await this.load(reference);
+    const state = await this.stateOf(record);
+    nextStatus(record.name, state.status, 'stop');
+    const signal = parseSignal(options.signal ?? record.stopSignal);
+    const graceMs = (options.timeoutSeconds ?? DEFAULT_STOP_TIMEOUT_SECONDS) * 1000;
+    await this.signalInit(record, signal);
+    if (!(await this.waitUntilStopped(record, graceMs))) {
+      await this.signalInit(record, SIGKILL);
+      await this.waitUntilStopped(record, Number.POSITIVE_INFINITY);
+    }
+    return this.inspect(record.id);
+  }
+
+  async kill(reference: string, signal = 'SIGKILL'): Promise<ContainerInfo> {
+    const record = await this.load(reference);
+    nextStatus(record.name, (await this.stateOf(record)).status, 'kill');
+    await this.signalInit(record, parseSignal(signal));
+    return this.inspect(record.id);
+  }
+
+  /** The exit status once the container's init has ended (at once if it already has). */
+  async wait(reference: string): Promise<ShimExitStatus> {
+    const record = await this.load(reference);
+    if (record.status === 'created') {
+      throw new ContainerError(
+        'InvalidState',
+        `container ${record.name} was never started: start it before waiting on it`,
+      );
+    }
+    await this.waitUntilStopped(record, Number.POSITIVE_INFINITY);
+    const state = await this.stateOf(record);
+    if (!state.exit)
+      throw new ContainerError('InvalidState', `container ${record.name} ended without an exit status`);
+    return state.exit;
+  }
+
+  async remove(reference: string, options: { force?: boolean } = {}): Promise<void> {
+    const record = await this.load(reference);
+    const state = await this.stateOf(record);
+    if (state.status === 'running' && options.force) {
+      await this.signalInit(record, SIGKILL);
+      await this.waitUntilStopped(record, Number.POSITIVE_INFINITY);
+    } else {
+      nextStatus(record.name, state.status, 'remove');
+    }
+    const containerDir = this.store.directoryOf(record.id);
+    const cgroup = await this.options.cgroups?.open(record.id);
+    await cgroup?.destroy();
+    if (record.network) await this.options.network?.detach({ containerId: record.id });
+    const provider = record.spec.rootfsDir !== undefined ? this.directories : this.options.images;
+    await provider?.release({ containerId: record.id, containerDir });
+    await this.store.releaseName(record.name);
+    await this.store.delete(record.id);
+  }
+
+  async inspect(reference: string): Promise<ContainerInfo> {
+    return this.describe(await this.load(reference));
+  }
+
+  async list(options: { all?: boolean } = {}): Promise<ContainerInfo[]> {
+    const infos: ContainerInfo[] = [];
+    for (const id of await this.store.ids()) {
+      const record = await this.store.load(id);
+      if (!record) continue; // being created or removed by another process right now
+      const info = await this.describe(record);
+      if (options.all || info.state.status === 'running') infos.push(info);
+    }
+    return infos.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  }
+
+  async logs(
+    reference: string,
+    options: Omit<LogReadOptions, 'isRunning'> = {},
+  ): Promise<AsyncGenerator<LogEntry>> {
+    const record = await this.load(reference);
+    return readContainerLog(join(this.store.directoryOf(record.id), 'container.log'), {
+      ...options,
+      isRunning: async () => (await this.stateOf(record)).status === 'running',
+    });
+  }
+
+  /** Runs one more process in the running container: same namespaces, cgroup, capabilities and no_new_privs. */
+  async exec(reference: string, options: ExecOptions): Promise<ChildProcess> {
+    const record = await this.load(reference);
+    if ((await this.stateOf(record)).status !== 'running') {
+      throw new ContainerError(
+        'InvalidState',
+        `container ${record.name} is not running: start it before exec`,
+      );
+    }
+    if (options.args.length === 0) throw new ContainerError('InvalidSpec', 'exec needs a command');
+    const user =
+      options.user !== undefined ? await resolveUser(options.user, record.lowerDirs) : record.process;
+    const cwd = options.workingDir ?? record.process.cwd;
+    if (!isAbsolute(cwd))
+      throw new ContainerError('InvalidSpec', `working directory "${cwd}" must be absolute`);
+    const cgroup = await this.options.cgroups?.open(record.id);
+    const containerDir = this.store.directoryOf(record.id);
+    const configPath = join(containerDir, `exec-${this.store.newId().slice(0, 16)}.conf`);
+    await writeFile(
+      configPath,
+      renderShimExecConfig({
+        process: {
+          args: options.args,
+          env: mergeEnv(record.process.env, options.tty ? ['TERM=xterm'] : [], options.env),
+          cwd,
+          uid: user.uid,
+          gid: user.gid,
+          additionalGids: user.additionalGids,
+          tty: options.tty ?? false,
+        },
+        cgroupProcsFiles: cgroup?.procsFiles ?? [],
+      }),
+    );
+    const child = spawnShimExec(this.shimPath, containerDir, configPath, {
+      inheritStdio: options.inheritStdio ?? false,
+    });
+    child.once('close', () => void unlink(configPath).catch(() => undefined));
+    return child;
+  }
+
+  async stats(reference: string): Promise<ContainerStats> {
+    const record = await this.load(reference);
+    const cgroup = await this.options.cgroups?.open(record.id);
+    if (!cgroup) {
+      throw new ContainerError(
+        'InvalidState',
+        `container ${record.name} has no cgroup to read usage from (is it running?)`,
+      );
+    }
+    return { id: record.id, name: record.name, usage: await cgroup.usage() };
+  }
+
+  /** The terminal of a running tty container. */
+  async attach(reference: string): Promise<Socket> {
+    const record = await this.load(reference);
+    if (!record.process.tty) {
+      throw new ContainerError(
+        'InvalidState',
+        `container ${record.name} has no terminal: use logs -f to follow its output`,
+      );
+    }
+    if ((await this.stateOf(record)).status !== 'running') {
+      throw new ContainerError('InvalidState', `container ${record.name} is not running`);
+    }
+    return this.connectAttach(record.id);
+  }
+
+  private async load(reference: string): Promise<ContainerRecord> {
+    const id = await this.store.resolve(reference);
+    const record = await this.store.load(id);
+    if (!record) throw new ContainerError('NotFound', `no such container: ${reference}`);
+    return record;
+  }
+
+  private async describe(record: ContainerRecord): Promise<ContainerInfo> {
+    return { ...record, state: await this.stateOf(record), directory: this.store.directoryOf(record.id) };
+  }
+
+  /** The truth comes from the shim's files, whatever the record last said. */
+  private async stateOf(record: ContainerRecord): Promise<ContainerState> {
+    if (record.status === 'created' || record.status === 'removed') return { status: record.status };
+    const dir = this.store.directoryOf(record.id);
+    const startedAt = record.startedAt;
+    const statusText = await readOptional(join(dir, 'status'));
+    if (statusText !== undefined) {
+      return { status: 'stopped', ...(startedAt ? { startedAt } : {}), exit: parseShimStatus(statusText) };
+    }
+    const init = await this.identity(dir, 'init.pid');
+    if (init && (await isSameProcessAlive(init)))
+      return { status: 'running', pid: init.pid, ...(startedAt ? { startedAt } : {}) };
+    // The init is gone; while its shim lives it is still draining output and about to write status.
+    const shim = await this.identity(dir, 'shim.pid');
+    if (shim && (await isSameProcessAlive(shim)))
+      return { status: 'running', ...(startedAt ? { startedAt } : {}) };
+    return {
+      status: 'stopped',
+      ...(startedAt ? { startedAt } : {}),
+      exit: {
+        exitCode: 255,
+        signal: 0,
+        oomKilled: false,
+        finishedAt: '',
+        error: 'the shim ended without recording an exit status (killed, or the node rebooted); see shim.log',
+      },
+    };
+  }
+
+  private async identity(dir: string, file: string): Promise<ProcessIdentity | undefined> {
+    const text = await readOptional(join(dir, file));
+    return text === undefined ? undefined : parseProcessIdentity(text);
+  }
+
+  private async signalInit(record: ContainerRecord, signal: number): Promise<void> {
+    const init = await this.identity(this.store.directoryOf(record.id), 'init.pid');
+    // A pid whose start time changed belongs to someone else now: never signal it.
+    if (!init || !(await isSameProcessAlive(init))) return;
+    try {
+      process.kill(init.pid, signal);
+    } catch (error: unknown) {
+      if (errnoCode(error) !== 'ESRCH') throw error;
+    }
+  }
+
+  private async waitUntilStopped(record: ContainerRecord, timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const dir = this.store.directoryOf(record.id);
+    for (;;) {
+      if ((await this.stateOf(record)).status !== 'running') return true;
+      if (Date.now() >= deadline) return false;
+      await changeIn(dir);
+    }
+  }
+
+  private async launch(
+    reference: string,
+    waitForAttach: boolean,
+  ): Promise<{ record: ContainerRecord; launch: ReturnType<typeof launchShim> }> {
+    const record = await this.load(reference);
+    const previous = (await this.stateOf(record)).status;
+    nextStatus(record.name, previous, 'start');
+    if (waitForAttach && !record.process.tty) {
+      throw new ContainerError(
+        'InvalidSpec',
+        `container ${record.name} has no terminal to attach: create it with a tty`,
+      );
+    }
+    const dir = this.store.directoryOf(record.id);
+    await Promise.all(['status', 'init.pid', 'shim.pid'].map((file) => rm(join(dir, file), { force: true })));
+    if (previous === 'stopped') record.restartCount += 1;
+
+    const cgroup = await this.options.cgroups?.create(record.id, record.spec.resources ?? {});
+    const mode = record.spec.network ?? 'none';
+    let network: ShimNetwork = mode === 'host' ? { mode: 'host' } : { mode: 'new' };
+    if (this.options.network) {
+      if (record.network) await this.options.network.detach({ containerId: record.id });
+      record.network = await this.options.network.attach({
+        containerId: record.id,
+        mode,
+        ports: record.spec.ports ?? [],
+      });
+      const path = record.network.netnsPath;
+      network = path === undefined ? { mode: 'host' } : { mode: 'join', path };
+    }
+    await writeFile(
+      join(dir, 'shim.conf'),
+      renderShimRunConfig({
+        process: record.process,
+        hostname: record.hostname,
+        rootfs: record.rootfs.target,
+        overlayOptions: record.rootfs.options.join(','),
+        readOnlyRootfs: record.spec.readOnlyRootfs ?? false,
+        mounts: record.spec.volumes ?? [],
+        network,
+        cgroupProcsFiles: cgroup?.procsFiles ?? [],
+        ...(cgroup?.oomFile !== undefined ? { oomFile: cgroup.oomFile } : {}),
+        waitForAttach,
+      }),
+    );
+    return { record, launch: launchShim(this.shimPath, dir) };
+  }
+
+  private async awaitStart(record: ContainerRecord, started: Promise<void>): Promise<void> {
+    try {
+      await started;
+    } catch (error: unknown) {
+      // A failed start leaves the container as it was (created or stopped), as Docker does.
+      const dir = this.store.directoryOf(record.id);
+      await Promise.all(
+        ['status', 'init.pid', 'shim.pid'].map((file) => rm(join(dir, file), { force: true })),
+      );
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ContainerError('StartFailed', `container ${record.name} did not start: ${reason}`);
+    }
+    record.status = 'running';
+    record.startedAt = new Date().toISOString();
+    await this.store.save(record);
+  }
+
+  /** sun_path holds 108 bytes; a long state dir is reached through an open directory fd instead. */
+  private connectAttach(id: string): Promise<Socket> {
+    const dir = this.store.directoryOf(id);
+    const direct = join(dir, ATTACH_SOCKET_NAME);
+    const dirFd = direct.length >= 100 ? openSync(dir, 'r') : undefined;
+    const path = dirFd === undefined ? direct : `/proc/self/fd/${dirFd}/${ATTACH_SOCKET_NAME}`;
+    return new Promise((resolve, reject) => {
+      const socket = connect(path);
+      const finish = (): void => {
+        if (dirFd !== undefined) closeSync(dirFd);
+      };
+      socket.once('connect', () => {
+        finish();
+        resolve(socket);
+      });
+      socket.once('error', (error) => {
+        finish();
+        reject(new ContainerError('InvalidState', `cannot attach to ${id.slice(0, 12)}: ${error.message}`));
+      });
+    });
+  }
+}

@@ -1,0 +1,171 @@
+// The container vocabulary and the seams the ContainerManager composes: a root filesystem provider
+// (images and snapshots), cgroups and networking are injected, so each side is testable alone.
+import type { ShimExitStatus } from '../shim/shim-status';
+
+export type ContainerStatus = 'created' | 'running' | 'stopped' | 'removed';
+
+/** The container's root as data: the shim performs the mount inside the container's namespace. */
+export interface OverlayRootfs {
+  type: 'overlay';
+  source: 'overlay';
+  /** Where the overlay is mounted (inside the container's mount namespace only). */
+  target: string;
+  /** lowerdir=...,upperdir=...,workdir=... as separate entries. */
+  options: string[];
+  /** The container's writable layer: what commit and diff read. */
+  upperDir: string;
+}
+
+/** What an image contributes to a container unless the user overrides it. */
+export interface ImageDefaults {
+  entrypoint?: string[];
+  cmd?: string[];
+  env?: string[];
+  workingDir?: string;
+  user?: string;
+  stopSignal?: string;
+}
+
+export interface PreparedRootfs {
+  rootfs: OverlayRootfs;
+  image: ImageDefaults;
+  /** Directories searched (top first) for /etc/passwd and /etc/group when resolving `-u name`. */
+  lowerDirs: string[];
+}
+
+/** Turns an image reference (or a plain directory) into a container root. Engineer F's snapshots implement it. */
+export interface RootfsProvider {
+  prepare(request: { containerId: string; containerDir: string; image: string }): Promise<PreparedRootfs>;
+  /** Frees what prepare made (upper and work dirs, references). */
+  release(request: { containerId: string; containerDir: string }): Promise<void>;
+}
+
+export interface ContainerResources {
+  memoryBytes?: number;
+  /** CPU cap in millicores (`--cpus 1.5` = 1500). */
+  cpuMillicores?: number;
+  cpuShares?: number;
+  cpusetCpus?: string;
+  pidsLimit?: number;
+}
+
+export interface ContainerCgroupUsage {
+  cpuUsageNanos: bigint;
+  memoryBytes: number;
+  memoryLimitBytes?: number;
+  pids: number;
+}
+
+export interface ContainerCgroup {
+  /** cgroup.procs files the shim writes the init's pid into. */
+  procsFiles: readonly string[];
+  /** The file whose `oom_kill N` line tells whether the OOM killer acted. */
+  oomFile?: string;
+  usage(): Promise<ContainerCgroupUsage>;
+  destroy(): Promise<void>;
+}
+
+/** Per-container cgroups. Engineer G's CgroupManager is adapted to this. */
+export interface ContainerCgroups {
+  create(containerId: string, resources: ContainerResources): Promise<ContainerCgroup>;
+  open(containerId: string): Promise<ContainerCgroup | undefined>;
+}
+
+/** `-p hostPort:containerPort[/protocol]`. */
+export interface PublishedPort {
+  hostPort: number;
+  containerPort: number;
+  protocol: 'tcp' | 'udp';
+}
+
+/** `--network`: bridge (own namespace on the node's bridge), none (own namespace, loopback only), host. */
+export type ContainerNetworkMode = 'bridge' | 'none' | 'host';
+
+export interface AttachedNetwork {
+  /** /var/run/netns/NAME or /proc/PID/ns/net: the namespace the shim joins; absent for the host's. */
+  netnsPath?: string;
+  ipAddress?: string;
+}
+
+/** Per-container networking. Engineer G's BridgeNetwork has this shape. */
+export interface NetworkAttacher {
+  attach(request: {
+    containerId: string;
+    mode: ContainerNetworkMode;
+    ports: PublishedPort[];
+  }): Promise<AttachedNetwork>;
+  detach(request: { containerId: string }): Promise<void>;
+}
+
+export interface VolumeMount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/** What `container create` / `run` asks for. Absent fields fall back to the image, then to Docker's defaults. */
+export interface ContainerSpec {
+  name?: string;
+  /** An image reference, resolved by the RootfsProvider. */
+  image?: string;
+  /** A plain directory used as the (read-only) lower layer instead of an image. */
+  rootfsDir?: string;
+  /** Replaces the image's ENTRYPOINT. */
+  entrypoint?: string[];
+  /** Replaces the image's CMD. */
+  command?: string[];
+  env?: string[];
+  workingDir?: string;
+  /** user, uid, user:group or uid:gid, names resolved in the container's /etc/passwd and /etc/group. */
+  user?: string;
+  hostname?: string;
+  tty?: boolean;
+  network?: ContainerNetworkMode;
+  ports?: PublishedPort[];
+  volumes?: VolumeMount[];
+  resources?: ContainerResources;
+  readOnlyRootfs?: boolean;
+  stopSignal?: string;
+  labels?: Record<string, string>;
+}
+
+/** What is stored per container in container.json and shown by inspect. */
+export interface ContainerRecord {
+  id: string;
+  name: string;
+  image: string;
+  createdAt: string;
+  spec: ContainerSpec;
+  /** The process as it will run, after image defaults and user resolution. */
+  process: {
+    args: string[];
+    env: string[];
+    cwd: string;
+    uid: number;
+    gid: number;
+    additionalGids: number[];
+    tty: boolean;
+  };
+  hostname: string;
+  stopSignal: string;
+  rootfs: OverlayRootfs;
+  lowerDirs: string[];
+  status: ContainerStatus;
+  startedAt?: string;
+  network?: AttachedNetwork;
+  restartCount: number;
+}
+
+export interface ContainerState {
+  status: ContainerStatus;
+  /** Host pid of the container's init while it runs. */
+  pid?: number;
+  startedAt?: string;
+  exit?: ShimExitStatus;
+}
+
+export interface ContainerInfo extends ContainerRecord {
+  state: ContainerState;
+  /** The container's directory: config, log, status. */
+  directory: string;
+}

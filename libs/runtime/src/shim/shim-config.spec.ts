@@ -1,0 +1,81 @@
+import { escapeShimValue, renderShimExecConfig, renderShimRunConfig, type ShimProcess } from './shim-config';
+
+const process: ShimProcess = {
+  args: ['/bin/sh', '-c', 'echo "a\tb"\necho \\done'],
+  env: ['PATH=/bin', 'MULTI=one\ntwo'],
+  cwd: '/work',
+  uid: 1000,
+  gid: 1000,
+  additionalGids: [50],
+  tty: false,
+};
+
+describe('shim configuration', () => {
+  it('escapes backslash, newline and tab so every value stays on one line', () => {
+    expect(escapeShimValue('a\\b\nc\td')).toBe('a\\\\b\\nc\\td');
+    expect(() => escapeShimValue('nul\0byte')).toThrow('NUL byte');
+  });
+
+  it('renders a run configuration the C parser reads line by line', () => {
+    const text = renderShimRunConfig({
+      process,
+      hostname: 'box',
+      rootfs: '/state/c/rootfs',
+      overlayOptions: 'lowerdir=/l,upperdir=/u,workdir=/w',
+      readOnlyRootfs: false,
+      mounts: [{ source: '/host/data', target: '/data', readOnly: true }],
+      network: { mode: 'join', path: '/var/run/netns/c1' },
+      cgroupProcsFiles: ['/sys/fs/cgroup/memory/c1/cgroup.procs', '/sys/fs/cgroup/pids/c1/cgroup.procs'],
+      oomFile: '/sys/fs/cgroup/memory/c1/memory.oom_control',
+      waitForAttach: false,
+    });
+    expect(text.split('\n')).toEqual([
+      'arg=/bin/sh',
+      'arg=-c',
+      'arg=echo "a\\tb"\\necho \\\\done',
+      'env=PATH=/bin',
+      'env=MULTI=one\\ntwo',
+      'cwd=/work',
+      'uid=1000',
+      'gid=1000',
+      'group=50',
+      'tty=0',
+      'hostname=box',
+      'rootfs=/state/c/rootfs',
+      'overlay=lowerdir=/l,upperdir=/u,workdir=/w',
+      'readonly_rootfs=0',
+      'mount_source=/host/data',
+      'mount_target=/data',
+      'mount_readonly=1',
+      'netns=/var/run/netns/c1',
+      'cgroup_procs=/sys/fs/cgroup/memory/c1/cgroup.procs',
+      'cgroup_procs=/sys/fs/cgroup/pids/c1/cgroup.procs',
+      'oom_file=/sys/fs/cgroup/memory/c1/memory.oom_control',
+      'wait_attach=0',
+      '',
+    ]);
+  });
+
+  it('refuses what the shim could not use safely', () => {
+    const base = {
+      process,
+      hostname: 'box',
+      rootfs: '/r',
+      readOnlyRootfs: false,
+      mounts: [],
+      network: { mode: 'new' } as const,
+      cgroupProcsFiles: [],
+      waitForAttach: false,
+    };
+    expect(() => renderShimRunConfig({ ...base, rootfs: 'relative' })).toThrow('absolute');
+    expect(() =>
+      renderShimRunConfig({ ...base, mounts: [{ source: '/a', target: '/x/../../etc', readOnly: false }] }),
+    ).toThrow('".."');
+    expect(() => renderShimExecConfig({ process: { ...process, args: [] }, cgroupProcsFiles: [] })).toThrow(
+      'needs a command',
+    );
+    expect(() => renderShimExecConfig({ process: { ...process, uid: -1 }, cgroupProcsFiles: [] })).toThrow(
+      'user and group ids',
+    );
+  });
+});

@@ -1,0 +1,110 @@
+// The shim's input, rendered as the line-based `key=value` file native/shim/config.c parses. The C
+// parser stays trivial because every check that can happen here happens here.
+
+/** A bind mount of a host path into the container (`-v host:container[:ro]`). */
+export interface ShimMount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+}
+
+/** One process inside the container: the init (run) or an extra one (exec). */
+export interface ShimProcess {
+  args: readonly string[];
+  env: readonly string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  additionalGids: readonly number[];
+  tty: boolean;
+}
+
+/** How the container's network namespace is chosen. */
+export type ShimNetwork = { mode: 'new' } | { mode: 'host' } | { mode: 'join'; path: string };
+
+export interface ShimRunConfig {
+  process: ShimProcess;
+  hostname: string;
+  /** Host path the container's root is mounted on inside its own mount namespace. */
+  rootfs: string;
+  /** overlayfs options (lowerdir=...,upperdir=...,workdir=...); absent: rootfs is bind-mounted as is. */
+  overlayOptions?: string;
+  readOnlyRootfs: boolean;
+  mounts: readonly ShimMount[];
+  network: ShimNetwork;
+  /** cgroup.procs files the init's pid is written to before it may continue. */
+  cgroupProcsFiles: readonly string[];
+  /** memory.events (v2) or memory.oom_control (v1), read at exit for the OOM hint. */
+  oomFile?: string;
+  /** Hold the init until the first attach client connects (run -it), so no output is missed. */
+  waitForAttach: boolean;
+}
+
+export interface ShimExecConfig {
+  process: ShimProcess;
+  cgroupProcsFiles: readonly string[];
+}
+
+/** Escapes what the line format reserves; config.c reverses it. */
+export function escapeShimValue(value: string): string {
+  if (value.includes('\0')) {
+    throw new Error(`a NUL byte cannot be passed to a container: ${JSON.stringify(value)}`);
+  }
+  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\t/g, '\\t');
+}
+
+function requireAbsolute(what: string, path: string): void {
+  if (!path.startsWith('/')) throw new Error(`${what} must be an absolute path, got "${path}"`);
+}
+
+function processLines(process: ShimProcess): Array<[string, string]> {
+  if (process.args.length === 0) throw new Error('a container process needs a command');
+  for (const id of [process.uid, process.gid, ...process.additionalGids]) {
+    if (!Number.isInteger(id) || id < 0 || id > 0xfffffffe) {
+      throw new Error(`user and group ids must be integers from 0 to 4294967294, got ${id}`);
+    }
+  }
+  requireAbsolute('the working directory', process.cwd);
+  return [
+    ...process.args.map((arg): [string, string] => ['arg', arg]),
+    ...process.env.map((entry): [string, string] => ['env', entry]),
+    ['cwd', process.cwd],
+    ['uid', String(process.uid)],
+    ['gid', String(process.gid)],
+    ...process.additionalGids.map((gid): [string, string] => ['group', String(gid)]),
+    ['tty', process.tty ? '1' : '0'],
+  ];
+}
+
+function render(lines: Array<[string, string]>): string {
+  return lines.map(([key, value]) => `${key}=${escapeShimValue(value)}\n`).join('');
+}
+
+export function renderShimRunConfig(config: ShimRunConfig): string {
+  requireAbsolute('the root filesystem', config.rootfs);
+  const lines = processLines(config.process);
+  lines.push(['hostname', config.hostname], ['rootfs', config.rootfs]);
+  if (config.overlayOptions !== undefined) lines.push(['overlay', config.overlayOptions]);
+  lines.push(['readonly_rootfs', config.readOnlyRootfs ? '1' : '0']);
+  for (const mount of config.mounts) {
+    requireAbsolute('a volume source', mount.source);
+    requireAbsolute('a volume target', mount.target);
+    if (mount.target.split('/').includes('..')) {
+      throw new Error(`a volume target may not contain "..": ${mount.target}`);
+    }
+    lines.push(['mount_source', mount.source], ['mount_target', mount.target]);
+    lines.push(['mount_readonly', mount.readOnly ? '1' : '0']);
+  }
+  const network = config.network;
+  lines.push(['netns', network.mode === 'join' ? network.path : network.mode]);
+  for (const file of config.cgroupProcsFiles) lines.push(['cgroup_procs', file]);
+  if (config.oomFile !== undefined) lines.push(['oom_file', config.oomFile]);
+  lines.push(['wait_attach', config.waitForAttach ? '1' : '0']);
+  return render(lines);
+}
+
+export function renderShimExecConfig(config: ShimExecConfig): string {
+  const lines = processLines(config.process);
+  for (const file of config.cgroupProcsFiles) lines.push(['cgroup_procs', file]);
+  return render(lines);
+}
