@@ -498,3 +498,33 @@ describe('FieldsV1 key order', () => {
     ]);
   });
 });
+
+describe('recordUpdate keeps managedFields bounded', () => {
+  it('folds the oldest Update entries into one "ancient-changes" beyond ten', () => {
+    let object: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'c' },
+      data: {},
+    } as KubeObject;
+    for (let writer = 0; writer < 13; writer++) {
+      const data = { ...(object as unknown as { data: Record<string, string> }).data, [`k${writer}`]: 'v' };
+      object = recordUpdate({
+        old: object,
+        updated: { ...object, data } as KubeObject,
+        manager: `script-${writer}`,
+        now: new Date(Date.UTC(2026, 10, 23, 10, writer)),
+      });
+    }
+    const entries = object.metadata?.managedFields ?? [];
+    expect(entries).toHaveLength(10);
+    expect(entries[0]).toMatchObject({
+      manager: 'ancient-changes',
+      time: '2026-11-23T10:03:00Z',
+      fieldsV1: { 'f:data': { 'f:k0': {}, 'f:k1': {}, 'f:k2': {}, 'f:k3': {} } },
+    });
+    expect(entries.map((entry) => entry.manager).slice(1)).toEqual(
+      Array.from({ length: 9 }, (_, index) => `script-${index + 4}`),
+    );
+  });
+});

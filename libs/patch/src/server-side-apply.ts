@@ -442,5 +442,33 @@ export function recordUpdate(input: RecordUpdateInput): KubeObject {
     });
     for (const path of taken) entry.fields.add(path);
   }
-  return writeOwnership(updated, owners);
+  return writeOwnership(updated, capUpdaters(owners));
+}
+
+/** Kubernetes keeps at most this many Update entries; older ones fold into one. */
+const MAX_UPDATE_MANAGERS = 10;
+const ANCIENT_CHANGES = 'ancient-changes';
+
+/**
+ * Many one-off writers (scripts with their own manager names) would otherwise grow managedFields
+ * without bound; like kube-apiserver, fold the oldest Update entries into "ancient-changes".
+ */
+function capUpdaters(owners: Ownership[]): Ownership[] {
+  const updaters = owners.filter((owner) => owner.operation === 'Update' && owner.fields.size > 0);
+  if (updaters.length <= MAX_UPDATE_MANAGERS) return owners;
+  const oldestFirst = [...updaters].sort((a, b) => (a.time ?? '').localeCompare(b.time ?? ''));
+  const folded = new Set(oldestFirst.slice(0, updaters.length - MAX_UPDATE_MANAGERS + 1));
+  // One fold, however many rounds: an earlier "ancient-changes" joins the new one.
+  for (const owner of updaters) if (owner.manager === ANCIENT_CHANGES) folded.add(owner);
+  const newest = [...folded].sort((a, b) => (a.time ?? '').localeCompare(b.time ?? '')).at(-1);
+  const ancient: Ownership = {
+    manager: ANCIENT_CHANGES,
+    operation: 'Update',
+    apiVersion: newest?.apiVersion ?? '',
+    ...(newest?.time ? { time: newest.time } : {}),
+    fields: new Set([...folded].flatMap((owner) => [...owner.fields])),
+  };
+  const kept = owners.filter((owner) => !folded.has(owner));
+  const position = owners.findIndex((owner) => folded.has(owner));
+  return [...kept.slice(0, position), ancient, ...kept.slice(position)];
 }
