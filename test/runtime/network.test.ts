@@ -9,15 +9,14 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BridgeNetwork, parsePortMapping, type NetworkAttachment } from '@flotilla/runtime';
+import {
+  BridgeNetwork,
+  parsePortMapping,
+  type FirewallKind,
+  type NetworkAttachment,
+} from '@flotilla/runtime';
 
 const BUSYBOX = '/bin/busybox';
-const runBytes = randomBytes(4);
-const runId = runBytes.toString('hex');
-// A /24 inside 10.200.0.0/13 picked by the run id, so parallel runs rarely share one; the bridge is
-// ours alone either way, and nothing routes it anywhere.
-const subnet = `10.${200 + ((runBytes[0] ?? 0) % 8)}.${runBytes[1] ?? 0}.0/24`;
-
 function requireRoot(): void {
   if (process.getuid?.() !== 0) {
     throw new Error(
@@ -75,183 +74,199 @@ function linksIn(namespace: string): string[] {
     .map((line) => (line.split(': ')[1] ?? '').split('@')[0] ?? '');
 }
 
-describe('bridge networking on real namespaces', () => {
-  let stateDir: string;
-  let webRoot: string;
-  let network: BridgeNetwork;
-  const servers: ChildProcess[] = [];
+describe.each<[FirewallKind]>([['nftables'], ['iptables']])(
+  'bridge networking on real namespaces with %s',
+  (firewall) => {
+    const runBytes = randomBytes(4);
+    const runId = runBytes.toString('hex');
+    // A /24 inside 10.200.0.0/13 picked by the run id, so parallel runs rarely share one; the bridge is
+    // ours alone either way, and nothing routes it anywhere.
+    const subnet = `10.${200 + ((runBytes[0] ?? 0) % 8)}.${runBytes[1] ?? 0}.0/24`;
+    let stateDir: string;
+    let webRoot: string;
+    let network: BridgeNetwork;
+    const servers: ChildProcess[] = [];
 
-  beforeAll(async () => {
-    requireRoot();
-    stateDir = await mkdtemp(join(tmpdir(), `flotilla-net-${runId}-`));
-    webRoot = join(stateDir, 'www');
-    await mkdir(webRoot);
-    await writeFile(join(webRoot, 'index.html'), `hello from ${runId}\n`);
-    network = new BridgeNetwork({
-      name: `t${runId}`,
-      bridge: `flt${runId}`,
-      table: `flotilla_t${runId}`,
-      subnet,
-      stateDir,
+    beforeAll(async () => {
+      requireRoot();
+      stateDir = await mkdtemp(join(tmpdir(), `flotilla-net-${runId}-`));
+      webRoot = join(stateDir, 'www');
+      await mkdir(webRoot);
+      await writeFile(join(webRoot, 'index.html'), `hello from ${runId}\n`);
+      network = new BridgeNetwork({
+        name: `t${runId}`,
+        bridge: `flt${runId}`,
+        table: `flotilla_t${runId}`,
+        subnet,
+        stateDir,
+        firewall,
+      });
     });
-  });
 
-  afterAll(async () => {
-    for (const server of servers) server.kill('SIGKILL');
-    if (network) await network.remove();
-    if (stateDir) await rm(stateDir, { recursive: true, force: true });
-  });
+    afterAll(async () => {
+      for (const server of servers) server.kill('SIGKILL');
+      if (network) await network.remove();
+      if (stateDir) await rm(stateDir, { recursive: true, force: true });
+    });
 
-  /** busybox httpd in the container's namespace, in the foreground so the test owns the process. */
-  async function serveHttp(attachment: NetworkAttachment, port: number): Promise<void> {
-    const server = spawn(
-      'ip',
-      [
-        'netns',
-        'exec',
-        attachment.namespaceName ?? '',
-        BUSYBOX,
-        'httpd',
-        '-f',
-        '-p',
-        String(port),
-        '-h',
-        webRoot,
-      ],
-      {
-        stdio: 'ignore',
-      },
-    );
-    servers.push(server);
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const listening = execFileSync(
+    /** busybox httpd in the container's namespace, in the foreground so the test owns the process. */
+    async function serveHttp(attachment: NetworkAttachment, port: number): Promise<void> {
+      const server = spawn(
         'ip',
-        ['netns', 'exec', attachment.namespaceName ?? '', BUSYBOX, 'netstat', '-ltn'],
+        [
+          'netns',
+          'exec',
+          attachment.namespaceName ?? '',
+          BUSYBOX,
+          'httpd',
+          '-f',
+          '-p',
+          String(port),
+          '-h',
+          webRoot,
+        ],
+        {
+          stdio: 'ignore',
+        },
+      );
+      servers.push(server);
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const listening = execFileSync(
+          'ip',
+          ['netns', 'exec', attachment.namespaceName ?? '', BUSYBOX, 'netstat', '-ltn'],
+          {
+            encoding: 'utf8',
+          },
+        );
+        if (listening.includes(`:${port} `)) return;
+        if (Date.now() > deadline) throw new Error(`busybox httpd did not listen on ${port}`);
+        await sleep(20);
+      }
+    }
+
+    it('gives each container a namespace with lo and eth0, an address and a default route via the bridge', async () => {
+      const attachment = await network.attach({ containerId: `a-${runId}` });
+      expect(attachment.namespacePath).toBe(`/var/run/netns/flotilla-a-${runId}`);
+      expect(await exists(attachment.namespacePath ?? '')).toBe(true);
+      expect(linksIn(attachment.namespaceName ?? '').sort()).toEqual(['eth0', 'lo']);
+      const addresses = execFileSync(
+        'ip',
+        ['-n', attachment.namespaceName ?? '', '-4', '-o', 'addr', 'show', 'dev', 'eth0'],
         {
           encoding: 'utf8',
         },
       );
-      if (listening.includes(`:${port} `)) return;
-      if (Date.now() > deadline) throw new Error(`busybox httpd did not listen on ${port}`);
-      await sleep(20);
-    }
-  }
-
-  it('gives each container a namespace with lo and eth0, an address and a default route via the bridge', async () => {
-    const attachment = await network.attach({ containerId: `a-${runId}` });
-    expect(attachment.namespacePath).toBe(`/var/run/netns/flotilla-a-${runId}`);
-    expect(await exists(attachment.namespacePath ?? '')).toBe(true);
-    expect(linksIn(attachment.namespaceName ?? '').sort()).toEqual(['eth0', 'lo']);
-    const addresses = execFileSync(
-      'ip',
-      ['-n', attachment.namespaceName ?? '', '-4', '-o', 'addr', 'show', 'dev', 'eth0'],
-      {
+      expect(addresses).toContain(`${attachment.ipAddress}/24`);
+      expect(attachment.gateway).toBe(network.gateway);
+      const routes = execFileSync('ip', ['-n', attachment.namespaceName ?? '', 'route', 'show', 'default'], {
         encoding: 'utf8',
-      },
-    );
-    expect(addresses).toContain(`${attachment.ipAddress}/24`);
-    expect(attachment.gateway).toBe(network.gateway);
-    const routes = execFileSync('ip', ['-n', attachment.namespaceName ?? '', 'route', 'show', 'default'], {
-      encoding: 'utf8',
+      });
+      expect(routes).toContain(`default via ${network.gateway} dev eth0`);
+      expect(await exists(`/sys/class/net/${attachment.hostVeth}/brif`)).toBe(false);
+      expect(await exists(`/sys/class/net/${network.bridge}/brif/${attachment.hostVeth}`)).toBe(true);
+      await network.detach(attachment.containerId);
     });
-    expect(routes).toContain(`default via ${network.gateway} dev eth0`);
-    expect(await exists(`/sys/class/net/${attachment.hostVeth}/brif`)).toBe(false);
-    expect(await exists(`/sys/class/net/${network.bridge}/brif/${attachment.hostVeth}`)).toBe(true);
-    await network.detach(attachment.containerId);
-  });
 
-  it('lets two containers reach each other by IP', async () => {
-    const client = await network.attach({ containerId: `client-${runId}` });
-    const server = await network.attach({ containerId: `server-${runId}` });
-    expect(server.ipAddress).not.toBe(client.ipAddress);
-    await serveHttp(server, 8000);
-    expect(httpGetFrom(client.namespaceName ?? '', server.ipAddress ?? '', 8000)).toContain(
-      `hello from ${runId}`,
-    );
-    await network.detach(client.containerId);
-    await network.detach(server.containerId);
-  });
-
-  it('serves a published port on 127.0.0.1, on the bridge address, and to other containers', async () => {
-    const hostPort = await freePort();
-    const web = await network.attach({
-      containerId: `web-${runId}`,
-      ports: [parsePortMapping(`${hostPort}:80`)],
+    it('lets two containers reach each other by IP', async () => {
+      const client = await network.attach({ containerId: `client-${runId}` });
+      const server = await network.attach({ containerId: `server-${runId}` });
+      expect(server.ipAddress).not.toBe(client.ipAddress);
+      await serveHttp(server, 8000);
+      expect(httpGetFrom(client.namespaceName ?? '', server.ipAddress ?? '', 8000)).toContain(
+        `hello from ${runId}`,
+      );
+      await network.detach(client.containerId);
+      await network.detach(server.containerId);
     });
-    const other = await network.attach({ containerId: `other-${runId}` });
-    await serveHttp(web, 80);
 
-    expect(await httpGet('127.0.0.1', hostPort)).toContain(`hello from ${runId}`);
-    expect(await httpGet(network.gateway, hostPort)).toContain(`hello from ${runId}`);
-    expect(httpGetFrom(other.namespaceName ?? '', network.gateway, hostPort)).toContain(
-      `hello from ${runId}`,
-    );
-    // Hairpin: the container reaches itself through its own published port.
-    expect(httpGetFrom(web.namespaceName ?? '', network.gateway, hostPort)).toContain(`hello from ${runId}`);
+    it('serves a published port on 127.0.0.1, on the bridge address, and to other containers', async () => {
+      const hostPort = await freePort();
+      const web = await network.attach({
+        containerId: `web-${runId}`,
+        ports: [parsePortMapping(`${hostPort}:80`)],
+      });
+      const other = await network.attach({ containerId: `other-${runId}` });
+      await serveHttp(web, 80);
 
-    await network.unpublishPorts(web.containerId);
-    await expect(httpGet('127.0.0.1', hostPort)).rejects.toThrow();
-    await network.detach(web.containerId);
-    await network.detach(other.containerId);
-  });
+      expect(await httpGet('127.0.0.1', hostPort)).toContain(`hello from ${runId}`);
+      expect(await httpGet(network.gateway, hostPort)).toContain(`hello from ${runId}`);
+      expect(httpGetFrom(other.namespaceName ?? '', network.gateway, hostPort)).toContain(
+        `hello from ${runId}`,
+      );
+      // Hairpin: the container reaches itself through its own published port.
+      expect(httpGetFrom(web.namespaceName ?? '', network.gateway, hostPort)).toContain(
+        `hello from ${runId}`,
+      );
 
-  it('refuses a host port another container already published', async () => {
-    const hostPort = await freePort();
-    const first = await network.attach({
-      containerId: `first-${runId}`,
-      ports: [parsePortMapping(`${hostPort}:80`)],
+      await network.unpublishPorts(web.containerId);
+      await expect(httpGet('127.0.0.1', hostPort)).rejects.toThrow();
+      await network.detach(web.containerId);
+      await network.detach(other.containerId);
     });
-    await expect(
-      network.attach({ containerId: `second-${runId}`, ports: [parsePortMapping(`${hostPort}:81`)] }),
-    ).rejects.toThrow(/already published by another container/);
-    // The failed attach left nothing behind.
-    expect(await exists(`/var/run/netns/flotilla-second-${runId}`)).toBe(false);
-    expect((await network.attachments()).map((attachment) => attachment.containerId)).toEqual([
-      first.containerId,
-    ]);
-    await network.detach(first.containerId);
-  });
 
-  it('gives --network none a namespace with only loopback, up', async () => {
-    const attachment = await network.attach({ containerId: `none-${runId}`, mode: 'none' });
-    expect(linksIn(attachment.namespaceName ?? '')).toEqual(['lo']);
-    const lo = execFileSync('ip', ['-n', attachment.namespaceName ?? '', 'link', 'show', 'lo'], {
-      encoding: 'utf8',
+    it('refuses a host port another container already published', async () => {
+      const hostPort = await freePort();
+      const first = await network.attach({
+        containerId: `first-${runId}`,
+        ports: [parsePortMapping(`${hostPort}:80`)],
+      });
+      await expect(
+        network.attach({ containerId: `second-${runId}`, ports: [parsePortMapping(`${hostPort}:81`)] }),
+      ).rejects.toThrow(/already published by another container/);
+      // The failed attach left nothing behind.
+      expect(await exists(`/var/run/netns/flotilla-second-${runId}`)).toBe(false);
+      expect((await network.attachments()).map((attachment) => attachment.containerId)).toEqual([
+        first.containerId,
+      ]);
+      await network.detach(first.containerId);
     });
-    expect(lo).toContain('UP');
-    await network.detach(attachment.containerId);
-    expect(await exists(attachment.namespacePath ?? '')).toBe(false);
-  });
 
-  it('gives --network host no namespace at all', async () => {
-    const attachment = await network.attach({ containerId: `host-${runId}`, mode: 'host' });
-    expect(attachment.namespacePath).toBeUndefined();
-    await expect(
-      network.attach({ containerId: `host2-${runId}`, mode: 'host', ports: [parsePortMapping('8080:80')] }),
-    ).rejects.toThrow(/-p needs --network bridge/);
-    await network.detach(attachment.containerId);
-  });
-
-  it('tears down every veth, namespace, address and rule', async () => {
-    const hostPort = await freePort();
-    const attachment = await network.attach({
-      containerId: `gone-${runId}`,
-      ports: [parsePortMapping(`${hostPort}:80`)],
+    it('gives --network none a namespace with only loopback, up', async () => {
+      const attachment = await network.attach({ containerId: `none-${runId}`, mode: 'none' });
+      expect(linksIn(attachment.namespaceName ?? '')).toEqual(['lo']);
+      const lo = execFileSync('ip', ['-n', attachment.namespaceName ?? '', 'link', 'show', 'lo'], {
+        encoding: 'utf8',
+      });
+      expect(lo).toContain('UP');
+      await network.detach(attachment.containerId);
+      expect(await exists(attachment.namespacePath ?? '')).toBe(false);
     });
-    expect(await network.listPublishedPorts()).toContain(`${hostPort}`);
-    await network.detach(attachment.containerId);
-    expect(await exists(`/sys/class/net/${attachment.hostVeth}`)).toBe(false);
-    expect(await exists(attachment.namespacePath ?? '')).toBe(false);
-    expect(await network.listPublishedPorts()).not.toContain(`${hostPort}`);
-    expect(await network.attachments()).toEqual([]);
 
-    await network.remove();
-    expect(await exists(`/sys/class/net/${network.bridge}`)).toBe(false);
-    expect(execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' })).not.toContain(network.table);
-    const leftovers = (await readdir('/var/run/netns').catch(() => [])).filter((name) =>
-      name.includes(runId),
-    );
-    expect(leftovers).toEqual([]);
-  });
-});
+    it('gives --network host no namespace at all', async () => {
+      const attachment = await network.attach({ containerId: `host-${runId}`, mode: 'host' });
+      expect(attachment.namespacePath).toBeUndefined();
+      await expect(
+        network.attach({ containerId: `host2-${runId}`, mode: 'host', ports: [parsePortMapping('8080:80')] }),
+      ).rejects.toThrow(/-p needs --network bridge/);
+      await network.detach(attachment.containerId);
+    });
+
+    it('tears down every veth, namespace, address and rule', async () => {
+      const hostPort = await freePort();
+      const attachment = await network.attach({
+        containerId: `gone-${runId}`,
+        ports: [parsePortMapping(`${hostPort}:80`)],
+      });
+      expect(await network.listPublishedPorts()).toContain(`${hostPort}`);
+    expect((await network.forwarder()).kind).toBe(firewall);
+      await network.detach(attachment.containerId);
+      expect(await exists(`/sys/class/net/${attachment.hostVeth}`)).toBe(false);
+      expect(await exists(attachment.namespacePath ?? '')).toBe(false);
+      expect(await network.listPublishedPorts()).not.toContain(`${hostPort}`);
+      expect(await network.attachments()).toEqual([]);
+
+      await network.remove();
+      expect(await exists(`/sys/class/net/${network.bridge}`)).toBe(false);
+      expect(execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' })).not.toContain(network.table);
+      for (const table of ['nat', 'filter']) {
+        const rules = execFileSync('iptables', ['-w', '-t', table, '-S'], { encoding: 'utf8' });
+        expect(rules.toLowerCase()).not.toContain(network.table.toLowerCase());
+      }
+      const leftovers = (await readdir('/var/run/netns').catch(() => [])).filter((name) =>
+        name.includes(runId),
+      );
+      expect(leftovers).toEqual([]);
+    });
+  },
+);

@@ -78,6 +78,7 @@ export type { NetworkAttachment, NetworkMode, PortMapping, PortProtocol } from '
 export { formatPortMapping, parsePortMapping } from './network/port-mapping';
 export { Ipam } from './network/ipam';
 export type { IpamOptions } from './network/ipam';
+export type { FirewallKind, PortForwarder } from './network/port-forwarder';
 // network (engineer G)
 export { BridgeNetwork } from './network/bridge-network';
 export type { AttachOptions, BridgeNetworkOptions } from './network/bridge-network';

@@ -1,5 +1,5 @@
-// One bridge network per host: a Linux bridge holding the gateway address, an IPAM file, an nftables
-// table for published ports, and per container a named network namespace joined to the bridge by a
+// One bridge network per host: a Linux bridge holding the gateway address, an IPAM file, firewall
+// rules for published ports (an nftables table, or iptables chains), and per container a named network namespace joined to the bridge by a
 // veth pair. Everything about a container's attachment is written to the state dir, so any process
 // (the CLI removing a container the agent started) can tear it down.
 import { createHash } from 'node:crypto';
@@ -16,7 +16,9 @@ import {
   namespacePath,
 } from './network-namespace';
 import { NetworkError, type NetworkAttachment, type NetworkMode, type PortMapping } from './network.types';
-import { addPortsCommand, bridgeRuleset, deletePortsCommand, PORTS_MAP } from './nft-ruleset';
+import { IptablesForwarder } from './iptables.forwarder';
+import { NftablesForwarder } from './nftables.forwarder';
+import { commandOnPath, type FirewallKind, type PortForwarder } from './port-forwarder';
 import { checkPortConflicts, formatPortMapping } from './port-mapping';
 
 // The runtime-wide default; FLOTILLA_STATE_DIR or the stateDir option override it.
@@ -33,6 +35,8 @@ export interface BridgeNetworkOptions {
   table?: string;
   /** State directory (default $FLOTILLA_STATE_DIR or /var/lib/flotilla). */
   stateDir?: string;
+  /** Which firewall programs published ports: nftables when nft is installed (auto), else iptables. */
+  firewall?: FirewallKind | 'auto';
 }
 
 export interface AttachOptions {
@@ -84,6 +88,10 @@ export class BridgeNetwork {
   readonly gateway: string;
   private readonly directory: string;
   private readonly ipam: Ipam;
+  private readonly firewall: FirewallKind | 'auto';
+  private forwarderChoice?: Promise<PortForwarder>;
+  /** Set once ensure has seen everything in place, so later attaches spawn nothing for it. */
+  private ensured = false;
 
   constructor(options: BridgeNetworkOptions = {}) {
     this.name = options.name ?? 'flotilla';
@@ -110,11 +118,25 @@ export class BridgeNetwork {
     const stateDir = options.stateDir ?? process.env['FLOTILLA_STATE_DIR'] ?? DEFAULT_STATE_DIR;
     this.directory = join(stateDir, 'networks', this.name);
     this.ipam = new Ipam({ directory: this.directory, subnet });
+    this.firewall = options.firewall ?? 'auto';
   }
 
-  /** Creates the bridge, its sysctls and the nftables table if missing; cheap when all are there. */
+  /** The port forwarder, chosen once: nftables if asked for or installed, else iptables. */
+  forwarder(): Promise<PortForwarder> {
+    this.forwarderChoice ??= (async () => {
+      const options = { table: this.table, bridge: this.bridge, subnet: this.subnet };
+      let kind = this.firewall;
+      if (kind === 'auto') kind = (await commandOnPath('nft')) ? 'nftables' : 'iptables';
+      return kind === 'nftables' ? new NftablesForwarder(options) : new IptablesForwarder(options);
+    })();
+    return this.forwarderChoice;
+  }
+
+  /** Creates the bridge, its sysctls and the firewall rules if missing; free once all are there. */
   async ensure(): Promise<void> {
-    if (!(await interfaceExists(this.bridge))) {
+    const bridgeExists = await interfaceExists(this.bridge);
+    if (this.ensured && bridgeExists) return;
+    if (!bridgeExists) {
       const batch = [
         `link add ${this.bridge} type bridge`,
         `addr add ${this.gateway}/${this.subnet.prefixLength} dev ${this.bridge}`,
@@ -126,15 +148,8 @@ export class BridgeNetwork {
     // route_localnet so 127.0.0.1:hostPort may be DNATed onto the bridge.
     await setInterfaceSysctl(this.bridge, 'forwarding', '1');
     await setInterfaceSysctl(this.bridge, 'route_localnet', '1');
-    const tables = await runCommand('nft', ['list', 'table', 'ip', this.table]);
-    if (tables.exitCode !== 0) {
-      await runChecked(
-        `creating nftables table ${this.table}`,
-        'nft',
-        ['-f', '-'],
-        bridgeRuleset({ table: this.table, bridge: this.bridge, subnet: this.subnet }),
-      );
-    }
+    await (await this.forwarder()).ensure();
+    this.ensured = true;
   }
 
   /**
@@ -258,19 +273,7 @@ export class BridgeNetwork {
     }
     if (ports.length === 0) return attachment;
     checkPortConflicts([...attachment.ports, ...ports]);
-    const result = await runCommand(
-      'nft',
-      ['-f', '-'],
-      addPortsCommand(this.table, ports, attachment.ipAddress),
-    );
-    if (result.exitCode !== 0) {
-      const taken = /File exists/.test(result.stderr);
-      throw new NetworkError(
-        taken
-          ? `host port(s) ${ports.map(formatPortMapping).join(', ')}: one is already published by another container; pick a free host port`
-          : `publishing ${ports.map(formatPortMapping).join(', ')} failed: ${result.stderr.trim()}`,
-      );
-    }
+    await (await this.forwarder()).publish(ports, attachment.ipAddress);
     attachment.ports = [...attachment.ports, ...ports];
     await this.writeAttachment(attachment);
     return attachment;
@@ -281,17 +284,8 @@ export class BridgeNetwork {
     const attachment = await this.requireAttachment(containerId);
     const removing = ports ?? attachment.ports;
     if (removing.length === 0) return attachment;
-    const batch = await runCommand('nft', ['-f', '-'], deletePortsCommand(this.table, removing));
-    if (batch.exitCode !== 0) {
-      // One element already gone fails the whole transaction: retry one by one, tolerating the gone.
-      for (const mapping of removing) {
-        const single = await runCommand('nft', ['-f', '-'], deletePortsCommand(this.table, [mapping]));
-        if (single.exitCode !== 0 && !/No such file or directory/.test(single.stderr)) {
-          throw new NetworkError(
-            `unpublishing ${formatPortMapping(mapping)} failed: ${single.stderr.trim()}`,
-          );
-        }
-      }
+    if (attachment.ipAddress !== undefined) {
+      await (await this.forwarder()).unpublish(removing, attachment.ipAddress);
     }
     const removed = new Set(removing.map(formatPortMapping));
     attachment.ports = attachment.ports.filter((mapping) => !removed.has(formatPortMapping(mapping)));
@@ -335,22 +329,17 @@ export class BridgeNetwork {
   /** Detaches every container, then removes the table, the bridge and the network's state. */
   async remove(): Promise<void> {
     for (const attachment of await this.attachments()) await this.detach(attachment.containerId);
-    const table = await runCommand('nft', ['delete', 'table', 'ip', this.table]);
-    if (
-      table.exitCode !== 0 &&
-      (await runCommand('nft', ['list', 'table', 'ip', this.table])).exitCode === 0
-    ) {
-      throw new NetworkError(`deleting nftables table ${this.table} failed: ${table.stderr.trim()}`);
-    }
+    await (await this.forwarder()).remove();
+    this.ensured = false;
     if (await interfaceExists(this.bridge)) {
       await runChecked(`deleting bridge ${this.bridge}`, 'ip', ['link', 'delete', this.bridge]);
     }
     await rm(this.directory, { recursive: true, force: true });
   }
 
-  /** The published-port map as nft shows it, for diagnostics. */
+  /** The published ports as the firewall lists them, for diagnostics. */
   async listPublishedPorts(): Promise<string> {
-    return runChecked('listing published ports', 'nft', ['list', 'map', 'ip', this.table, PORTS_MAP]);
+    return (await this.forwarder()).describe();
   }
 
   get subnetText(): string {

@@ -1,5 +1,6 @@
 import { broadcastOf, formatIpv4, gatewayOf, parseIpv4, parseSubnet } from './ipv4';
-import { bridgeRuleset, addPortsCommand, deletePortsCommand } from './nft-ruleset';
+import { iptablesBaseRules, iptablesPortRules } from './iptables.forwarder';
+import { addPortsCommand, bridgeRuleset, deletePortsCommand } from './nft-ruleset';
 import { checkPortConflicts, parsePortMapping } from './port-mapping';
 
 describe('IPv4 subnets', () => {
@@ -68,6 +69,27 @@ describe('nftables ruleset', () => {
     );
     expect(deletePortsCommand('t', mappings)).toBe(
       'delete element ip t published_ports { tcp . 8080, udp . 5353 }\n',
+    );
+  });
+});
+
+describe('iptables fallback rules', () => {
+  const options = { table: 'flotilla', bridge: 'flot0', subnet: parseSubnet('10.88.0.0/16') };
+
+  it('mirrors the nftables table: DNAT for local addresses, masquerade only onto the bridge', () => {
+    const rules = iptablesBaseRules(options).split('\n');
+    expect(rules.filter((rule) => rule.includes('MASQUERADE'))).toEqual([
+      '-A FLOTILLA-POST -o flot0 -s 127.0.0.0/8 -j MASQUERADE',
+      '-A FLOTILLA-POST -o flot0 -s 10.88.0.0/16 -d 10.88.0.0/16 -m conntrack --ctstate DNAT -j MASQUERADE',
+    ]);
+    expect(rules).toContain('-A PREROUTING -m addrtype --dst-type LOCAL -j FLOTILLA-DNAT');
+    expect(rules).toContain('-A OUTPUT -m addrtype --dst-type LOCAL -j FLOTILLA-DNAT');
+    expect(rules).toContain('-A FLOTILLA-FWD -i flot0 ! -d 10.88.0.0/16 -j DROP');
+  });
+
+  it('adds and deletes one DNAT rule per mapping in one restore', () => {
+    expect(iptablesPortRules('flotilla', '-A', [parsePortMapping('8080:80')], '10.88.0.2')).toBe(
+      '*nat\n-A FLOTILLA-DNAT -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.88.0.2:80\nCOMMIT\n',
     );
   });
 });
