@@ -27,3 +27,5 @@ export type {
 } from './local-cluster/local-cluster';
 export { DEFAULT_PORTS, readClusterState } from './local-cluster/cluster-state';
 export type { ClusterPorts, ClusterState, ComponentRecord } from './local-cluster/cluster-state';
+export { startRegistry, registryAnswers } from './components/registry.component';
+export type { RegistryOptions, RegistryTokenAuth, RunningRegistry } from './components/registry.component';

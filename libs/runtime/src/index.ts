@@ -95,7 +95,13 @@ export { Ipam } from './network/ipam';
 export type { IpamOptions } from './network/ipam';
 // snapshots (engineer F)
 export { SnapshotError, SnapshotStore } from './snapshots/snapshot.store';
-export type { CommitOptions, ContainerRootfs, OverlayMount, PrepareOptions, SnapshotRecord } from './snapshots/snapshot.store';
+export type {
+  CommitOptions,
+  ContainerRootfs,
+  OverlayMount,
+  PrepareOptions,
+  SnapshotRecord,
+} from './snapshots/snapshot.store';
 export { ImageRootfsProvider } from './snapshots/image-rootfs.provider';
 export type { ImageRootfs } from './snapshots/image-rootfs.provider';
 export { storeLayer, writeImage } from './images/image-writer';
@@ -140,3 +146,8 @@ export type {
 export { encodeResize, encodeStdin } from './shim/attach-protocol';
 export { locateShimBinary } from './shim/shim-binary';
 export type { ShimExitStatus } from './shim/shim-status';
+// registry (engineer F)
+export { RegistryClient, RegistryError } from './registry/registry.client';
+export type { PullOptions, PushOptions, RegistryClientOptions, RegistryProgress } from './registry/registry.client';
+export { dockerConfigCredentials, parseChallenges, RegistryAuthError } from './registry/registry-auth';
+export type { Challenge, CredentialSource, Credentials } from './registry/registry-auth';
