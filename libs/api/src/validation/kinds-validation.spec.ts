@@ -883,3 +883,37 @@ describe('applyDefaults', () => {
     expect(defaulted().spec.behavior.scaleUp.policies).toHaveLength(2);
   });
 });
+
+describe('validateObject never throws on hostile input', () => {
+  /** Every path in a manifest, objects and arrays included. */
+  function paths(value: unknown, prefix: (string | number)[] = []): (string | number)[][] {
+    if (Array.isArray(value))
+      return [prefix, ...value.flatMap((item, index) => paths(item, [...prefix, index]))];
+    if (typeof value === 'object' && value !== null) {
+      return [prefix, ...Object.entries(value).flatMap(([key, item]) => paths(item, [...prefix, key]))];
+    }
+    return [prefix];
+  }
+  const WRONG_VALUES: unknown[] = [null, 7, 'text', {}, [null]];
+
+  it.each(Object.keys(VALID))(
+    '%s: any field replaced by a value of the wrong type gives causes, not a crash',
+    (kind) => {
+      const crashes: string[] = [];
+      for (const path of paths(VALID[kind]).filter((path) => path.length > 0)) {
+        for (const value of WRONG_VALUES) {
+          try {
+            const result = validate(kind, broken(kind, path, value));
+            applyDefaults(kind, broken(kind, path, value));
+            validateUpdate({ kind, old: VALID[kind], updated: broken(kind, path, value) });
+            expect(Array.isArray(result.causes)).toBe(true);
+          } catch (error) {
+            crashes.push(`${path.join('.')} = ${JSON.stringify(value)}: ${String(error)}`);
+          }
+        }
+      }
+      expect(crashes).toEqual([]);
+    },
+    30_000,
+  );
+});

@@ -8,7 +8,7 @@ import { validateSync, type ValidationError } from 'class-validator';
 import type { StatusCause } from '../meta/object.types';
 import { isDns1035Label, isDns1123Label, isDns1123Subdomain } from '../names';
 import { tryParseQuantity } from '../quantity';
-import { labelSelectorMatcher, SelectorError } from '../selectors/label-selector';
+import { labelSelectorMatcher, SelectorError, type LabelSelector } from '../selectors/label-selector';
 import {
   ConfigMapDto,
   EndpointsDto,
@@ -139,6 +139,52 @@ function collect(errors: ValidationError[], parent: string, causes: StatusCause[
 
 type Json = Record<string, unknown>;
 
+function isJson(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+// The cross-field rules below read the object as it came; where a part has the wrong shape the DTO
+// checks have already said so, and these helpers let the rules pass over it instead of throwing.
+function record(value: unknown): Json {
+  return isJson(value) ? value : {};
+}
+
+function objectList(value: unknown): Json[] {
+  return Array.isArray(value) ? value.filter(isJson) : [];
+}
+
+function stringRecord(value: unknown): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(record(value)).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
+}
+
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
+function isWellFormedSelector(value: unknown): value is LabelSelector {
+  if (!isJson(value)) return false;
+  const { matchLabels, matchExpressions } = value;
+  if (matchLabels !== undefined && matchLabels !== null) {
+    if (!isJson(matchLabels) || !Object.values(matchLabels).every((label) => typeof label === 'string'))
+      return false;
+  }
+  if (matchExpressions === undefined || matchExpressions === null) return true;
+  return (
+    Array.isArray(matchExpressions) &&
+    matchExpressions.every(
+      (expression) =>
+        isJson(expression) &&
+        typeof expression['key'] === 'string' &&
+        typeof expression['operator'] === 'string' &&
+        (expression['values'] === undefined ||
+          expression['values'] === null ||
+          isStringList(expression['values'])),
+    )
+  );
+}
+
 function at(value: unknown, ...path: string[]): unknown {
   let current = value;
   for (const key of path) {
@@ -178,7 +224,7 @@ function nameCauses(kind: string, object: unknown, operation: 'create' | 'update
 const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
 
 function annotationSizeCauses(object: unknown): StatusCause[] {
-  const annotations = (at(object, 'metadata', 'annotations') as Json | undefined) ?? {};
+  const annotations = record(at(object, 'metadata', 'annotations'));
   let bytes = 0;
   for (const [key, value] of Object.entries(annotations))
     bytes += key.length + (typeof value === 'string' ? value.length : 0);
@@ -194,7 +240,7 @@ function annotationSizeCauses(object: unknown): StatusCause[] {
 
 function podSpecCauses(spec: unknown, path: string): StatusCause[] {
   const causes: StatusCause[] = [];
-  const volumes = (at(spec, 'volumes') as Json[] | undefined) ?? [];
+  const volumes = objectList(at(spec, 'volumes'));
   const volumeNames = new Set<string>();
   volumes.forEach((volume, index) => {
     const name = String(volume['name'] ?? '');
@@ -209,7 +255,7 @@ function podSpecCauses(spec: unknown, path: string): StatusCause[] {
   });
   const names = new Set<string>();
   for (const list of ['initContainers', 'containers']) {
-    const containers = (at(spec, list) as Json[] | undefined) ?? [];
+    const containers = objectList(at(spec, list));
     containers.forEach((container, index) => {
       const where = `${path}.${list}[${index}]`;
       const name = String(container['name'] ?? '');
@@ -220,8 +266,8 @@ function podSpecCauses(spec: unknown, path: string): StatusCause[] {
           field: `${where}.name`,
         });
       names.add(name);
-      const requests = (at(container, 'resources', 'requests') as Json | undefined) ?? {};
-      const limits = (at(container, 'resources', 'limits') as Json | undefined) ?? {};
+      const requests = record(at(container, 'resources', 'requests'));
+      const limits = record(at(container, 'resources', 'limits'));
       for (const [resource, raw] of Object.entries(requests)) {
         const request = tryParseQuantity(typeof raw === 'number' ? String(raw) : raw);
         const limitRaw = limits[resource];
@@ -234,7 +280,7 @@ function podSpecCauses(spec: unknown, path: string): StatusCause[] {
           });
         }
       }
-      const mounts = (at(container, 'volumeMounts') as Json[] | undefined) ?? [];
+      const mounts = objectList(at(container, 'volumeMounts'));
       mounts.forEach((mount, mountIndex) => {
         const volume = String(mount['name'] ?? '');
         if (!volumeNames.has(volume)) {
@@ -260,11 +306,11 @@ function percentOrInt(value: unknown): { percent: boolean; amount: number } | un
 function workloadCauses(kind: string, object: unknown): StatusCause[] {
   const causes: StatusCause[] = [];
   const selector = at(object, 'spec', 'selector');
-  const templateLabels =
-    (at(object, 'spec', 'template', 'metadata', 'labels') as Record<string, string> | undefined) ?? {};
-  if (selector !== undefined) {
+  const templateLabels = stringRecord(at(object, 'spec', 'template', 'metadata', 'labels'));
+  // A selector of the wrong shape was reported by the DTO checks; matching it would mean nothing.
+  if (isWellFormedSelector(selector)) {
     try {
-      const matcher = labelSelectorMatcher(selector as Parameters<typeof labelSelectorMatcher>[0]);
+      const matcher = labelSelectorMatcher(selector);
       if (matcher.empty) {
         causes.push({
           reason: 'FieldValueInvalid',
@@ -330,7 +376,7 @@ function workloadCauses(kind: string, object: unknown): StatusCause[] {
 function serviceCauses(object: unknown): StatusCause[] {
   const causes: StatusCause[] = [];
   const type = at(object, 'spec', 'type') ?? 'ClusterIP';
-  const ports = (at(object, 'spec', 'ports') as Json[] | undefined) ?? [];
+  const ports = objectList(at(object, 'spec', 'ports'));
   if (type !== 'ExternalName' && ports.length === 0) {
     causes.push({ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.ports' });
   }
@@ -541,8 +587,8 @@ export function validateUpdate(options: { kind: string; old: unknown; updated: u
   }
   if (kind === 'Pod') {
     const strip = (value: unknown): unknown => {
-      const spec = { ...((at(value, 'spec') as Json | undefined) ?? {}) };
-      const containers = (spec['containers'] as Json[] | undefined)?.map((container) => ({
+      const spec = { ...record(at(value, 'spec')) };
+      const containers = objectList(spec['containers']).map((container) => ({
         ...container,
         image: undefined,
       }));
