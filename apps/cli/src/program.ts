@@ -8,6 +8,7 @@ import { createDescribeCommand } from './commands/describe.command';
 import { createDiffCommand } from './commands/diff.command';
 import { createDownCommand, createUpCommand } from './commands/up.command';
 import { createGetCommand } from './commands/get.command';
+import { createRolloutCommand } from './commands/rollout.command';
 import { createVersionCommand } from './commands/version.command';
 import { createWaitCommand } from './commands/wait.command';
 
@@ -26,6 +27,7 @@ export function createProgram(context: CliContext): Command {
     .addCommand(createDeleteCommand(context))
     .addCommand(createWaitCommand(context))
     .addCommand(createDiffCommand(context))
+    .addCommand(createRolloutCommand(context))
     .addCommand(createConfigCommand(context))
     .addCommand(createUpCommand(context))
     .addCommand(createDownCommand(context))
