@@ -79,6 +79,17 @@ describe('kubectl against the Flotilla apiserver', () => {
     expect(reapplied).toContain('namespace/web unchanged');
     expect(reapplied).toContain('service/web unchanged');
 
+    // As on Kubernetes: the manifest says 3, and a client-side apply patches what differs from it.
+    expect(await ok('get', 'deployment', 'web', '-n', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('3');
+    // Server-side printing: kubectl shows the same columns as for Kubernetes.
+    const table = await ok('get', 'deployments', '-n', 'web');
+    expect(table.split('\n')[0]).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/);
+    expect(table.split('\n')[1]).toMatch(/^web\s+0\/3\s+0\s+0\s+\d+s$/);
+    const wide = await ok('get', 'deployments', '-n', 'web', '-o', 'wide');
+    expect(wide.split('\n')[0]).toContain('CONTAINERS   IMAGES');
+    const all = await ok('get', 'services', '-A');
+    expect(all.split('\n')[0]).toMatch(/^NAMESPACE\s+NAME\s+TYPE\s+CLUSTER-IP/);
+
     const names = await ok('get', 'deployments,services', '-n', 'web', '-o', 'name');
     expect(names.trim().split('\n').sort()).toEqual(['deployment.apps/web', 'service/web']);
 

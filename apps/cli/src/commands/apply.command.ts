@@ -5,7 +5,7 @@ import type { KubeObject, ResourceType } from '@flotilla/api';
 import { isNotFound, type RestClient } from '@flotilla/client';
 import { CliError, EXIT_USAGE, globalOptions, type CliContext } from '../cli-context';
 import { readManifests, type Manifest } from '../manifests/manifest-reader';
-import { qualifiedName } from '../output/resource-columns';
+import { qualifiedName } from '@flotilla/printers';
 import { typeOfObject } from '../resources/resource-args';
 
 export const FIELD_MANAGER = 'flotilla';

@@ -13,7 +13,7 @@ import {
   type LoadedKubeconfig,
 } from '@flotilla/client';
 import { CliError, EXIT_USAGE, globalOptions, type CliContext } from '../cli-context';
-import { renderTable } from '../output/table.printer';
+import { renderTable } from '@flotilla/printers';
 
 export function createConfigCommand(context: CliContext): Command {
   const load = (command: Command): LoadedKubeconfig =>

@@ -5,7 +5,7 @@ import type { ResourceType } from '@flotilla/api';
 import { isNotFound, type PropagationPolicy } from '@flotilla/client';
 import { CliError, EXIT_USAGE, globalOptions, parseDuration, type CliContext } from '../cli-context';
 import { readManifests } from '../manifests/manifest-reader';
-import { resourceLabel } from '../output/resource-columns';
+import { resourceLabel } from '@flotilla/printers';
 import { waitForObject } from '../resources/object-waiter';
 import { parseResourceArgs, typeOfObject } from '../resources/resource-args';
 import { filenameOption } from './apply.command';

@@ -5,8 +5,7 @@ import type { KubeObject, ResourceType } from '@flotilla/api';
 import { isGone, isNotFound, type RestClient } from '@flotilla/client';
 import { CliError, EXIT_USAGE, globalOptions, type CliContext } from '../cli-context';
 import { formatObjects, formatValue, withTypeMeta, type TypedObject } from '../output/object.printer';
-import { resourceTable } from '../output/resource-columns';
-import { renderTable } from '../output/table.printer';
+import { renderTable, resourceTable } from '@flotilla/printers';
 import { parseResourceArgs, type ResourceSelection } from '../resources/resource-args';
 
 type OutputFormat = 'table' | 'wide' | 'yaml' | 'json' | 'name';

@@ -3,7 +3,7 @@
 import { Command } from 'commander';
 import type { KubeObject, ResourceType } from '@flotilla/api';
 import { CliError, EXIT_USAGE, globalOptions, parseDuration, type CliContext } from '../cli-context';
-import { at, list, qualifiedName, str } from '../output/resource-columns';
+import { at, list, qualifiedName, str } from '@flotilla/printers';
 import { waitForObject } from '../resources/object-waiter';
 import { parseResourceArgs } from '../resources/resource-args';
 

@@ -2,9 +2,7 @@
 // with a summary for the kinds people describe most and the remaining fields as YAML for the rest.
 import { stringify } from 'yaml';
 import type { KubeObject } from '@flotilla/api';
-import { ageOf } from './human-duration';
-import { at, eventTime, list, num, podStatus, str } from './resource-columns';
-import { renderTable } from './table.printer';
+import { ageOf, at, eventTime, list, num, podStatus, renderTable, str } from '@flotilla/printers';
 
 type Line = readonly [key: string, value: string] | string;
 

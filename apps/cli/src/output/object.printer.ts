@@ -1,7 +1,7 @@
 // -o yaml|json|name: one object prints as itself, several as a v1 List, as kubectl does.
 import { stringify } from 'yaml';
 import type { KubeObject, ResourceType } from '@flotilla/api';
-import { qualifiedName } from './resource-columns';
+import { qualifiedName } from '@flotilla/printers';
 
 export type ObjectFormat = 'yaml' | 'json' | 'name';
 

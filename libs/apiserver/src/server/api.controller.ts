@@ -6,7 +6,9 @@ import { apiGroup, apiGroupList, apiResourceList, apiVersions } from '../discove
 import { ApiError, apiErrors } from '../http/api-error';
 import { requestVerb, type ResourceHandler } from '../resources/resource-handler';
 import { resolveResourcePath } from '../resources/resource-path';
-import type { Query } from '../resources/request-options';
+import { queryValue, type Query } from '../resources/request-options';
+import { includeObjectOf, listToTable, toTable, wantsTable } from '../http/table-output';
+import type { KubeList, KubeObject } from '@flotilla/api';
 import type { ApiMetrics } from './api-metrics';
 import { contextOf } from './request-context';
 import { streamWatch } from './watch-stream';
@@ -94,8 +96,17 @@ export class ApiController {
       contentType: request.headers['content-type'],
       rawBody: Buffer.isBuffer(request.body) ? request.body : undefined,
     });
+    const table = method === 'GET' && target.subresource === undefined && wantsTable(request.headers.accept);
+    const include = includeObjectOf(queryValue(query, 'includeObject'));
     if (response.kind === 'object') {
-      sendJson(reply, response.code, response.body, response.warnings);
+      let body = response.body;
+      if (table && response.code === 200) {
+        body =
+          target.name === undefined
+            ? listToTable(target.type, body as KubeList, include)
+            : toTable({ type: target.type, objects: [body as KubeObject], include });
+      }
+      sendJson(reply, response.code, body, response.warnings);
       return;
     }
     reply.hijack();
@@ -107,6 +118,9 @@ export class ApiController {
         target,
         options: response.options,
         response: reply.raw,
+        ...(table
+          ? { render: (object: KubeObject) => toTable({ type: target.type, objects: [object], include }) }
+          : {}),
         onClosed: () => gauge.dec(),
       });
     } catch (error) {

@@ -1,7 +1,7 @@
 // Streams a watch to an HTTP response as newline-delimited JSON, as kube-apiserver does, with
 // bookmarks, a server-side timeout, and protection against clients that stop reading.
 import type { ServerResponse } from 'node:http';
-import { apiVersionOf, type WatchEvent } from '@flotilla/api';
+import { apiVersionOf, type KubeObject, type WatchEvent } from '@flotilla/api';
 import type { ResourceHandler } from '../resources/resource-handler';
 import type { ReadOptions } from '../resources/request-options';
 import type { ResourceTarget } from '../resources/resource-path';
@@ -18,6 +18,8 @@ export interface WatchStreamOptions {
   options: ReadOptions;
   response: ServerResponse;
   onClosed: () => void;
+  /** Renders each object before it is sent (server-side printing for `kubectl get -w`). */
+  render?: (object: KubeObject) => object;
 }
 
 export async function streamWatch({
@@ -26,6 +28,7 @@ export async function streamWatch({
   options,
   response,
   onClosed,
+  render,
 }: WatchStreamOptions): Promise<void> {
   let ended = false;
   const timers: NodeJS.Timeout[] = [];
@@ -40,7 +43,11 @@ export async function streamWatch({
   };
   const send = (event: WatchEvent): void => {
     if (ended) return;
-    response.write(JSON.stringify(event) + '\n');
+    const rendered =
+      render && event.type !== 'ERROR' && event.type !== 'BOOKMARK'
+        ? { ...event, object: render(event.object) }
+        : event;
+    response.write(JSON.stringify(rendered) + '\n');
     if (response.writableLength > MAX_BUFFERED_BYTES) end();
   };
   response.writeHead(200, {

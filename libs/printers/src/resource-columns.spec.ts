@@ -1,6 +1,5 @@
 import { resolveResourceName, type KubeObject, type ResourceType } from '@flotilla/api';
 import { humanDuration } from './human-duration';
-import { formatObjects } from './object.printer';
 import { podStatus, resourceTable } from './resource-columns';
 import { renderTable } from './table.printer';
 
@@ -152,30 +151,5 @@ describe('get tables', () => {
       headers: ['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE'],
       rows: [['30s', 'Normal', 'Scheduled', 'pod/web-1', 'placed on node-1']],
     });
-  });
-});
-
-describe('object output', () => {
-  const deployment = {
-    type: type('deploy'),
-    object: { ...object('Deployment', 'web'), apiVersion: '', kind: '' },
-  };
-
-  it('prints names as resource.group/name', () => {
-    expect(
-      formatObjects([deployment, { type: type('po'), object: object('Pod', 'p') }], 'name', { asList: true }),
-    ).toBe('deployment.apps/web\npod/p\n');
-  });
-
-  it('fills kind and apiVersion, and wraps several objects in a List', () => {
-    expect(formatObjects([deployment], 'yaml', { asList: false })).toMatch(
-      /^apiVersion: apps\/v1\nkind: Deployment\n/,
-    );
-    const list = JSON.parse(formatObjects([deployment], 'json', { asList: true })) as {
-      kind: string;
-      items: KubeObject[];
-    };
-    expect(list.kind).toBe('List');
-    expect(list.items[0]?.kind).toBe('Deployment');
   });
 });

@@ -1,0 +1,53 @@
+import { resolveResourceName, type KubeObject, type ResourceType } from '@flotilla/api';
+import { formatObjects } from './object.printer';
+
+const NOW = new Date('2026-01-01T12:00:00Z');
+
+function type(name: string): ResourceType {
+  const found = resolveResourceName(name);
+  if (!found) throw new Error(`no type ${name}`);
+  return found;
+}
+
+function object(
+  kind: string,
+  name: string,
+  fields: Record<string, unknown> = {},
+  minutesOld = 5,
+): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind,
+    metadata: {
+      name,
+      namespace: 'default',
+      creationTimestamp: new Date(NOW.getTime() - minutesOld * 60_000).toISOString(),
+    },
+    ...fields,
+  };
+}
+
+describe('object output', () => {
+  const deployment = {
+    type: type('deploy'),
+    object: { ...object('Deployment', 'web'), apiVersion: '', kind: '' },
+  };
+
+  it('prints names as resource.group/name', () => {
+    expect(
+      formatObjects([deployment, { type: type('po'), object: object('Pod', 'p') }], 'name', { asList: true }),
+    ).toBe('deployment.apps/web\npod/p\n');
+  });
+
+  it('fills kind and apiVersion, and wraps several objects in a List', () => {
+    expect(formatObjects([deployment], 'yaml', { asList: false })).toMatch(
+      /^apiVersion: apps\/v1\nkind: Deployment\n/,
+    );
+    const list = JSON.parse(formatObjects([deployment], 'json', { asList: true })) as {
+      kind: string;
+      items: KubeObject[];
+    };
+    expect(list.kind).toBe('List');
+    expect(list.items[0]?.kind).toBe('Deployment');
+  });
+});
