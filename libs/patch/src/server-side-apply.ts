@@ -7,7 +7,15 @@
 // changed, so an autoscaler that set spec.replicas owns it, a manifest re-applied without replicas
 // leaves it alone, and one that sets replicas again conflicts with the autoscaler.
 import type { KubeObject, ManagedFieldsEntry } from '@flotilla/api';
-import { cloneJson, hasOwn, isJsonObject, jsonEqual, type JsonObject, type JsonValue } from './json-value';
+import {
+  cloneJson,
+  hasOwn,
+  isJsonObject,
+  jsonEqual,
+  setOwn,
+  type JsonObject,
+  type JsonValue,
+} from './json-value';
 import {
   decodeFieldsV1,
   decodePath,
@@ -219,7 +227,8 @@ function withoutNulls(value: JsonValue): JsonValue {
   if (Array.isArray(value)) return value.map(withoutNulls);
   if (!isJsonObject(value)) return value;
   const result: JsonObject = {};
-  for (const [key, child] of Object.entries(value)) if (child !== null) result[key] = withoutNulls(child);
+  for (const [key, child] of Object.entries(value))
+    if (child !== null) setOwn(result, key, withoutNulls(child));
   return result;
 }
 
@@ -337,7 +346,8 @@ function mergeApplied({ kind, names, live, applied }: MergeInput): JsonValue {
   if (isJsonObject(applied) && strategy.mapType !== 'atomic') {
     const result: JsonObject = isJsonObject(live) ? { ...live } : {};
     for (const [key, value] of Object.entries(applied)) {
-      result[key] = mergeApplied({ kind, names: [...names, key], live: result[key], applied: value });
+      const current = hasOwn(result, key) ? result[key] : undefined;
+      setOwn(result, key, mergeApplied({ kind, names: [...names, key], live: current, applied: value }));
     }
     return result;
   }
