@@ -528,3 +528,20 @@ describe('recordUpdate keeps managedFields bounded', () => {
     );
   });
 });
+
+describe('recordUpdate and managedFields a client sends back', () => {
+  it('records the write when the client echoes the stored ownership with its times reformatted', () => {
+    const created = applyAs('deployer', undefined, deployment({ replicas: 1, paused: true })).object;
+    const echoed = (created.metadata?.managedFields ?? []).map((entry) => ({
+      ...entry,
+      time: '2026-11-23T10:00:00.000Z',
+    }));
+    const updated = {
+      ...created,
+      metadata: { ...created.metadata, managedFields: echoed },
+      spec: { replicas: 4, paused: true },
+    } as KubeObject;
+    const recorded = recordUpdate({ old: created, updated, manager: 'kubectl-edit', now });
+    expect(managers(recorded)).toEqual(['deployer/Apply', 'kubectl-edit/Update']);
+  });
+});

@@ -428,7 +428,7 @@ export function recordUpdate(input: RecordUpdateInput): KubeObject {
   // A write may carry ownership it worked out itself, as a create by apply does with its Apply entry,
   // or as a client may deliberately set it (Kubernetes allows that); such ownership stands as given.
   const given = updated.metadata?.managedFields;
-  if (given !== undefined && given.length > 0 && !jsonEqual(given, old?.metadata?.managedFields)) {
+  if (given !== undefined && given.length > 0 && !sameOwnership(readOwnership(updated), readOwnership(old))) {
     return updated;
   }
   const owners = readOwnership(old);
@@ -453,6 +453,21 @@ export function recordUpdate(input: RecordUpdateInput): KubeObject {
     for (const path of taken) entry.fields.add(path);
   }
   return writeOwnership(updated, capUpdaters(owners));
+}
+
+/** Same managers with the same fields; times are compared by neither format nor value (clients reformat them). */
+function sameOwnership(a: Ownership[], b: Ownership[]): boolean {
+  const identity = (owner: Ownership): string =>
+    JSON.stringify([
+      owner.manager,
+      owner.operation,
+      owner.subresource ?? '',
+      owner.apiVersion,
+      [...owner.fields].sort(),
+    ]);
+  const left = a.map(identity).sort();
+  const right = b.map(identity).sort();
+  return left.length === right.length && left.every((entry, index) => entry === right[index]);
 }
 
 /** Kubernetes keeps at most this many Update entries; older ones fold into one. */
