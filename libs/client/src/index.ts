@@ -51,5 +51,7 @@ export { createClient } from './rest/client-factory';
 export type { CreateClientOptions } from './rest/client-factory';
 export { watchResource } from './watch/resource-watch';
 export type { ResourceWatchOptions, WatchTransport } from './watch/resource-watch';
+export { createEventRecorder } from './events/event-recorder';
+export type { EventRecorder, EventRecorderOptions, EventType } from './events/event-recorder';
 export { createInformer, objectKey } from './informer/informer';
 export type { Informer, InformerHandlers, InformerOptions } from './informer/informer';
