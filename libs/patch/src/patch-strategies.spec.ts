@@ -52,9 +52,9 @@ describe('patch strategies', () => {
     ]);
   });
 
-  it('covers every kind the apiserver serves, and only those', () => {
+  it('covers every kind the apiserver serves (and the Scale subresource), and only those', () => {
     const served = ['Namespace', 'Pod', 'Service', 'Endpoints', 'Node', 'ConfigMap', 'Secret', 'Event'];
-    const grouped = ['Deployment', 'ReplicaSet', 'HorizontalPodAutoscaler', 'Lease'];
+    const grouped = ['Deployment', 'ReplicaSet', 'HorizontalPodAutoscaler', 'Lease', 'Scale'];
     for (const kind of [...served, ...grouped]) expect(hasPatchStrategies(kind)).toBe(true);
     expect(hasPatchStrategies('CustomThing')).toBe(false);
     expect(hasPatchStrategies('toString')).toBe(false);

@@ -151,6 +151,8 @@ export const PATCH_STRATEGIES: Readonly<Record<string, FieldStrategyTable>> = {
     'status.conditions': CONDITIONS,
   },
   Lease: {},
+  // autoscaling/v1 Scale, the body of the scale subresource that `kubectl scale` and autoscalers patch.
+  Scale: {},
 };
 
 const ROOT_META = under('metadata', OBJECT_META);
