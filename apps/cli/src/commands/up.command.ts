@@ -51,10 +51,12 @@ export function createUpCommand(context: CliContext): Command {
           ...(flags.etcdPeerPort !== undefined ? { etcdPeer: flags.etcdPeerPort } : {}),
           ...(flags.redisPort !== undefined ? { redis: flags.redisPort } : {}),
         };
-        const apiserverMain = locateApiserver(context.io.env);
+        const apiserverMain = locateComponent('apiserver', 'FLOTILLA_APISERVER', context.io.env);
+        const schedulerMain = locateComponent('scheduler', 'FLOTILLA_SCHEDULER', context.io.env);
         const connection = await clusterUp({
           home,
           apiserverCommand: { command: process.execPath, args: [apiserverMain] },
+          controllers: [{ name: 'scheduler', command: process.execPath, args: [schedulerMain] }],
           ports,
           onProgress: (event) => context.io.write(`${progressLine(event)}\n`),
         });
@@ -141,16 +143,20 @@ function progressLine(event: ProgressEvent): string {
 }
 
 /** The built apiserver entry point: $FLOTILLA_APISERVER, else next to this CLI in dist/. */
-function locateApiserver(env: Readonly<Record<string, string | undefined>>): string {
-  const configured = env['FLOTILLA_APISERVER'];
-  // From dist/apps/cli/src/commands to dist/apps/apiserver/src/main.js.
+function locateComponent(
+  name: 'apiserver' | 'scheduler',
+  variable: string,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
+  const configured = env[variable];
+  // From dist/apps/cli/src/commands to dist/apps/<name>/src/main.js.
   const main =
     configured && configured !== ''
       ? resolve(configured)
-      : resolve(__dirname, '../../../apiserver/src/main.js');
+      : resolve(__dirname, `../../../${name}/src/main.js`);
   if (!existsSync(main)) {
     throw new CliError(
-      `the apiserver is not built (looked for ${main}): run \`npm run build\` in the flotilla checkout, or set FLOTILLA_APISERVER to its main.js`,
+      `the ${name} is not built (looked for ${main}): run \`npm run build\` in the flotilla checkout, or set ${variable} to its main.js`,
     );
   }
   return main;

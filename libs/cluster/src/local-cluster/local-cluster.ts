@@ -1,8 +1,10 @@
 // `flotilla up` and `flotilla down`: a whole cluster on one machine, its components our own children,
 // its state under one home directory (default ~/.flotilla) so that `up` after `down` finds it again.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import { join } from 'node:path';
 import { startApiserver } from '../components/apiserver.component';
+import { startController } from '../components/controller.component';
 import { startEtcd } from '../components/etcd.component';
 import { startRedis } from '../components/redis.component';
 import { ensureAdminToken, ensureClusterPki } from '../pki/cluster-pki';
@@ -24,6 +26,8 @@ export interface ClusterLayout {
   readonly redisDataDir: string;
   readonly tokenFile: string;
   readonly kubeconfigFile: string;
+  /** What the cluster's own processes (scheduler, controllers) use to reach the apiserver. */
+  readonly componentKubeconfigFile: string;
 }
 
 export function clusterLayout(home: string): ClusterLayout {
@@ -36,6 +40,7 @@ export function clusterLayout(home: string): ClusterLayout {
     redisDataDir: join(home, 'redis'),
     tokenFile: join(home, 'tokens.csv'),
     kubeconfigFile: join(home, 'kubeconfig'),
+    componentKubeconfigFile: join(home, 'pki', 'components.kubeconfig'),
   };
 }
 
@@ -48,6 +53,12 @@ export type ProgressEvent =
 export interface UpOptions {
   readonly home: string;
   readonly apiserverCommand: { readonly command: string; readonly args: readonly string[] };
+  /** Started after the apiserver, in order, each with --kubeconfig and --redis. */
+  readonly controllers?: ReadonlyArray<{
+    readonly name: string;
+    readonly command: string;
+    readonly args: readonly string[];
+  }>;
   readonly ports?: Partial<ClusterPorts>;
   readonly onProgress?: (event: ProgressEvent) => void;
 }
@@ -119,6 +130,25 @@ export async function clusterUp(options: UpOptions): Promise<ClusterConnection> 
           logDir: layout.logDir,
         }),
     },
+    ...(options.controllers ?? []).map((controller): ComponentStep => ({
+      name: controller.name,
+      start: () => {
+        writeComponentKubeconfig({
+          file: layout.componentKubeconfigFile,
+          server: `https://127.0.0.1:${ports.apiserver}`,
+          caCertFile: pki.caCertFile,
+          token,
+        });
+        return startController({
+          name: controller.name,
+          command: controller.command,
+          args: controller.args,
+          kubeconfigFile: layout.componentKubeconfigFile,
+          redisUrl: `redis://127.0.0.1:${ports.redis}`,
+          logDir: layout.logDir,
+        });
+      },
+    })),
   ];
 
   for (const step of steps) {
@@ -161,4 +191,35 @@ export async function clusterDown(options: {
     options.onProgress?.({ kind: 'stopped', component: name, pid: record.pid });
   }
   writeClusterState(layout.stateFile, { version: 1, ports: state.ports, components: {} });
+}
+
+/** A kubeconfig for the cluster's own processes, with the CA inline so it works from any directory. */
+function writeComponentKubeconfig(options: {
+  file: string;
+  server: string;
+  caCertFile: string;
+  token: string;
+}): void {
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [
+      {
+        name: 'flotilla',
+        cluster: {
+          server: options.server,
+          'certificate-authority-data': readFileSync(options.caCertFile).toString('base64'),
+        },
+      },
+    ],
+    users: [{ name: 'flotilla-components', user: { token: options.token } }],
+    contexts: [
+      {
+        name: 'flotilla',
+        context: { cluster: 'flotilla', user: 'flotilla-components', namespace: 'default' },
+      },
+    ],
+    'current-context': 'flotilla',
+  };
+  writeFileSync(options.file, stringify(config), { mode: 0o600 });
 }
