@@ -4,7 +4,7 @@
 // reads what it leaves behind.
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync, watch } from 'node:fs';
-import { rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { ATTACH_SOCKET_NAME } from '../shim/attach-protocol';
@@ -315,7 +315,7 @@ export class ContainerManager {
     const containerDir = this.store.directoryOf(record.id);
     const cgroup = await this.options.cgroups?.open(record.id);
     await cgroup?.destroy();
-    if (record.network) await this.options.network?.detach({ containerId: record.id });
+    if (record.network) await this.options.network?.detach(record.id);
     const provider = record.spec.rootfsDir !== undefined ? this.directories : this.options.images;
     await provider?.release({ containerId: record.id, containerDir });
     await this.store.releaseName(record.name);
@@ -502,15 +502,23 @@ export class ContainerManager {
     const mode = record.spec.network ?? 'none';
     let network: ShimNetwork = mode === 'host' ? { mode: 'host' } : { mode: 'new' };
     if (this.options.network) {
-      if (record.network) await this.options.network.detach({ containerId: record.id });
+      if (record.network) await this.options.network.detach(record.id);
       record.network = await this.options.network.attach({
         containerId: record.id,
         mode,
         ports: record.spec.ports ?? [],
       });
-      const path = record.network.netnsPath;
+      const path = record.network.namespacePath;
+      if (record.network.mode !== 'host' && path === undefined) {
+        throw new ContainerError(
+          'StartFailed',
+          `the network gave container ${record.name} no namespace to join`,
+        );
+      }
       network = path === undefined ? { mode: 'host' } : { mode: 'join', path };
     }
+    // The root filesystem is data until the shim mounts it; its mount point is ours to provide.
+    await mkdir(record.rootfs.target, { recursive: true });
     await writeFile(
       join(dir, 'shim.conf'),
       renderShimRunConfig({

@@ -11,7 +11,7 @@ export interface OverlayRootfs {
   /** Where the overlay is mounted (inside the container's mount namespace only). */
   target: string;
   /** lowerdir=...,upperdir=...,workdir=... as separate entries. */
-  options: string[];
+  options: readonly string[];
   /** The container's writable layer: what commit and diff read. */
   upperDir: string;
 }
@@ -30,7 +30,7 @@ export interface PreparedRootfs {
   rootfs: OverlayRootfs;
   image: ImageDefaults;
   /** Directories searched (top first) for /etc/passwd and /etc/group when resolving `-u name`. */
-  lowerDirs: string[];
+  lowerDirs: readonly string[];
 }
 
 /** Turns an image reference (or a plain directory) into a container root. Engineer F's snapshots implement it. */
@@ -82,8 +82,9 @@ export interface PublishedPort {
 export type ContainerNetworkMode = 'bridge' | 'none' | 'host';
 
 export interface AttachedNetwork {
+  mode: ContainerNetworkMode;
   /** /var/run/netns/NAME or /proc/PID/ns/net: the namespace the shim joins; absent for the host's. */
-  netnsPath?: string;
+  namespacePath?: string;
   ipAddress?: string;
 }
 
@@ -94,7 +95,7 @@ export interface NetworkAttacher {
     mode: ContainerNetworkMode;
     ports: PublishedPort[];
   }): Promise<AttachedNetwork>;
-  detach(request: { containerId: string }): Promise<void>;
+  detach(containerId: string): Promise<void>;
 }
 
 export interface VolumeMount {
@@ -149,7 +150,7 @@ export interface ContainerRecord {
   hostname: string;
   stopSignal: string;
   rootfs: OverlayRootfs;
-  lowerDirs: string[];
+  lowerDirs: readonly string[];
   status: ContainerStatus;
   startedAt?: string;
   network?: AttachedNetwork;
