@@ -3,7 +3,7 @@
 // here is removed at the end. Traffic never leaves the bridge and namespaces created here.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BridgeNetwork,
   parsePortMapping,
+  type BridgeNetworkOptions,
   type FirewallKind,
   type NetworkAttachment,
 } from '@flotilla/runtime';
@@ -74,6 +75,44 @@ function linksIn(namespace: string): string[] {
     .map((line) => (line.split(': ')[1] ?? '').split('@')[0] ?? '');
 }
 
+// Each run leaves a marker naming its pid and network; a later run removes what a crashed one left.
+const MARKERS = '/run/flotilla-test-network';
+
+interface RunMarker {
+  pid: number;
+  runId: string;
+  options: BridgeNetworkOptions;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function sweepCrashedRuns(): Promise<void> {
+  for (const file of await readdir(MARKERS).catch(() => [])) {
+    const path = join(MARKERS, file);
+    const marker = JSON.parse(await readFile(path, 'utf8')) as RunMarker;
+    if (isAlive(marker.pid)) continue;
+    for (const name of (await readdir('/var/run/netns').catch(() => [])).filter((entry) =>
+      entry.includes(marker.runId),
+    )) {
+      const pids = execFileSync('ip', ['netns', 'pids', name], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean);
+      for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
+      execFileSync('ip', ['netns', 'delete', name]);
+    }
+    await new BridgeNetwork(marker.options).remove();
+    if (marker.options.stateDir) await rm(marker.options.stateDir, { recursive: true, force: true });
+    await rm(path, { force: true });
+  }
+}
+
 describe.each<[FirewallKind]>([['nftables'], ['iptables']])(
   'bridge networking on real namespaces with %s',
   (firewall) => {
@@ -93,20 +132,25 @@ describe.each<[FirewallKind]>([['nftables'], ['iptables']])(
       webRoot = join(stateDir, 'www');
       await mkdir(webRoot);
       await writeFile(join(webRoot, 'index.html'), `hello from ${runId}\n`);
-      network = new BridgeNetwork({
+      const options: BridgeNetworkOptions = {
         name: `t${runId}`,
         bridge: `flt${runId}`,
         table: `flotilla_t${runId}`,
         subnet,
         stateDir,
         firewall,
-      });
+      };
+      await sweepCrashedRuns();
+      await mkdir(MARKERS, { recursive: true });
+      await writeFile(join(MARKERS, `${runId}.json`), JSON.stringify({ pid: process.pid, runId, options }));
+      network = new BridgeNetwork(options);
     });
 
     afterAll(async () => {
       for (const server of servers) server.kill('SIGKILL');
       if (network) await network.remove();
       if (stateDir) await rm(stateDir, { recursive: true, force: true });
+      await rm(join(MARKERS, `${runId}.json`), { force: true });
     });
 
     /** busybox httpd in the container's namespace, in the foreground so the test owns the process. */
@@ -249,7 +293,7 @@ describe.each<[FirewallKind]>([['nftables'], ['iptables']])(
         ports: [parsePortMapping(`${hostPort}:80`)],
       });
       expect(await network.listPublishedPorts()).toContain(`${hostPort}`);
-    expect((await network.forwarder()).kind).toBe(firewall);
+      expect((await network.forwarder()).kind).toBe(firewall);
       await network.detach(attachment.containerId);
       expect(await exists(`/sys/class/net/${attachment.hostVeth}`)).toBe(false);
       expect(await exists(attachment.namespacePath ?? '')).toBe(false);

@@ -148,6 +148,7 @@ describe.each(variants)('CgroupManager conformance: %s', (_name, treeOptions, sp
       pids: 7,
       oomKills: 2,
     });
+    expect(await tree.system.readText(handle.oomKillFile ?? '')).toMatch(/^oom_kill 2$/m);
     expect(await handle.usage()).toEqual({
       cpuUsageNanos: 12_345_678_000n,
       memoryBytes: 40_000_000,

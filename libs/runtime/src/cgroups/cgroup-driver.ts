@@ -10,6 +10,8 @@ export interface CgroupDriver {
   readonly system: CgroupSystem;
   /** The cgroup's directories (one per hierarchy on v1), whether or not they exist yet. */
   directoriesOf(segments: readonly string[]): Promise<string[]>;
+  /** The file holding the `oom_kill` counter, if the memory controller is there. */
+  oomKillFileOf(segments: readonly string[]): string | undefined;
   /** Creates the cgroup and whatever its ancestors need (cpuset values, enabled controllers). */
   prepare(segments: readonly string[], limits: CgroupLimits): Promise<void>;
   applyLimits(segments: readonly string[], limits: CgroupLimits): Promise<void>;

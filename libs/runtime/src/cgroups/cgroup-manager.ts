@@ -74,10 +74,12 @@ class DriverCgroupManager implements CgroupManager {
     return this.handle(path, segments);
   }
 
+  /** True when any of the cgroup's directories is there: a half-created or half-removed v1 cgroup counts. */
   async exists(path: string): Promise<boolean> {
-    const directories = await this.driver.directoriesOf(cgroupPathSegments(path));
-    const first = directories[0];
-    return first !== undefined && this.driver.system.exists(join(first, 'cgroup.procs'));
+    for (const directory of await this.driver.directoriesOf(cgroupPathSegments(path))) {
+      if (await this.driver.system.exists(join(directory, 'cgroup.procs'))) return true;
+    }
+    return false;
   }
 
   private async handle(path: string, segments: string[]): Promise<CgroupHandle> {
@@ -93,6 +95,7 @@ class DriverCgroupManager implements CgroupManager {
 
 class DriverCgroupHandle implements CgroupHandle {
   readonly procsFiles: readonly string[];
+  readonly oomKillFile?: string;
 
   constructor(
     private readonly driver: CgroupDriver,
@@ -102,6 +105,8 @@ class DriverCgroupHandle implements CgroupHandle {
     private readonly settleTimeoutMs: number,
   ) {
     this.procsFiles = directories.map((directory) => join(directory, 'cgroup.procs'));
+    const oomKillFile = driver.oomKillFileOf(segments);
+    if (oomKillFile !== undefined) this.oomKillFile = oomKillFile;
   }
 
   get version(): CgroupVersion {

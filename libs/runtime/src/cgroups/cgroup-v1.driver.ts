@@ -58,6 +58,11 @@ export class CgroupV1Driver implements CgroupDriver {
     return [...new Set(this.hierarchies.values())].map((hierarchy) => join(hierarchy, ...segments));
   }
 
+  oomKillFileOf(segments: readonly string[]): string | undefined {
+    const memory = this.directory('memory', segments);
+    return memory === undefined ? undefined : join(memory, 'memory.oom_control');
+  }
+
   private directory(controller: V1Controller, segments: readonly string[]): string | undefined {
     const hierarchy = this.hierarchies.get(controller);
     return hierarchy === undefined ? undefined : join(hierarchy, ...segments);

@@ -45,6 +45,10 @@ export class CgroupV2Driver implements CgroupDriver {
     return [join(this.root, ...segments)];
   }
 
+  oomKillFileOf(segments: readonly string[]): string | undefined {
+    return join(this.root, ...segments, 'memory.events');
+  }
+
   async prepare(segments: readonly string[], limits: CgroupLimits): Promise<void> {
     const needed = controllersNeeded(limits);
     let parent = this.root;

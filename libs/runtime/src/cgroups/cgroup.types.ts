@@ -59,6 +59,12 @@ export interface CgroupHandle {
    * The shim writes the container's pid here before the user's process runs.
    */
   readonly procsFiles: readonly string[];
+  /**
+   * The file whose `oom_kill N` line counts OOM kills in this cgroup (memory.events on v2,
+   * memory.oom_control on v1), for whoever reads it without us, like the shim at exit; undefined
+   * when the memory controller is not there.
+   */
+  readonly oomKillFile?: string;
   /** Moves a running process into the cgroup. */
   addProcess(pid: number): Promise<void>;
   /** Pids currently in the cgroup. */
