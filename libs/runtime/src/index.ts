@@ -79,20 +79,6 @@ export { formatPortMapping, parsePortMapping } from './network/port-mapping';
 export { Ipam } from './network/ipam';
 export type { IpamOptions } from './network/ipam';
 export type { FirewallKind, PortForwarder } from './network/port-forwarder';
-// network (engineer G)
-export { BridgeNetwork } from './network/bridge-network';
-export type { AttachOptions, BridgeNetworkOptions } from './network/bridge-network';
-export {
-  createNetworkNamespace,
-  deleteNetworkNamespace,
-  NETNS_DIRECTORY,
-  namespacePath,
-} from './network/network-namespace';
-export { NetworkError } from './network/network.types';
-export type { NetworkAttachment, NetworkMode, PortMapping, PortProtocol } from './network/network.types';
-export { formatPortMapping, parsePortMapping } from './network/port-mapping';
-export { Ipam } from './network/ipam';
-export type { IpamOptions } from './network/ipam';
 // snapshots (engineer F)
 export { SnapshotError, SnapshotStore } from './snapshots/snapshot.store';
 export type {
@@ -122,10 +108,6 @@ export type { ContainerTransition } from './containers/container-lifecycle';
 export { parseLogLine, readContainerLog } from './containers/container-logs';
 export type { LogEntry, LogReadOptions, LogStream } from './containers/container-logs';
 export { DirectoryRootfsProvider } from './containers/directory-rootfs';
-export { cgroupLimitsOf, containerCgroupsFrom } from './containers/container-cgroups.adapter';
-export type { ContainerCgroupsOptions } from './containers/container-cgroups.adapter';
-export { createNodeContainerManager } from './containers/node-containers';
-export type { NodeContainersOptions } from './containers/node-containers';
 export { parseSignal } from './containers/container-signals';
 export type {
   ContainerCgroup,
