@@ -108,6 +108,10 @@ export type { ContainerTransition } from './containers/container-lifecycle';
 export { parseLogLine, readContainerLog } from './containers/container-logs';
 export type { LogEntry, LogReadOptions, LogStream } from './containers/container-logs';
 export { DirectoryRootfsProvider } from './containers/directory-rootfs';
+export { cgroupLimitsOf, containerCgroupsFrom } from './containers/container-cgroups.adapter';
+export type { ContainerCgroupsOptions } from './containers/container-cgroups.adapter';
+export { createNodeContainerManager } from './containers/node-containers';
+export type { NodeContainersOptions } from './containers/node-containers';
 export { parseSignal } from './containers/container-signals';
 export type {
   ContainerCgroup,
