@@ -141,3 +141,12 @@ export { RegistryClient, RegistryError } from './registry/registry.client';
 export type { PullOptions, PushOptions, RegistryClientOptions, RegistryProgress } from './registry/registry.client';
 export { dockerConfigCredentials, parseChallenges, RegistryAuthError } from './registry/registry-auth';
 export type { Challenge, CredentialSource, Credentials } from './registry/registry-auth';
+// build (engineer F)
+export { ImageBuilder } from './build/image-builder';
+export type { BuildOptions, BuildProgress, RunStep, RunStepRequest, RunStepResult } from './build/image-builder';
+export { ContainerRunStep } from './build/container-run-step';
+export type { ContainerRunStepOptions } from './build/container-run-step';
+export { ContainerfileError, parseContainerfile } from './build/containerfile.parser';
+export type { Instruction } from './build/containerfile.parser';
+export { INTERMEDIATE_ANNOTATION } from './images/image.store';
+export type { AddImageOptions } from './images/image.store';

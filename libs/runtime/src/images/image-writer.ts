@@ -58,6 +58,8 @@ export interface NewImageOptions {
   readonly author?: string;
   /** Names to register; none leaves the image dangling (intermediate build steps). */
   readonly names?: readonly string[];
+  /** A build step's image: kept for the cache, hidden from `image ls`. */
+  readonly intermediate?: boolean;
   /** Fixed creation time (tests, reproducible builds). */
   readonly created?: string;
 }
@@ -96,5 +98,7 @@ export async function writeImage(store: ImageStore, options: NewImageOptions): P
     layers: [...(base?.manifest.layers ?? []), ...(options.layer ? [options.layer.descriptor] : [])],
   };
   const manifestBlob = await store.blobs.put(Buffer.from(JSON.stringify(manifest)));
-  return store.addImage(manifestBlob.digest, options.names ?? []);
+  return store.addImage(manifestBlob.digest, options.names ?? [], {
+    intermediate: options.intermediate ?? false,
+  });
 }

@@ -47,6 +47,8 @@ export interface StoredImage {
   readonly config: ImageConfig;
   /** Fully qualified names ("docker.io/library/busybox:latest"); empty for a dangling image. */
   readonly names: readonly string[];
+  /** A build step's image that only the build cache refers to. */
+  readonly intermediate?: boolean;
 }
 
 export interface ImageSummary {
@@ -57,6 +59,13 @@ export interface ImageSummary {
   readonly created?: string;
   /** Sum of the layer blobs' sizes. */
   readonly size: number;
+}
+
+/** Marks build steps' images: kept for the build cache, hidden from `image ls` unless asked for. */
+export const INTERMEDIATE_ANNOTATION = 'io.flotilla.image.intermediate';
+
+export interface AddImageOptions {
+  readonly intermediate?: boolean;
 }
 
 export interface RemoveResult {
@@ -127,15 +136,17 @@ export class ImageStore {
 
   // ---- reading images -------------------------------------------------------------------------------
 
-  async list(): Promise<ImageSummary[]> {
+  async list(options: { all?: boolean } = {}): Promise<ImageSummary[]> {
     const images = await this.images();
-    return images.map((image) => ({
-      id: image.id,
-      manifestDigest: image.manifestDigest,
-      names: image.names.map((name) => familiarReference(parseReference(name))),
-      ...(image.config.created === undefined ? {} : { created: image.config.created }),
-      size: image.manifest.layers.reduce((total, layer) => total + layer.size, 0),
-    }));
+    return images
+      .filter((image) => options.all || !image.intermediate)
+      .map((image) => ({
+        id: image.id,
+        manifestDigest: image.manifestDigest,
+        names: image.names.map((name) => familiarReference(parseReference(name))),
+        ...(image.config.created === undefined ? {} : { created: image.config.created }),
+        size: image.manifest.layers.reduce((total, layer) => total + layer.size, 0),
+      }));
   }
 
   /** Every image once, with all its names. */
@@ -208,7 +219,11 @@ export class ImageStore {
    * Registers an image whose manifest, config and layer blobs are already in the blob store, under the
    * given names (none makes it dangling). A name that pointed elsewhere moves to this image.
    */
-  async addImage(manifestDigest: string, names: readonly string[]): Promise<StoredImage> {
+  async addImage(
+    manifestDigest: string,
+    names: readonly string[],
+    options: AddImageOptions = {},
+  ): Promise<StoredImage> {
     const image = await this.readImage(manifestDigest);
     for (const descriptor of [image.manifest.config, ...image.manifest.layers]) {
       if (!(await this.blobs.has(descriptor.digest))) {
@@ -232,7 +247,14 @@ export class ImageStore {
         fullNames.length === 0
           ? alreadyListed
             ? []
-            : [{ mediaType, digest: manifestDigest, size }]
+            : [
+                {
+                  mediaType,
+                  digest: manifestDigest,
+                  size,
+                  ...(options.intermediate ? { annotations: { [INTERMEDIATE_ANNOTATION]: 'true' } } : {}),
+                },
+              ]
           : fullNames.map((name) => ({
               mediaType,
               digest: manifestDigest,

@@ -54,6 +54,8 @@ export interface CommitOptions {
   readonly config?: ContainerConfig;
   /** Recorded in the image history ("created_by"). */
   readonly createdBy?: string;
+  /** A build step's image (hidden from `image ls`, kept for the build cache). */
+  readonly intermediate?: boolean;
 }
 
 const KEY = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
@@ -200,6 +202,7 @@ export class SnapshotStore {
         ...(options.comment === undefined ? {} : { comment: options.comment }),
       },
       names: options.names ?? [],
+      ...(options.intermediate === undefined ? {} : { intermediate: options.intermediate }),
     });
   }
 }
