@@ -1,5 +1,8 @@
 // Table-driven: a valid manifest for every kind we serve, then one broken field at a time, with the
 // cause Kubernetes reports for it (field path, reason, wording).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import { applyDefaults } from './apply-defaults';
 import { pruneUnknownFields, validateObject, validateUpdate } from './validate-object';
 
@@ -606,11 +609,252 @@ describe('validateObject: one broken field at a time', () => {
       'x'.repeat(1024 * 1024 + 1),
       { field: 'data', reason: 'FieldValueTooLong' },
     ],
+    [
+      'Pod',
+      'a probe without a handler',
+      ['spec', 'containers', 0, 'livenessProbe'],
+      { periodSeconds: 5 },
+      {
+        field: 'spec.containers[0].livenessProbe',
+        reason: 'FieldValueRequired',
+        message: 'Required value: must specify a handler type',
+      },
+    ],
+    [
+      'Pod',
+      'a probe with two handlers',
+      ['spec', 'containers', 0, 'readinessProbe'],
+      { tcpSocket: { port: 80 }, exec: { command: ['true'] } },
+      { field: 'spec.containers[0].readinessProbe.tcpSocket', reason: 'FieldValueForbidden' },
+    ],
+    [
+      'Pod',
+      'a volume without a source',
+      ['spec', 'volumes', 0, 'emptyDir'],
+      undefined,
+      {
+        field: 'spec.volumes[0]',
+        reason: 'FieldValueRequired',
+        message: 'Required value: must specify a volume type',
+      },
+    ],
+    [
+      'Pod',
+      'a volume with two sources',
+      ['spec', 'volumes', 0, 'hostPath'],
+      { path: '/tmp' },
+      { field: 'spec.volumes[0].hostPath', reason: 'FieldValueForbidden' },
+    ],
+    [
+      'Pod',
+      'an env var name starting with a digit',
+      ['spec', 'containers', 0, 'env', 0, 'name'],
+      '1MODE',
+      { field: 'spec.containers[0].env[0].name', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Pod',
+      'an env var with value and valueFrom',
+      ['spec', 'containers', 0, 'env', 1, 'value'],
+      'x',
+      { field: 'spec.containers[0].env[1].valueFrom', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Pod',
+      'an init container with a probe',
+      ['spec', 'initContainers', 0, 'readinessProbe'],
+      { exec: { command: ['true'] } },
+      { field: 'spec.initContainers[0].readinessProbe', reason: 'FieldValueForbidden' },
+    ],
+    [
+      'Pod',
+      'a resource name that is neither standard nor qualified',
+      ['spec', 'containers', 0, 'resources', 'limits', 'cpus'],
+      '1',
+      { field: 'spec.containers[0].resources.limits[cpus]', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Pod',
+      'a toleration without key that is not Exists',
+      ['spec', 'tolerations', 0, 'key'],
+      undefined,
+      { field: 'spec.tolerations[0].operator', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Pod',
+      'tolerationSeconds without NoExecute',
+      ['spec', 'tolerations', 0, 'tolerationSeconds'],
+      30,
+      { field: 'spec.tolerations[0].effect', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Pod',
+      'a node name that is no subdomain',
+      ['spec', 'nodeName'],
+      'Node_1',
+      { field: 'spec.nodeName', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Pod',
+      'a node selector value with a space',
+      ['spec', 'nodeSelector', 'kubernetes.io/os'],
+      'linux os',
+      { field: 'spec.nodeSelector[kubernetes.io/os]', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Pod',
+      'dnsPolicy None without dnsConfig',
+      ['spec', 'dnsPolicy'],
+      'None',
+      { field: 'spec.dnsConfig', reason: 'FieldValueRequired' },
+    ],
+    [
+      'Deployment',
+      'a progress deadline not above minReadySeconds',
+      ['spec', 'progressDeadlineSeconds'],
+      5,
+      {
+        field: 'spec.progressDeadlineSeconds',
+        reason: 'FieldValueInvalid',
+        message: 'Invalid value: 5: must be greater than minReadySeconds',
+      },
+    ],
+    [
+      'Deployment',
+      'a template probe without a handler',
+      ['spec', 'template', 'spec', 'containers', 0, 'livenessProbe'],
+      {},
+      { field: 'spec.template.spec.containers[0].livenessProbe', reason: 'FieldValueRequired' },
+    ],
+    [
+      'Service',
+      'a cluster IP that is no IP',
+      ['spec', 'clusterIP'],
+      '10.0.0.300',
+      { field: 'spec.clusterIP', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Service',
+      'a headless NodePort service',
+      ['spec', 'clusterIP'],
+      'None',
+      { field: 'spec.clusterIP', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Service',
+      'an ExternalName service without externalName',
+      ['spec', 'type'],
+      'ExternalName',
+      { field: 'spec.externalName', reason: 'FieldValueRequired' },
+    ],
+    [
+      'Service',
+      'one port and protocol twice',
+      ['spec', 'ports', 1, 'port'],
+      80,
+      { field: 'spec.ports[1]', reason: 'FieldValueDuplicate' },
+    ],
+    [
+      'Service',
+      'one node port twice',
+      ['spec', 'ports', 1, 'nodePort'],
+      30080,
+      { field: 'spec.ports[1].nodePort', reason: 'FieldValueDuplicate' },
+    ],
+    [
+      'Service',
+      'a selector value with a slash',
+      ['spec', 'selector', 'app'],
+      'a/b',
+      { field: 'spec.selector[app]', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'HorizontalPodAutoscaler',
+      'a metric without its source',
+      ['spec', 'metrics', 0, 'resource'],
+      undefined,
+      { field: 'spec.metrics[0].resource', reason: 'FieldValueRequired' },
+    ],
+    [
+      'HorizontalPodAutoscaler',
+      'a metric with a second source',
+      ['spec', 'metrics', 0, 'pods'],
+      { metric: { name: 'x' }, target: { type: 'Value', value: '1' } },
+      { field: 'spec.metrics[0].pods', reason: 'FieldValueForbidden' },
+    ],
+    [
+      'HorizontalPodAutoscaler',
+      'a Utilization target without averageUtilization',
+      ['spec', 'metrics', 0, 'resource', 'target', 'averageUtilization'],
+      undefined,
+      { field: 'spec.metrics[0].resource.target.averageUtilization', reason: 'FieldValueRequired' },
+    ],
+    [
+      'HorizontalPodAutoscaler',
+      'an empty policy list',
+      ['spec', 'behavior', 'scaleDown', 'policies'],
+      [],
+      { field: 'spec.behavior.scaleDown.policies', reason: 'FieldValueRequired' },
+    ],
+    [
+      'HorizontalPodAutoscaler',
+      'an empty target name',
+      ['spec', 'scaleTargetRef', 'name'],
+      '',
+      { field: 'spec.scaleTargetRef.name', reason: 'FieldValueRequired' },
+    ],
+    [
+      'Node',
+      'a taint key with two slashes',
+      ['spec', 'taints', 0, 'key'],
+      'a/b/c',
+      { field: 'spec.taints[0].key', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Node',
+      'a pod CIDR that is no CIDR',
+      ['spec', 'podCIDR'],
+      '10.244.1.0',
+      { field: 'spec.podCIDR', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Endpoints',
+      'an address that is no IP',
+      ['subsets', 0, 'addresses', 0, 'ip'],
+      'web-0',
+      { field: 'subsets[0].addresses[0].ip', reason: 'FieldValueInvalid' },
+    ],
   ])('%s with %s', (kind, _what, path, value, expected) => {
     expect(validate(kind, broken(kind, path, value)).causes).toContainEqual(
       expect.objectContaining(expected),
     );
   });
+});
+
+describe('validateObject: the manifests we ship', () => {
+  const directory = join(__dirname, '..', '..', '..', '..', 'manifests', 'web');
+  const documents = readdirSync(directory)
+    .filter((file) => /\.ya?ml$/.test(file))
+    .flatMap((file) =>
+      parseAllDocuments(readFileSync(join(directory, file), 'utf8')).map((document) => ({
+        file,
+        object: document.toJS() as Json,
+      })),
+    )
+    .filter(({ object }) => object !== null);
+
+  it.each(documents.map(({ file, object }) => [`${file}: ${String(object['kind'])}`, object] as const))(
+    '%s validates cleanly, before and after defaults',
+    (_name, object) => {
+      const kind = String(object['kind']);
+      expect(validate(kind, object)).toEqual({ causes: [], unknownFields: [], warnings: [] });
+      expect(validate(kind, applyDefaults(kind, object))).toEqual({
+        causes: [],
+        unknownFields: [],
+        warnings: [],
+      });
+    },
+  );
 });
 
 describe('validateObject: subresource bodies and operations', () => {

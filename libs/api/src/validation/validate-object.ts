@@ -21,6 +21,24 @@ import {
   ServiceDto,
 } from './cluster.dto';
 import { PodDto } from './pod.dto';
+import {
+  at,
+  describeValue,
+  isJson,
+  isStringList,
+  objectList,
+  record,
+  stringRecord,
+  type Json,
+} from './json-shape';
+import {
+  deploymentRuleCauses,
+  endpointsRuleCauses,
+  hpaRuleCauses,
+  nodeRuleCauses,
+  podSpecRuleCauses,
+  serviceRuleCauses,
+} from './spec-rules';
 import { BindingDto, ScaleDto } from './subresource.dto';
 import { DeploymentDto, ReplicaSetDto } from './workload.dto';
 
@@ -61,12 +79,6 @@ const DTOS: Record<string, ClassConstructor<object>> = {
 function childPath(parent: string, property: string): string {
   if (/^\d+$/.test(property)) return `${parent}[${property}]`;
   return parent === '' ? property : `${parent}.${property}`;
-}
-
-function describeValue(value: unknown): string {
-  if (value === undefined) return 'null';
-  const text = JSON.stringify(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
 /** A class-validator message, as Kubernetes words it: the reason tag decides the cause's reason. */
@@ -137,32 +149,6 @@ function collect(errors: ValidationError[], parent: string, causes: StatusCause[
   }
 }
 
-type Json = Record<string, unknown>;
-
-function isJson(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-// The cross-field rules below read the object as it came; where a part has the wrong shape the DTO
-// checks have already said so, and these helpers let the rules pass over it instead of throwing.
-function record(value: unknown): Json {
-  return isJson(value) ? value : {};
-}
-
-function objectList(value: unknown): Json[] {
-  return Array.isArray(value) ? value.filter(isJson) : [];
-}
-
-function stringRecord(value: unknown): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(record(value)).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
-  );
-}
-
-function isStringList(value: unknown): value is string[] {
-  return Array.isArray(value) && value.every((item) => typeof item === 'string');
-}
-
 function isWellFormedSelector(value: unknown): value is LabelSelector {
   if (!isJson(value)) return false;
   const { matchLabels, matchExpressions } = value;
@@ -183,15 +169,6 @@ function isWellFormedSelector(value: unknown): value is LabelSelector {
           isStringList(expression['values'])),
     )
   );
-}
-
-function at(value: unknown, ...path: string[]): unknown {
-  let current = value;
-  for (const key of path) {
-    if (typeof current !== 'object' || current === null) return undefined;
-    current = (current as Json)[key];
-  }
-  return current;
 }
 
 function nameCauses(kind: string, object: unknown, operation: 'create' | 'update'): StatusCause[] {
@@ -424,10 +401,6 @@ const SECRET_TYPE_KEYS: Readonly<Record<string, readonly string[]>> = {
   'kubernetes.io/ssh-auth': ['ssh-privatekey'],
 };
 
-function stringMap(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Json) : {};
-}
-
 /** ConfigMap and Secret: key names, base64 where JSON carries bytes, total size, per-type keys. */
 function dataCauses(kind: string, object: unknown): StatusCause[] {
   const causes: StatusCause[] = [];
@@ -436,7 +409,7 @@ function dataCauses(kind: string, object: unknown): StatusCause[] {
   const seen = new Map<string, string>();
   let bytes = 0;
   for (const [mapName, isBase64] of Object.entries(maps)) {
-    for (const [key, value] of Object.entries(stringMap(at(object, mapName)))) {
+    for (const [key, value] of Object.entries(record(at(object, mapName)))) {
       const field = `${mapName}[${key}]`;
       if (key.length > 253 || !CONFIG_KEY.test(key)) {
         causes.push({
@@ -498,6 +471,31 @@ function hpaCauses(object: unknown): StatusCause[] {
   return [];
 }
 
+function specRuleCauses(kind: string, object: unknown): StatusCause[] {
+  switch (kind) {
+    case 'Pod':
+      return podSpecRuleCauses(at(object, 'spec'), 'spec');
+    case 'Deployment':
+    case 'ReplicaSet': {
+      const template = at(object, 'spec', 'template', 'spec');
+      return [
+        ...(kind === 'Deployment' ? deploymentRuleCauses(object) : []),
+        ...(template === undefined ? [] : podSpecRuleCauses(template, 'spec.template.spec')),
+      ];
+    }
+    case 'Service':
+      return serviceRuleCauses(object);
+    case 'HorizontalPodAutoscaler':
+      return hpaRuleCauses(object);
+    case 'Node':
+      return nodeRuleCauses(object);
+    case 'Endpoints':
+      return endpointsRuleCauses(object);
+    default:
+      return [];
+  }
+}
+
 export function validateObject(options: ValidateObjectOptions): ObjectValidation {
   const { kind, object } = options;
   const dto = DTOS[kind];
@@ -532,6 +530,7 @@ export function validateObject(options: ValidateObjectOptions): ObjectValidation
   if (kind === 'Service') causes.push(...serviceCauses(object));
   if (kind === 'HorizontalPodAutoscaler') causes.push(...hpaCauses(object));
   if (kind === 'ConfigMap' || kind === 'Secret') causes.push(...dataCauses(kind, object));
+  causes.push(...specRuleCauses(kind, object));
   const warnings =
     options.fieldValidation === 'Warn' ? unknownFields.map((field) => `unknown field "${field}"`) : [];
   return { causes, unknownFields, warnings };
