@@ -107,3 +107,30 @@ describe('flotilla rollout', () => {
     expect(result.stderr).toBe('error: rollout works on deployments, not services\n');
   });
 });
+
+describe('flotilla scale', () => {
+  it('sets replicas through the scale subresource, guarded by --current-replicas', async () => {
+    await createDeployment('scaled');
+    expect(await runFlotilla(['scale', 'deployment/scaled', '--replicas=5'], options())).toEqual({
+      code: 0,
+      stdout: 'deployment.apps/scaled scaled\n',
+      stderr: '',
+    });
+    const scaled = await client.get(DEPLOYMENTS, 'scaled');
+    expect((scaled['spec'] as { replicas: number }).replicas).toBe(5);
+
+    const guarded = await runFlotilla(
+      ['scale', 'deploy', 'scaled', '--replicas=1', '--current-replicas=2'],
+      options(),
+    );
+    expect(guarded.code).toBe(1);
+    expect(guarded.stderr).toBe('error: deployment.apps/scaled has 5 replicas, not 2: not scaled\n');
+  });
+
+  it('refuses kinds without a scale subresource and bad counts as usage errors', async () => {
+    expect((await runFlotilla(['scale', 'svc/web', '--replicas=2'], options())).code).toBe(2);
+    const negative = await runFlotilla(['scale', 'deploy/scaled', '--replicas=-1'], options());
+    expect(negative.code).toBe(2);
+    expect(negative.stderr).toContain('"-1" is not a replica count');
+  });
+});

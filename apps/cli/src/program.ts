@@ -9,6 +9,7 @@ import { createDiffCommand } from './commands/diff.command';
 import { createDownCommand, createUpCommand } from './commands/up.command';
 import { createGetCommand } from './commands/get.command';
 import { createRolloutCommand } from './commands/rollout.command';
+import { createScaleCommand } from './commands/scale.command';
 import { createVersionCommand } from './commands/version.command';
 import { createWaitCommand } from './commands/wait.command';
 
@@ -27,6 +28,7 @@ export function createProgram(context: CliContext): Command {
     .addCommand(createDeleteCommand(context))
     .addCommand(createWaitCommand(context))
     .addCommand(createDiffCommand(context))
+    .addCommand(createScaleCommand(context))
     .addCommand(createRolloutCommand(context))
     .addCommand(createConfigCommand(context))
     .addCommand(createUpCommand(context))

@@ -2,7 +2,7 @@
 // per client so controllers that issue many small requests reuse their TLS connections.
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { KubeList, KubeObject, ResourceType, Status, WatchEvent } from '@flotilla/api';
+import type { KubeList, KubeObject, ResourceType, Status, Subresource, WatchEvent } from '@flotilla/api';
 import type { ConnectionConfig } from '../kubeconfig/kubeconfig.types';
 import { watchResource, type ResourceWatchOptions, type WatchTransport } from '../watch/resource-watch';
 import { ApiError } from './api-error';
@@ -242,6 +242,19 @@ export class RestClient implements WatchTransport {
             preconditions: options.preconditions,
           }
         : undefined,
+    });
+  }
+
+  /** The REST path of one object (or its subresource), in the default namespace unless told; for request(). */
+  objectPath(
+    type: ResourceType,
+    name: string,
+    options: NamespaceOption & { readonly subresource?: Subresource } = {},
+  ): string {
+    return resourcePath(type, {
+      namespace: this.namespaceFor(type, options.namespace),
+      name,
+      subresource: options.subresource,
     });
   }
 
