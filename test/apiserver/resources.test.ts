@@ -360,8 +360,14 @@ describe('hostile and malformed input', () => {
 
   it('answers an object over etcd’s limit with 413', async () => {
     await createNamespace('big');
-    const big = configMap('big', {}, { blob: 'x'.repeat(1.6 * 1024 * 1024) });
-    const result = await cp.request('POST', '/api/v1/namespaces/big/configmaps', { body: big });
+    // Endpoints have no size rule of their own (a ConfigMap over 1 MiB is already a 422), so this
+    // one reaches the store and meets etcd's request limit.
+    const addresses = Array.from({ length: 40_000 }, (_, index) => ({
+      ip: `10.${(index >> 16) & 255}.${(index >> 8) & 255}.${index & 255}`,
+      hostname: `pod-${index}-with-a-longer-name`,
+    }));
+    const big = { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'big' }, subsets: [{ addresses }] };
+    const result = await cp.request('POST', '/api/v1/namespaces/big/endpoints', { body: big });
     expect(result.status).toBe(413);
     expect(result.json<{ message: string }>().message).toContain('etcd accepts at most');
   });

@@ -6,7 +6,7 @@ import {
   applyJsonPatch,
   applyMergePatch,
   applyStrategicMergePatch,
-  describeConflicts,
+  ApplyConflictError,
   serverSideApply,
 } from '@flotilla/patch';
 import { ApiError, apiErrors } from '../http/api-error';
@@ -53,20 +53,15 @@ export class KubePatcher implements Patcher {
       now: input.now,
     });
     if (conflicts.length > 0 && !input.force) {
+      const conflict = new ApplyConflictError(conflicts);
       throw new ApiError({
         kind: 'Status',
         apiVersion: 'v1',
         metadata: {},
         status: 'Failure',
-        message: describeConflicts(conflicts, apiVersion),
+        message: conflict.message,
         reason: 'Conflict',
-        details: {
-          causes: conflicts.map((conflict) => ({
-            reason: 'FieldManagerConflict',
-            message: `conflict with "${conflict.manager}" using ${apiVersion}`,
-            field: conflict.field,
-          })),
-        },
+        details: { causes: conflict.causes() },
         code: 409,
       });
     }

@@ -27,6 +27,8 @@ export interface ManagedFieldsInput {
   updated: KubeObject;
   manager: string;
   operation: 'Update' | 'Apply';
+  /** Set when the write came through the status or scale subresource. */
+  subresource?: string;
 }
 
 export interface ObjectModel {
@@ -88,6 +90,7 @@ export class KubernetesObjectModel implements ObjectModel {
       updated: input.updated,
       manager: input.manager,
       now: new Date(),
+      ...(input.subresource ? { subresource: input.subresource } : {}),
     });
   }
 

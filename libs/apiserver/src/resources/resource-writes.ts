@@ -246,6 +246,7 @@ export class ResourceWrites {
         updated: prepared,
         manager: options.fieldManager ?? 'unknown',
         operation,
+        ...(target.subresource ? { subresource: target.subresource } : {}),
       });
     }
     if (options.dryRun) return { object: withTypeMeta(target, prepared), code: 200, warnings };
