@@ -963,6 +963,27 @@ describe('validateUpdate', () => {
     expect(validateUpdate({ kind, old: VALID[kind], updated: broken(kind, path, value) })).toEqual([]);
   });
 
+  it('lets a pod gain tolerations and change init images, but not lose a toleration or its node', () => {
+    const pod = VALID['Pod'] as { spec: { tolerations: Json[]; initContainers: Json[] } };
+    const added = broken('Pod', ['spec', 'tolerations', 1], { key: 'new', operator: 'Exists' });
+    expect(validateUpdate({ kind: 'Pod', old: pod, updated: added })).toEqual([]);
+    expect(
+      validateUpdate({
+        kind: 'Pod',
+        old: pod,
+        updated: broken('Pod', ['spec', 'initContainers', 0, 'image'], 'busybox:2'),
+      }),
+    ).toEqual([]);
+    expect(validateUpdate({ kind: 'Pod', old: added, updated: pod })).toContainEqual(
+      expect.objectContaining({ field: 'spec.tolerations', reason: 'FieldValueForbidden' }),
+    );
+    const bound = broken('Pod', ['spec', 'nodeName'], 'node-1');
+    expect(validateUpdate({ kind: 'Pod', old: pod, updated: bound })).toEqual([]);
+    expect(
+      validateUpdate({ kind: 'Pod', old: bound, updated: broken('Pod', ['spec', 'nodeName'], 'node-2') }),
+    ).toContainEqual(expect.objectContaining({ field: 'spec.nodeName' }));
+  });
+
   it('keeps immutable maps immutable, secret types and node pod CIDRs fixed', () => {
     const frozen = broken('ConfigMap', ['immutable'], true);
     expect(

@@ -587,15 +587,15 @@ export function validateUpdate(options: { kind: string; old: unknown; updated: u
   if (kind === 'Pod') {
     const strip = (value: unknown): unknown => {
       const spec = { ...record(at(value, 'spec')) };
-      const containers = objectList(spec['containers']).map((container) => ({
-        ...container,
-        image: undefined,
-      }));
+      const withoutImages = (list: unknown) =>
+        objectList(list).map((container) => ({ ...container, image: undefined }));
       return {
         ...spec,
-        containers,
+        containers: withoutImages(spec['containers']),
+        initContainers: withoutImages(spec['initContainers']),
         activeDeadlineSeconds: undefined,
         tolerations: undefined,
+        // Binding sets the node of an unbound pod; a bound pod keeps its node (checked below).
         nodeName: undefined,
       };
     };
@@ -603,8 +603,23 @@ export function validateUpdate(options: { kind: string; old: unknown; updated: u
       causes.push({
         reason: 'FieldValueForbidden',
         message:
-          'Forbidden: pod updates may not change fields other than `spec.containers[*].image`, `spec.activeDeadlineSeconds` or `spec.tolerations` (only additions to existing tolerations)',
+          'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations)',
         field: 'spec',
+      });
+    }
+    const oldNode = at(old, 'spec', 'nodeName');
+    if (typeof oldNode === 'string' && oldNode !== '') immutable('spec.nodeName', 'spec', 'nodeName');
+    // Existing tolerations stay as they are (only tolerationSeconds may change); new ones may be added.
+    const withoutSeconds = (toleration: Json): string =>
+      JSON.stringify({ ...toleration, tolerationSeconds: undefined });
+    const kept = new Set(objectList(at(updated, 'spec', 'tolerations')).map(withoutSeconds));
+    if (
+      objectList(at(old, 'spec', 'tolerations')).some((toleration) => !kept.has(withoutSeconds(toleration)))
+    ) {
+      causes.push({
+        reason: 'FieldValueForbidden',
+        message: 'Forbidden: existing toleration can not be modified except its tolerationSeconds',
+        field: 'spec.tolerations',
       });
     }
   }
