@@ -138,12 +138,23 @@ export { locateShimBinary } from './shim/shim-binary';
 export type { ShimExitStatus } from './shim/shim-status';
 // registry (engineer F)
 export { RegistryClient, RegistryError } from './registry/registry.client';
-export type { PullOptions, PushOptions, RegistryClientOptions, RegistryProgress } from './registry/registry.client';
+export type {
+  PullOptions,
+  PushOptions,
+  RegistryClientOptions,
+  RegistryProgress,
+} from './registry/registry.client';
 export { dockerConfigCredentials, parseChallenges, RegistryAuthError } from './registry/registry-auth';
 export type { Challenge, CredentialSource, Credentials } from './registry/registry-auth';
 // build (engineer F)
 export { ImageBuilder } from './build/image-builder';
-export type { BuildOptions, BuildProgress, RunStep, RunStepRequest, RunStepResult } from './build/image-builder';
+export type {
+  BuildOptions,
+  BuildProgress,
+  RunStep,
+  RunStepRequest,
+  RunStepResult,
+} from './build/image-builder';
 export { ContainerRunStep } from './build/container-run-step';
 export type { ContainerRunStepOptions } from './build/container-run-step';
 export { ContainerfileError, parseContainerfile } from './build/containerfile.parser';
