@@ -8,6 +8,7 @@ import { createDescribeCommand } from './commands/describe.command';
 import { createDiffCommand } from './commands/diff.command';
 import { createDownCommand, createUpCommand } from './commands/up.command';
 import { createGetCommand } from './commands/get.command';
+import { createImageCommand } from './commands/image/image.command';
 import { createRolloutCommand } from './commands/rollout.command';
 import { createScaleCommand } from './commands/scale.command';
 import { createVersionCommand } from './commands/version.command';
@@ -33,6 +34,7 @@ export function createProgram(context: CliContext): Command {
     .addCommand(createConfigCommand(context))
     .addCommand(createUpCommand(context))
     .addCommand(createDownCommand(context))
+    .addCommand(createImageCommand(context))
     .addCommand(createVersionCommand(context));
   configureRecursively(program, context.io);
   return program;
