@@ -99,7 +99,13 @@ describe('openApiV3Document', () => {
         { group: type.group, version: type.version, kind: type.listKind },
       ]);
       expect(property(schemaName, 'metadata')).toEqual({
-        $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta',
+        allOf: [{ $ref: '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta' }],
+        description: "Standard object's metadata.",
+        default: {},
+      });
+      expect(property(schemaName, 'apiVersion')).toMatchObject({
+        type: 'string',
+        description: expect.any(String),
       });
     },
   );

@@ -380,6 +380,30 @@ function kindSchemaExtras(type: ResourceType): Schema {
   };
 }
 
+/** Kubernetes' wording for the fields every kind shares, so kubectl explain has something to say. */
+const TOP_LEVEL_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  apiVersion:
+    'APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values.',
+  kind: 'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase.',
+  metadata: "Standard object's metadata.",
+  spec: 'Specification of the desired behavior of the object.',
+  status: 'Most recently observed status of the object. Populated by the system. Read-only.',
+};
+
+function describeTopLevelFields(schema: Schema | undefined): void {
+  const properties = schema?.['properties'] as Record<string, Schema> | undefined;
+  if (!properties) return;
+  for (const [field, description] of Object.entries(TOP_LEVEL_DESCRIPTIONS)) {
+    const property = properties[field];
+    if (!property) continue;
+    // OpenAPI 3.0 ignores keywords beside $ref, so a described reference goes through allOf.
+    properties[field] =
+      typeof property['$ref'] === 'string'
+        ? { allOf: [{ $ref: property['$ref'] }], description, default: {} }
+        : { ...property, description };
+  }
+}
+
 function listSchema(type: ResourceType, itemSchema: string): Schema {
   return {
     description: `A list of ${type.kind} objects.`,
@@ -409,6 +433,7 @@ export function openApiV3Document(groupVersion: string): object | undefined {
     const dto = KIND_DTOS.get(`${type.group}/${type.version}/${type.kind}`);
     if (!dto) continue;
     const schemaName = collector.add(dto, kindSchemaExtras(type));
+    describeTopLevelFields(collector.schemas[schemaName]);
     collector.schemas[`${schemaName}List`] = listSchema(type, schemaName);
     paths = { ...paths, ...pathsFor(type, schemaName, collector) };
   }
