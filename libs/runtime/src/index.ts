@@ -66,7 +66,7 @@ export { LayerStore } from './layers/layer.store';
 export type { LayerRecord } from './layers/layer.store';
 // network (engineer G)
 export { BridgeNetwork } from './network/bridge-network';
-export type { AttachOptions, BridgeNetworkOptions } from './network/bridge-network';
+export type { AttachOptions, BridgeNetworkOptions, PeerRoute } from './network/bridge-network';
 export {
   createNetworkNamespace,
   deleteNetworkNamespace,

@@ -133,6 +133,8 @@ class DriverCgroupHandle implements CgroupHandle {
 
   async update(limits: CgroupLimits): Promise<void> {
     validateLimits(limits);
+    // A limit the cgroup was created without may need its controller enabled on the way down (v2).
+    await this.driver.prepare(this.segments, limits);
     await this.driver.applyLimits(this.segments, limits);
   }
 

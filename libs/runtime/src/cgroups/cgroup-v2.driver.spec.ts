@@ -23,6 +23,14 @@ describe('cgroup v2 driver', () => {
     expect((await tree.readFile('flotilla/pinned/cpuset.cpus')).trim()).toBe('0-1');
   });
 
+  it('enables cpuset on the way down when an update first asks for it', async () => {
+    tree = await createFakeCgroupTree({ version: 'v2' });
+    const manager = await createCgroupManager({ root: tree.root, system: tree.system });
+    const handle = await manager.create('flotilla/later');
+    await handle.update({ cpusetCpus: '1' });
+    expect((await tree.readFile('flotilla/later/cpuset.cpus')).trim()).toBe('1');
+  });
+
   it('explains a controller the host does not delegate', async () => {
     tree = await createFakeCgroupTree({ version: 'v2', v2Controllers: ['cpu', 'memory', 'pids'] });
     const manager = await createCgroupManager({ root: tree.root, system: tree.system });

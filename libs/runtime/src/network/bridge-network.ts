@@ -7,7 +7,16 @@ import { access, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs
 import { join } from 'node:path';
 import { runChecked, runCommand } from './command-runner';
 import { Ipam } from './ipam';
-import { formatIpv4, formatSubnet, gatewayOf, parseSubnet, type Ipv4Subnet } from './ipv4';
+import {
+  formatIpv4,
+  formatSubnet,
+  gatewayOf,
+  parseIpv4,
+  parseSubnet,
+  subnetContains,
+  subnetWithin,
+  type Ipv4Subnet,
+} from './ipv4';
 import {
   checkNamespaceName,
   createNetworkNamespace,
@@ -37,6 +46,19 @@ export interface BridgeNetworkOptions {
   stateDir?: string;
   /** Which firewall programs published ports: nftables when nft is installed (auto), else iptables. */
   firewall?: FirewallKind | 'auto';
+  /**
+   * The pod range of the whole cluster, containing this bridge's subnet and every peer node's; the
+   * only addresses beyond this host that containers may reach (through addPeerRoute). Defaults to
+   * the bridge's subnet: a single host.
+   */
+  clusterCidr?: string;
+}
+
+export interface PeerRoute {
+  /** The peer node's pod subnet, inside the cluster CIDR. */
+  subnet: string;
+  /** The peer node's address on a network this host reaches directly. */
+  via: string;
 }
 
 export interface AttachOptions {
@@ -69,8 +91,8 @@ async function interfaceExists(name: string): Promise<boolean> {
 }
 
 /** Per-interface sysctls, written directly: no sysctl process, and nothing global like ip_forward. */
-async function setInterfaceSysctl(bridge: string, key: string, value: string): Promise<void> {
-  const path = join('/proc/sys/net/ipv4/conf', bridge, key);
+async function setInterfaceSysctl(device: string, key: string, value: string): Promise<void> {
+  const path = join('/proc/sys/net/ipv4/conf', device, key);
   try {
     await writeFile(path, value);
   } catch (error) {
@@ -85,6 +107,7 @@ export class BridgeNetwork {
   readonly bridge: string;
   readonly table: string;
   readonly subnet: Ipv4Subnet;
+  readonly clusterCidr: Ipv4Subnet;
   readonly gateway: string;
   private readonly directory: string;
   private readonly ipam: Ipam;
@@ -99,6 +122,12 @@ export class BridgeNetwork {
     this.table = options.table ?? 'flotilla';
     const subnet = options.subnet ?? '10.88.0.0/16';
     this.subnet = parseSubnet(subnet);
+    this.clusterCidr = options.clusterCidr === undefined ? this.subnet : parseSubnet(options.clusterCidr);
+    if (!subnetWithin(this.subnet, this.clusterCidr)) {
+      throw new NetworkError(
+        `subnet ${formatSubnet(this.subnet)} is not inside the cluster CIDR ${formatSubnet(this.clusterCidr)}; every node's pod subnet must be`,
+      );
+    }
     this.gateway = formatIpv4(gatewayOf(this.subnet));
     if (!CONTAINER_ID_PATTERN.test(this.name)) {
       throw new NetworkError(
@@ -124,7 +153,12 @@ export class BridgeNetwork {
   /** The port forwarder, chosen once: nftables if asked for or installed, else iptables. */
   forwarder(): Promise<PortForwarder> {
     this.forwarderChoice ??= (async () => {
-      const options = { table: this.table, bridge: this.bridge, subnet: this.subnet };
+      const options = {
+        table: this.table,
+        bridge: this.bridge,
+        subnet: this.subnet,
+        clusterCidr: this.clusterCidr,
+      };
       let kind = this.firewall;
       if (kind === 'auto') kind = (await commandOnPath('nft')) ? 'nftables' : 'iptables';
       return kind === 'nftables' ? new NftablesForwarder(options) : new IptablesForwarder(options);
@@ -307,6 +341,66 @@ export class BridgeNetwork {
     if (attachment.namespaceName !== undefined) await deleteNetworkNamespace(attachment.namespaceName);
     if (attachment.mode === 'bridge') await this.ipam.release(containerId);
     await rm(this.attachmentFile(containerId), { force: true });
+  }
+
+  /**
+   * Routes a peer node's pod subnet through that node (host-gw style), so containers here reach
+   * containers there by their own addresses, and lets replies from that side into the bridge.
+   */
+  async addPeerRoute(route: PeerRoute): Promise<void> {
+    const peer = parseSubnet(route.subnet);
+    const via = parseIpv4(route.via);
+    if (
+      !subnetWithin(peer, this.clusterCidr) ||
+      subnetWithin(peer, this.subnet) ||
+      subnetWithin(this.subnet, peer)
+    ) {
+      throw new NetworkError(
+        `peer subnet ${route.subnet} must lie inside the cluster CIDR ${formatSubnet(this.clusterCidr)} and not overlap this node's ${formatSubnet(this.subnet)}`,
+      );
+    }
+    if (subnetContains(this.clusterCidr, via)) {
+      throw new NetworkError(
+        `the peer's address ${route.via} must be its node address, not one inside the pod range`,
+      );
+    }
+    const output = await runChecked(
+      `routing ${route.subnet} via ${route.via}`,
+      'ip',
+      ['-batch', '-'],
+      `route replace ${formatSubnet(peer)} via ${formatIpv4(via)}\nroute get ${formatIpv4(via)}\n`,
+    );
+    // Replies and new connections from the peer arrive on that link and are forwarded into the bridge.
+    const device = /\bdev (\S+)/.exec(output)?.[1];
+    if (device === undefined) {
+      throw new NetworkError(
+        `ip route get ${route.via} did not name a device; is ${route.via} directly reachable?`,
+      );
+    }
+    await setInterfaceSysctl(device, 'forwarding', '1');
+  }
+
+  /** Removes the route to a peer's pod subnet; one already gone is fine. */
+  async removePeerRoute(subnet: string): Promise<void> {
+    const peer = formatSubnet(parseSubnet(subnet));
+    const result = await runCommand('ip', ['route', 'delete', peer]);
+    if (result.exitCode !== 0 && !/No such process|not found/i.test(result.stderr)) {
+      throw new NetworkError(`removing the route to ${peer} failed: ${result.stderr.trim()}`);
+    }
+  }
+
+  /**
+   * Detaches every recorded container that isLive says is gone (a crash between start and clean-up
+   * leaves its address, veth and rules behind); returns the ids it removed.
+   */
+  async prune(isLive: (containerId: string) => boolean | Promise<boolean>): Promise<string[]> {
+    const removed: string[] = [];
+    for (const attachment of await this.attachments()) {
+      if (await isLive(attachment.containerId)) continue;
+      await this.detach(attachment.containerId);
+      removed.push(attachment.containerId);
+    }
+    return removed;
   }
 
   /** Every container attached to this network, as recorded. */

@@ -35,6 +35,7 @@ function hooks(chains: IptablesChains): { nat: string[]; filter: string[] } {
 export function iptablesBaseRules(options: PortForwarderOptions): string {
   const chains = iptablesChains(options.table);
   const subnet = formatSubnet(options.subnet);
+  const cluster = formatSubnet(options.clusterCidr ?? options.subnet);
   const jumps = hooks(chains);
   return [
     '*nat',
@@ -46,7 +47,7 @@ export function iptablesBaseRules(options: PortForwarderOptions): string {
     'COMMIT',
     '*filter',
     `:${chains.forward} - [0:0]`,
-    `-A ${chains.forward} -i ${options.bridge} ! -d ${subnet} -j DROP`,
+    `-A ${chains.forward} -i ${options.bridge} ! -d ${cluster} -j DROP`,
     ...jumps.filter.map((rule) => `-A ${rule}`),
     'COMMIT',
     '',

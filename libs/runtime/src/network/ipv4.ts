@@ -58,3 +58,8 @@ export function formatSubnet(subnet: Ipv4Subnet): string {
 export function subnetContains(subnet: Ipv4Subnet, address: number): boolean {
   return address >= subnet.network && address <= broadcastOf(subnet);
 }
+
+/** True when inner lies wholly inside outer (equal counts). */
+export function subnetWithin(inner: Ipv4Subnet, outer: Ipv4Subnet): boolean {
+  return subnetContains(outer, inner.network) && subnetContains(outer, broadcastOf(inner));
+}

@@ -1,4 +1,4 @@
-import { broadcastOf, formatIpv4, gatewayOf, parseIpv4, parseSubnet } from './ipv4';
+import { broadcastOf, formatIpv4, gatewayOf, parseIpv4, parseSubnet, subnetWithin } from './ipv4';
 import { iptablesBaseRules, iptablesPortRules } from './iptables.forwarder';
 import { addPortsCommand, bridgeRuleset, deletePortsCommand } from './nft-ruleset';
 import { checkPortConflicts, parsePortMapping } from './port-mapping';
@@ -91,5 +91,26 @@ describe('iptables fallback rules', () => {
     expect(iptablesPortRules('flotilla', '-A', [parsePortMapping('8080:80')], '10.88.0.2')).toBe(
       '*nat\n-A FLOTILLA-DNAT -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.88.0.2:80\nCOMMIT\n',
     );
+  });
+});
+
+describe('cluster CIDR', () => {
+  it('knows when one subnet lies inside another', () => {
+    expect(subnetWithin(parseSubnet('10.88.3.0/24'), parseSubnet('10.88.0.0/16'))).toBe(true);
+    expect(subnetWithin(parseSubnet('10.88.0.0/16'), parseSubnet('10.88.0.0/16'))).toBe(true);
+    expect(subnetWithin(parseSubnet('10.88.0.0/15'), parseSubnet('10.88.0.0/16'))).toBe(false);
+    expect(subnetWithin(parseSubnet('10.89.0.0/24'), parseSubnet('10.88.0.0/16'))).toBe(false);
+  });
+
+  it('lets containers reach the whole cluster range and nothing past it', () => {
+    const ruleset = bridgeRuleset({
+      table: 'flotilla',
+      bridge: 'flot0',
+      subnet: parseSubnet('10.88.1.0/24'),
+      clusterCidr: parseSubnet('10.88.0.0/16'),
+    });
+    expect(ruleset).toContain('iifname "flot0" ip daddr != 10.88.0.0/16 drop');
+    // Hairpin masquerade stays inside this node's own subnet.
+    expect(ruleset).toContain('ip saddr 10.88.1.0/24 ip daddr 10.88.1.0/24 ct status dnat masquerade');
   });
 });

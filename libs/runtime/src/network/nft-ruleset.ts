@@ -1,14 +1,9 @@
 // The nftables rules of one bridge network, in a table of its own so nothing else on the host is
 // touched and removing the table removes everything. Published ports are elements of one map, so
 // publishing and unpublishing is adding and deleting elements: no rule handles to track.
-import { formatSubnet, type Ipv4Subnet } from './ipv4';
+import { formatSubnet } from './ipv4';
 import type { PortMapping } from './network.types';
-
-export interface RulesetOptions {
-  table: string;
-  bridge: string;
-  subnet: Ipv4Subnet;
-}
+import type { PortForwarderOptions } from './port-forwarder';
 
 export const PORTS_MAP = 'published_ports';
 
@@ -17,10 +12,12 @@ export const PORTS_MAP = 'published_ports';
  * included) arriving from outside or from containers (prerouting) and sent by the host itself (output).
  * Masquerade is confined to our bridge: loopback-sourced traffic DNATed onto it (route_localnet), and
  * container-to-container hairpin through a published port. Nothing is ever NATed or forwarded towards
- * another interface: traffic from the bridge to addresses outside our subnet is not forwarded at all.
+ * another interface: traffic from the bridge to addresses outside the cluster's pod range (our subnet
+ * unless routes to peer nodes widen it) is not forwarded at all.
  */
-export function bridgeRuleset(options: RulesetOptions): string {
+export function bridgeRuleset(options: PortForwarderOptions): string {
   const subnet = formatSubnet(options.subnet);
+  const cluster = formatSubnet(options.clusterCidr ?? options.subnet);
   const bridge = JSON.stringify(options.bridge);
   return [
     `table ip ${options.table} {`,
@@ -42,7 +39,7 @@ export function bridgeRuleset(options: RulesetOptions): string {
     '  }',
     '  chain forward {',
     '    type filter hook forward priority 0; policy accept;',
-    `    iifname ${bridge} ip daddr != ${subnet} drop`,
+    `    iifname ${bridge} ip daddr != ${cluster} drop`,
     '  }',
     '}',
     '',

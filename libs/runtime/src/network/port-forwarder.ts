@@ -12,6 +12,11 @@ export interface PortForwarderOptions {
   table: string;
   bridge: string;
   subnet: Ipv4Subnet;
+  /**
+   * The pod range of the whole cluster (every node's subnet, reached through routes to the peers).
+   * Containers may reach it and nothing else beyond the host; defaults to the bridge's own subnet.
+   */
+  clusterCidr?: Ipv4Subnet;
 }
 
 export interface PortForwarder {
