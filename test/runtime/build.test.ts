@@ -165,6 +165,9 @@ describe('image builder', () => {
         .flat()
         .sort(),
     ).toEqual(['example/app:1', 'example/app:hi', 'flotilla/busybox:latest']);
+    // Build steps' images stay for the cache but only show with --all.
+    expect((await store.list()).every((summary) => summary.names.length > 0)).toBe(true);
+    expect((await store.list({ all: true })).length).toBeGreaterThan(10);
   });
 
   it('builds FROM scratch with only COPY and metadata', async () => {

@@ -152,16 +152,20 @@ export class ImageStore {
   /** Every image once, with all its names. */
   async images(): Promise<StoredImage[]> {
     const index = await this.readIndex();
-    const byManifest = new Map<string, { descriptor: Descriptor; names: string[] }>();
+    const byManifest = new Map<string, { descriptor: Descriptor; names: string[]; intermediate: boolean }>();
     for (const descriptor of index.manifests) {
       const name = descriptor.annotations?.[IMAGE_NAME_ANNOTATION];
-      const entry = byManifest.get(descriptor.digest) ?? { descriptor, names: [] };
+      const entry = byManifest.get(descriptor.digest) ?? { descriptor, names: [], intermediate: true };
       if (name !== undefined) entry.names.push(name);
+      // Any plain entry (a name, or a dangling load) makes the image a user's image.
+      if (descriptor.annotations?.[INTERMEDIATE_ANNOTATION] !== 'true') entry.intermediate = false;
       byManifest.set(descriptor.digest, entry);
     }
     const images: StoredImage[] = [];
-    for (const { descriptor, names } of byManifest.values())
-      images.push(await this.readImage(descriptor.digest, names));
+    for (const { descriptor, names, intermediate } of byManifest.values()) {
+      const image = await this.readImage(descriptor.digest, names);
+      images.push(intermediate ? { ...image, intermediate } : image);
+    }
     return images;
   }
 
