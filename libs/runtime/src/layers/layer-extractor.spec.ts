@@ -126,6 +126,27 @@ describe('extractLayer keeps real layers intact', () => {
   });
 });
 
+describe('extractLayer keeps duplicates and links safe', () => {
+  it('replaces a hardlinked name without changing the file it was linked to', async () => {
+    await extract(
+      await tarToBuffer([
+        file('original', 'keep me'),
+        hardlink('alias', 'original'),
+        file('alias', 'new content'),
+      ]),
+    );
+    expect(readFileSync(join(root, 'original'), 'utf8')).toBe('keep me');
+    expect(readFileSync(join(root, 'alias'), 'utf8')).toBe('new content');
+  });
+
+  it('replaces a symlink by a directory instead of following it', async () => {
+    await extract(await tarToBuffer([symlink('etc', outside), dir('etc'), file('etc/target', 'inside')]));
+    expect(lstatSync(join(root, 'etc')).isDirectory()).toBe(true);
+    expect(readFileSync(join(root, 'etc/target'), 'utf8')).toBe('inside');
+    expect(readFileSync(join(outside, 'target'), 'utf8')).toBe('original');
+  });
+});
+
 describe('extractLayer refuses hostile archives', () => {
   it('refuses ../ escapes', async () => {
     await expectRefused(
@@ -137,6 +158,34 @@ describe('extractLayer refuses hostile archives', () => {
       await tarToBuffer([file('a/../../outside/x', 'pwned')]),
       'path-traversal',
       /contains "\.\."/,
+    );
+  });
+
+  it('refuses ../ escapes hidden in PAX and GNU long names', async () => {
+    const longEscape = `${'a/'.repeat(60)}${'../'.repeat(62)}outside/target`;
+    // Our writer puts names over 100 bytes into a PAX "path" record.
+    await expectRefused(await tarToBuffer([file(longEscape, 'pwned')]), 'path-traversal', /contains "\.\."/);
+    const gnuName = Buffer.from('../outside/target\0');
+    const longLink = encodeHeader({ name: '././@LongLink', type: 'file', size: gnuName.length });
+    longLink.write('L', 156, 'latin1');
+    longLink.write('        ', 148, 'latin1');
+    let sum = 0;
+    for (const byte of longLink) sum += byte;
+    longLink.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
+    const body = Buffer.concat([gnuName, Buffer.alloc(512 - gnuName.length)]);
+    const member = await tarToBuffer([file('placeholder', 'pwned')]);
+    await expectRefused(
+      Buffer.concat([longLink, body, member]),
+      'path-traversal',
+      /"\.\.\/outside\/target" contains/,
+    );
+  });
+
+  it('refuses writing through a chain of symlinks', async () => {
+    await expectRefused(
+      await tarToBuffer([symlink('b', outside), symlink('a', 'b'), file('a/target', 'pwned')]),
+      'write-through-symlink',
+      /through the symlink "a"/,
     );
   });
 
@@ -212,7 +261,8 @@ describe('extractLayer refuses hostile archives', () => {
     await expectRefused(modest, 'size-limit', /more than 1048576 bytes/, {
       limits: { maxUncompressedBytes: 1024 * 1024 },
     });
-  });
+    // Decompressing 64 MiB is CPU-bound; on a busy machine it takes a few seconds.
+  }, 30_000);
 
   it('refuses a blob whose digest or diffID does not match', async () => {
     const tar = await tarToBuffer([file('a', 'content')]);
