@@ -52,6 +52,16 @@ function defaultContainer(raw: unknown): Json {
     const defaulted = defaultProbe(container[probe]);
     if (defaulted) container[probe] = defaulted;
   }
+  // Kubernetes: a limit without a request requests the limit (which makes limits-only pods Guaranteed).
+  const resources = container['resources'];
+  if (typeof resources === 'object' && resources !== null && !Array.isArray(resources)) {
+    const defaulted = object(resources);
+    const limits = object(defaulted['limits']);
+    if (Object.keys(limits).length > 0) {
+      defaulted['requests'] = { ...limits, ...object(defaulted['requests']) };
+      container['resources'] = defaulted;
+    }
+  }
   return container;
 }
 
@@ -62,6 +72,7 @@ export function defaultPodSpec(raw: unknown): Json {
   setDefault(spec, 'dnsPolicy', 'ClusterFirst');
   setDefault(spec, 'schedulerName', 'default-scheduler');
   setDefault(spec, 'securityContext', {});
+  setDefault(spec, 'enableServiceLinks', true);
   for (const list of ['containers', 'initContainers']) {
     if (Array.isArray(spec[list])) spec[list] = (spec[list] as unknown[]).map(defaultContainer);
   }
@@ -167,6 +178,21 @@ export function applyDefaults<T>(kind: string, input: T): T {
     case 'Secret':
       setDefault(result, 'type', 'Opaque');
       break;
+    case 'Endpoints':
+      if (Array.isArray(result['subsets'])) {
+        result['subsets'] = result['subsets'].map((raw: unknown) => {
+          const subset = object(raw);
+          if (Array.isArray(subset['ports'])) {
+            subset['ports'] = subset['ports'].map((port: unknown) => {
+              const defaulted = object(port);
+              setDefault(defaulted, 'protocol', 'TCP');
+              return defaulted;
+            });
+          }
+          return subset;
+        });
+      }
+      break;
     case 'Namespace': {
       setDefault(spec, 'finalizers', ['kubernetes']);
       result['spec'] = spec;
@@ -177,6 +203,15 @@ export function applyDefaults<T>(kind: string, input: T): T {
     }
     case 'HorizontalPodAutoscaler': {
       setDefault(spec, 'minReplicas', 1);
+      // Kubernetes: an HPA without metrics scales on 80% average CPU utilization.
+      if (spec['metrics'] === undefined || (Array.isArray(spec['metrics']) && spec['metrics'].length === 0)) {
+        spec['metrics'] = [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
+          },
+        ];
+      }
       const behavior = object(spec['behavior']);
       behavior['scaleUp'] = defaultScalingRules(behavior['scaleUp'], DEFAULT_HPA_BEHAVIOR.scaleUp);
       behavior['scaleDown'] = defaultScalingRules(behavior['scaleDown'], DEFAULT_HPA_BEHAVIOR.scaleDown);

@@ -1110,6 +1110,41 @@ describe('applyDefaults', () => {
     });
   });
 
+  it('requests what a container limits when it requests nothing else, and links services', () => {
+    const pod = applyDefaults('Pod', {
+      spec: {
+        containers: [
+          {
+            name: 'a',
+            image: 'nginx',
+            resources: { limits: { cpu: '1', memory: '1Gi' }, requests: { cpu: '500m' } },
+          },
+        ],
+      },
+    }) as { spec: Json & { containers: Json[] } };
+    expect(pod.spec.containers[0]?.['resources']).toEqual({
+      limits: { cpu: '1', memory: '1Gi' },
+      requests: { cpu: '500m', memory: '1Gi' },
+    });
+    expect(pod.spec['enableServiceLinks']).toBe(true);
+  });
+
+  it('gives endpoint ports TCP and an HPA without metrics the 80% CPU target', () => {
+    expect(applyDefaults('Endpoints', { subsets: [{ ports: [{ port: 80 }] }] })).toEqual({
+      subsets: [{ ports: [{ port: 80, protocol: 'TCP' }] }],
+    });
+    expect(applyDefaults('HorizontalPodAutoscaler', { spec: { maxReplicas: 3 } })).toMatchObject({
+      spec: {
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
+          },
+        ],
+      },
+    });
+  });
+
   it('gives an HPA Kubernetes’ default behavior, field by field', () => {
     const hpa = applyDefaults('HorizontalPodAutoscaler', {
       spec: {
@@ -1121,6 +1156,12 @@ describe('applyDefaults', () => {
       spec: {
         maxReplicas: 3,
         minReplicas: 1,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 80 } },
+          },
+        ],
         behavior: {
           scaleUp: {
             stabilizationWindowSeconds: 0,
