@@ -107,6 +107,8 @@ describe('routes to peer nodes and pruning, on real namespaces', () => {
       subnet: `${clusterPrefix}.1.0/24`,
       clusterCidr: `${clusterPrefix}.0.0/16`,
       stateDir,
+      // The link to the peer is a veth with 1500, but nodes usually sit on smaller uplinks.
+      mtu: 1400,
     };
     await mkdir(MARKERS, { recursive: true });
     await writeFile(join(MARKERS, `r${runId}.json`), JSON.stringify({ pid: process.pid, runId, options }));
@@ -155,6 +157,9 @@ describe('routes to peer nodes and pruning, on real namespaces', () => {
     const container = await network.attach({ containerId: `c-${runId}` });
     await network.addPeerRoute({ subnet: `${clusterPrefix}.2.0/24`, via: peerNodeAddress });
     expect(ip(['route', 'show', `${clusterPrefix}.2.0/24`])).toContain(`via ${peerNodeAddress}`);
+    expect(ip(['-o', 'link', 'show', network.bridge])).toContain('mtu 1400');
+    expect(ip(['-o', 'link', 'show', container.hostVeth ?? ''])).toContain('mtu 1400');
+    expect(ip(['-n', container.namespaceName ?? '', '-o', 'link', 'show', 'eth0'])).toContain('mtu 1400');
 
     expect(httpGetFrom(container.namespaceName ?? '', peerPod, 80)).toContain(`peer pod ${runId}`);
     // The peer's node address is outside the cluster range: the forward guard drops it, although the

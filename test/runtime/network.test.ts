@@ -189,6 +189,23 @@ describe.each<[FirewallKind]>([['nftables'], ['iptables']])(
       }
     }
 
+    it('sets the host up once when the first containers attach at the same moment', async () => {
+      const ids = ['p1', 'p2', 'p3'].map((prefix) => `${prefix}-${runId}`);
+      const attached = await Promise.all(ids.map((containerId) => network.attach({ containerId })));
+      expect(new Set(attached.map((attachment) => attachment.ipAddress)).size).toBe(3);
+      // The base rules exist exactly once, whichever process won the race to load them.
+      const hooks =
+        firewall === 'nftables'
+          ? execFileSync('nft', ['list', 'chain', 'ip', network.table, 'postrouting'], { encoding: 'utf8' })
+              .split('\n')
+              .filter((line) => line.includes('masquerade'))
+          : execFileSync('iptables', ['-w', '-t', 'nat', '-S', 'POSTROUTING'], { encoding: 'utf8' })
+              .split('\n')
+              .filter((line) => line.includes(network.table.toUpperCase()));
+      expect(hooks).toHaveLength(firewall === 'nftables' ? 2 : 1);
+      for (const containerId of ids) await network.detach(containerId);
+    });
+
     it('gives each container a namespace with lo and eth0, an address and a default route via the bridge', async () => {
       const attachment = await network.attach({ containerId: `a-${runId}` });
       expect(attachment.namespacePath).toBe(`/var/run/netns/flotilla-a-${runId}`);

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { access, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runChecked, runCommand } from './command-runner';
+import { withFileLock } from './file-lock';
 import { Ipam } from './ipam';
 import {
   formatIpv4,
@@ -52,6 +53,11 @@ export interface BridgeNetworkOptions {
    * the bridge's subnet: a single host.
    */
   clusterCidr?: string;
+  /**
+   * MTU of the bridge and every veth (default: the kernel's 1500). Set it to the uplink's MTU minus
+   * any encapsulation when peer nodes sit behind a smaller one, or large packets will vanish.
+   */
+  mtu?: number;
 }
 
 export interface PeerRoute {
@@ -112,6 +118,7 @@ export class BridgeNetwork {
   private readonly directory: string;
   private readonly ipam: Ipam;
   private readonly firewall: FirewallKind | 'auto';
+  private readonly mtu?: number;
   private forwarderChoice?: Promise<PortForwarder>;
   /** Set once ensure has seen everything in place, so later attaches spawn nothing for it. */
   private ensured = false;
@@ -148,6 +155,16 @@ export class BridgeNetwork {
     this.directory = join(stateDir, 'networks', this.name);
     this.ipam = new Ipam({ directory: this.directory, subnet });
     this.firewall = options.firewall ?? 'auto';
+    if (options.mtu !== undefined) {
+      if (!Number.isInteger(options.mtu) || options.mtu < 576 || options.mtu > 65535) {
+        throw new NetworkError(`mtu ${String(options.mtu)} must be an integer from 576 to 65535`);
+      }
+      this.mtu = options.mtu;
+    }
+  }
+
+  private get mtuClause(): string {
+    return this.mtu === undefined ? '' : ` mtu ${this.mtu}`;
   }
 
   /** The port forwarder, chosen once: nftables if asked for or installed, else iptables. */
@@ -168,21 +185,25 @@ export class BridgeNetwork {
 
   /** Creates the bridge, its sysctls and the firewall rules if missing; free once all are there. */
   async ensure(): Promise<void> {
-    const bridgeExists = await interfaceExists(this.bridge);
-    if (this.ensured && bridgeExists) return;
-    if (!bridgeExists) {
-      const batch = [
-        `link add ${this.bridge} type bridge`,
-        `addr add ${this.gateway}/${this.subnet.prefixLength} dev ${this.bridge}`,
-        `link set ${this.bridge} up`,
-      ].join('\n');
-      await runChecked(`creating bridge ${this.bridge}`, 'ip', ['-batch', '-'], `${batch}\n`);
-    }
-    // Forwarding on the bridge only (hairpin through a published port is routed back onto it), and
-    // route_localnet so 127.0.0.1:hostPort may be DNATed onto the bridge.
-    await setInterfaceSysctl(this.bridge, 'forwarding', '1');
-    await setInterfaceSysctl(this.bridge, 'route_localnet', '1');
-    await (await this.forwarder()).ensure();
+    if (this.ensured && (await interfaceExists(this.bridge))) return;
+    await mkdir(this.directory, { recursive: true });
+    // Two processes starting the first containers of a fresh host must not both create the bridge
+    // or both load the base rules (nft would add every rule twice).
+    await withFileLock(join(this.directory, 'setup.lock'), async () => {
+      if (!(await interfaceExists(this.bridge))) {
+        const batch = [
+          `link add name ${this.bridge}${this.mtuClause} type bridge`,
+          `addr add ${this.gateway}/${this.subnet.prefixLength} dev ${this.bridge}`,
+          `link set ${this.bridge} up`,
+        ].join('\n');
+        await runChecked(`creating bridge ${this.bridge}`, 'ip', ['-batch', '-'], `${batch}\n`);
+      }
+      // Forwarding on the bridge only (hairpin through a published port is routed back onto it),
+      // and route_localnet so 127.0.0.1:hostPort may be DNATed onto the bridge.
+      await setInterfaceSysctl(this.bridge, 'forwarding', '1');
+      await setInterfaceSysctl(this.bridge, 'route_localnet', '1');
+      await (await this.forwarder()).ensure();
+    });
     this.ensured = true;
   }
 
@@ -265,7 +286,7 @@ export class BridgeNetwork {
       // container can reach itself through a published port.
       const hostSide = [
         `netns add ${namespaceName}`,
-        `link add ${hostVeth} type veth peer name eth0 netns ${namespaceName}`,
+        `link add name ${hostVeth}${this.mtuClause} type veth peer name eth0${this.mtuClause} netns ${namespaceName}`,
         `link set ${hostVeth} master ${this.bridge}`,
         `link set ${hostVeth} type bridge_slave hairpin on`,
         `link set ${hostVeth} up`,
@@ -307,6 +328,7 @@ export class BridgeNetwork {
     }
     if (ports.length === 0) return attachment;
     checkPortConflicts([...attachment.ports, ...ports]);
+    await this.ensure();
     await (await this.forwarder()).publish(ports, attachment.ipAddress);
     attachment.ports = [...attachment.ports, ...ports];
     await this.writeAttachment(attachment);
