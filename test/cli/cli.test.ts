@@ -69,7 +69,7 @@ beforeAll(async () => {
 afterAll(async () => {
   client?.close();
   await cp?.stop();
-  rmSync(workdir, { recursive: true, force: true });
+  if (workdir) rmSync(workdir, { recursive: true, force: true });
 });
 
 /** Starts `flotilla` against the test apiserver, in a scratch directory of its own. */
@@ -191,6 +191,24 @@ describe('flotilla get', () => {
     expect(yaml).toMatch(/^apiVersion: v1\nitems:\n/);
     expect(yaml).toContain('kind: List');
     expect(yaml).toContain('name: beta');
+  });
+
+  it('prints -o jsonpath for one object and for a list', async () => {
+    const one = await run(['get', 'cm', 'alpha', '-n', 'listing', '-o', 'jsonpath={.data.k}']);
+    expect(one).toEqual({ code: 0, stdout: 'v', stderr: '' });
+    const many = await run([
+      'get',
+      'cm',
+      '-n',
+      'listing',
+      '-l',
+      'tier',
+      '-o',
+      'jsonpath={range .items[*]}{.metadata.name}={.metadata.labels.tier}{"\\n"}{end}',
+    ]);
+    expect(many.stdout).toBe('alpha=front\nbeta=back\n');
+    const broken = await run(['get', 'cm', '-n', 'listing', '-o', 'jsonpath={.items[x]}']);
+    expect(broken.code).toBe(2);
   });
 
   it('says NotFound for a missing name and exits 1, and "No resources found" for an empty list', async () => {

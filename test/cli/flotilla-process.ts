@@ -32,11 +32,17 @@ export interface FlotillaOptions {
 /** Fails with what to do when dist/ lacks the CLI or holds an older build of it. */
 export function requireFreshBuild(): void {
   const stale: string[] = [];
+  // tsc -b leaves the outputs of unchanged sources alone, so a source touched without a change (a
+  // git checkout) counts as built when a whole build ran after it.
+  const buildInfo = join(ROOT, 'dist', '.tsbuildinfo');
+  const builtAt = existsSync(buildInfo) ? statSync(buildInfo).mtimeMs : 0;
   for (const dir of ['apps/cli/src', 'libs/client/src']) {
     for (const source of typeScriptSources(join(ROOT, dir))) {
       const output = join(ROOT, 'dist', relative(ROOT, source)).replace(/\.ts$/, '.js');
-      if (!existsSync(output) || statSync(output).mtimeMs < statSync(source).mtimeMs)
+      const changedAt = statSync(source).mtimeMs;
+      if (!existsSync(output) || (statSync(output).mtimeMs < changedAt && builtAt < changedAt)) {
         stale.push(relative(ROOT, source));
+      }
     }
   }
   if (stale.length > 0) {

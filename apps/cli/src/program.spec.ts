@@ -51,7 +51,9 @@ describe('flotilla without a server', () => {
     expect((await run(['frobnicate'])).code).toBe(EXIT_USAGE);
     const badOutput = await run(['get', 'pods', '-o', 'xml']);
     expect(badOutput.code).toBe(EXIT_USAGE);
-    expect(badOutput.stderr).toContain("argument 'xml' is invalid");
+    expect(badOutput.stderr).toContain(
+      'unknown output format "xml": use wide, yaml, json, name or jsonpath=TEMPLATE',
+    );
     expect((await run(['wait', 'deploy/web', '--for=ready'])).code).toBe(EXIT_USAGE);
     const unnamed = await run(['delete', 'pods']);
     expect(unnamed.code).toBe(EXIT_USAGE);

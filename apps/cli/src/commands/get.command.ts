@@ -4,11 +4,19 @@ import { Command, Option } from 'commander';
 import type { KubeObject, ResourceType } from '@flotilla/api';
 import { isGone, isNotFound, type RestClient } from '@flotilla/client';
 import { CliError, EXIT_USAGE, globalOptions, type CliContext } from '../cli-context';
-import { formatObjects, formatValue, withTypeMeta, type TypedObject } from '../output/object.printer';
+import { renderJsonPath, parseTemplate } from '../output/jsonpath';
+import {
+  formatObjects,
+  formatValue,
+  listOrObject,
+  withTypeMeta,
+  type TypedObject,
+} from '../output/object.printer';
 import { renderTable, resourceTable } from '@flotilla/printers';
 import { parseResourceArgs, type ResourceSelection } from '../resources/resource-args';
 
-type OutputFormat = 'table' | 'wide' | 'yaml' | 'json' | 'name';
+type OutputFormat = 'table' | 'wide' | 'yaml' | 'json' | 'name' | `jsonpath=${string}`;
+const NAMED_FORMATS = ['wide', 'yaml', 'json', 'name'];
 
 interface GetFlags {
   readonly output: OutputFormat;
@@ -25,8 +33,11 @@ export function createGetCommand(context: CliContext): Command {
     .description('list objects, or show some by name')
     .argument('<resources...>', 'TYPE [NAME...], TYPE/NAME..., TYPE1,TYPE2 or all')
     .addOption(
-      new Option('-o, --output <format>', 'output format')
-        .choices(['wide', 'yaml', 'json', 'name'])
+      new Option(
+        '-o, --output <format>',
+        'wide, yaml, json, name or jsonpath=TEMPLATE (e.g. {.spec.replicas})',
+      )
+        .argParser(parseOutputFormat)
         .default('table', 'a table'),
     )
     .option('-l, --selector <selector>', 'only objects whose labels match, e.g. app=web,tier!=cache')
@@ -99,6 +110,12 @@ function printObjects(options: {
   const { context, found, flags } = options;
   const byName = options.selections.some((s) => s.names.length > 0);
   const total = found.reduce((sum, f) => sum + f.objects.length, 0);
+  const template = jsonPathTemplate(flags.output);
+  if (template !== undefined) {
+    const typed = found.flatMap(({ type, objects }) => objects.map((object) => ({ type, object })));
+    context.io.write(renderJsonPath(template, listOrObject(typed, !byName || typed.length !== 1)));
+    return;
+  }
   if (flags.output === 'yaml' || flags.output === 'json' || flags.output === 'name') {
     const typed: TypedObject[] = found.flatMap(({ type, objects }) =>
       objects.map((object) => ({ type, object })),
@@ -157,6 +174,11 @@ async function watchSelection(options: {
   const print = (objects: KubeObject[]): void => {
     if (objects.length === 0) return;
     const typed = objects.map((object) => withTypeMeta(type, object));
+    const template = jsonPathTemplate(flags.output);
+    if (template !== undefined) {
+      for (const object of typed) context.io.write(renderJsonPath(template, object));
+      return;
+    }
     if (flags.output === 'yaml' || flags.output === 'json') {
       // One document per change, so a reader can split the stream.
       for (const object of typed) {
@@ -203,4 +225,24 @@ async function watchSelection(options: {
     }
     throw error;
   }
+}
+
+function parseOutputFormat(value: string): OutputFormat {
+  if (NAMED_FORMATS.includes(value)) return value as OutputFormat;
+  if (value.startsWith('jsonpath=')) {
+    try {
+      parseTemplate(value.slice('jsonpath='.length));
+    } catch (error) {
+      throw new CliError(error instanceof Error ? error.message : String(error), EXIT_USAGE);
+    }
+    return value as OutputFormat;
+  }
+  throw new CliError(
+    `unknown output format "${value}": use wide, yaml, json, name or jsonpath=TEMPLATE`,
+    EXIT_USAGE,
+  );
+}
+
+function jsonPathTemplate(output: OutputFormat): string | undefined {
+  return output.startsWith('jsonpath=') ? output.slice('jsonpath='.length) : undefined;
 }

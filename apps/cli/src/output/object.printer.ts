@@ -17,12 +17,15 @@ export function formatObjects(
 ): string {
   if (format === 'name')
     return objects.map(({ type, object }) => `${qualifiedName(type, object)}\n`).join('');
-  const complete = objects.map(({ type, object }) => withTypeMeta(type, object));
-  const value =
-    options.asList || complete.length !== 1
-      ? { apiVersion: 'v1', kind: 'List', items: complete, metadata: { resourceVersion: '' } }
-      : complete[0];
+  const value = listOrObject(objects, options.asList);
   return formatValue(value, format);
+}
+
+/** One object as itself, or several (or a listing, even of one) as a v1 List, as kubectl prints them. */
+export function listOrObject(objects: readonly TypedObject[], asList: boolean): unknown {
+  const complete = objects.map(({ type, object }) => withTypeMeta(type, object));
+  if (!asList && complete.length === 1) return complete[0];
+  return { apiVersion: 'v1', kind: 'List', items: complete, metadata: { resourceVersion: '' } };
 }
 
 /** JSON keeps the server's field order; YAML sorts keys and does not indent lists, as kubectl prints them. */
