@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, createPrivateKey, createPublicKey, randomBytes, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startRegistry, stopProcess, type RunningRegistry } from '@flotilla/cluster';
@@ -113,6 +113,85 @@ describe('registry client against docker-registry', () => {
     await expect(
       new RegistryClient().pull(newStore('missing'), `${registry.address}/team/nothing:v1`),
     ).rejects.toThrow(`${registry.address}/team/nothing:v1 was not found on ${registry.address}`);
+  });
+});
+
+describe('registry client with multi-platform images and Basic authentication', () => {
+  it("pulls this host's variant out of a multi-platform index", async () => {
+    const client = new RegistryClient();
+    const other = newStore('other-variant');
+    const variant = await fixtureImage([
+      [{ entry: { name: 'variant', type: 'file' }, body: Buffer.from('the other platform') }],
+    ]);
+    writeFileSync(join(work, 'variant.tar'), await ociArchive(variant, 'docker.io/library/variant:1'));
+    await loadImageArchive(other, join(work, 'variant.tar'));
+    const hostDigest = await client.push(source, 'app:1', { target: `${registry.address}/team/multi:host` });
+    const otherDigest = await client.push(other, 'variant:1', {
+      target: `${registry.address}/team/multi:other`,
+    });
+    const hostArch = process.arch === 'arm64' ? 'arm64' : 'amd64';
+    const entry = (digest: string, architecture: string) => ({
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      digest,
+      size: readFileSync(source.blobs.path(hostDigest)).length,
+      platform: { os: 'linux', architecture },
+    });
+    const index = {
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.index.v1+json',
+      manifests: [
+        { ...entry(otherDigest, 's390x'), size: readFileSync(other.blobs.path(otherDigest)).length },
+        entry(hostDigest, hostArch),
+      ],
+    };
+    const put = await fetch(`${registry.url}/v2/team/multi/manifests/latest`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/vnd.oci.image.index.v1+json' },
+      body: JSON.stringify(index),
+    });
+    expect(put.status).toBe(201);
+    const pulled = await client.pull(newStore('multi'), `${registry.address}/team/multi:latest`);
+    expect(pulled.manifestDigest).toBe(hostDigest);
+  });
+
+  it('answers a Basic challenge with the given credentials', async () => {
+    const expected = `Basic ${Buffer.from('bob:hunter2').toString('base64')}`;
+    const [registryHost, registryPort] = registry.address.split(':');
+    const proxy = createServer((incoming, outgoing) => {
+      if (incoming.headers.authorization !== expected) {
+        outgoing.writeHead(401, { 'www-authenticate': 'Basic realm="flotilla-test"' }).end();
+        return;
+      }
+      const headers = { ...incoming.headers };
+      delete headers.authorization;
+      const upstream = httpRequest(
+        {
+          host: registryHost,
+          port: Number(registryPort),
+          method: incoming.method,
+          path: incoming.url,
+          headers,
+        },
+        (answer) => {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+        },
+      );
+      incoming.pipe(upstream);
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
+    try {
+      const target = `127.0.0.1:${port}/basic/app:v1`;
+      await expect(new RegistryClient().pull(newStore('basic-anonymous'), target)).rejects.toThrow(
+        /requires a login; pass --username\/--password/,
+      );
+      const client = new RegistryClient({ credentials: () => ({ username: 'bob', password: 'hunter2' }) });
+      const digest = await client.push(source, 'app:1', { target });
+      expect((await client.pull(newStore('basic'), target)).manifestDigest).toBe(digest);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 });
 
