@@ -1,6 +1,7 @@
 // flotilla-scheduler: wiring only; the framework and the control loop live in libs/scheduler.
 import { createClient } from '@flotilla/client';
 import { DEFAULT_SCHEDULER_NAME, startScheduler } from '@flotilla/scheduler';
+import { hostname } from 'node:os';
 import { Command } from 'commander';
 
 const program = new Command('flotilla-scheduler')
@@ -17,7 +18,12 @@ const program = new Command('flotilla-scheduler')
   );
 
 program.parse();
-const flags = program.opts<{ kubeconfig?: string; redis: string; schedulerName: string }>();
+const flags = program.opts<{
+  kubeconfig?: string;
+  redis: string;
+  schedulerName: string;
+  leaderElect: boolean;
+}>();
 
 const log = (message: string, fields: Record<string, unknown> = {}): void => {
   process.stdout.write(
@@ -29,6 +35,17 @@ const scheduler = startScheduler({
   client: createClient(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
   redisUrl: flags.redis,
   schedulerName: flags.schedulerName,
+  ...(flags.leaderElect
+    ? {
+        leaderElection: {
+          namespace: 'kube-system',
+          name: flags.schedulerName,
+          identity: `${hostname()}_${process.pid}`,
+        },
+        // As kube-scheduler: a replica that lost the lease exits and is restarted as a candidate.
+        onLostLeadership: () => process.exit(1),
+      }
+    : {}),
   log,
 });
 scheduler.ready.then(

@@ -55,3 +55,5 @@ export { createEventRecorder } from './events/event-recorder';
 export type { EventRecorder, EventRecorderOptions, EventType } from './events/event-recorder';
 export { createInformer, objectKey } from './informer/informer';
 export type { Informer, InformerHandlers, InformerOptions } from './informer/informer';
+export { startLeaderElection } from './leader-election/leader-elector';
+export type { LeaderElectionOptions, LeaderElector } from './leader-election/leader-elector';

@@ -6,10 +6,12 @@
 // back-off, and again whenever nodes or bound pods change.
 import { RESOURCE_TYPES, type KubeObject, type ResourceType } from '@flotilla/api';
 import {
+  createEventRecorder,
   createInformer,
   isConflict,
   isNotFound,
   objectKey,
+  startLeaderElection,
   type Informer,
   type RestClient,
 } from '@flotilla/client';
@@ -29,12 +31,28 @@ export interface SchedulerOptions {
   queueName?: string;
   profile?: SchedulerProfile;
   resyncIntervalMs?: number;
+  /**
+   * Several replicas elect one leader through this Lease; only the leader schedules, so two
+   * schedulers never place pods against the same free capacity at once. Omit for a single replica.
+   */
+  leaderElection?: {
+    namespace: string;
+    name: string;
+    identity: string;
+    leaseDurationSeconds?: number;
+    renewDeadlineSeconds?: number;
+    retryPeriodSeconds?: number;
+  };
+  /** Called when this replica loses leadership; kube-scheduler exits then, and so should the app. */
+  onLostLeadership?: () => void;
   log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
 export interface RunningScheduler {
   /** Resolves once the informers have synced. */
   ready: Promise<void>;
+  /** True while this replica may schedule (always, without leader election). */
+  isLeader(): boolean;
   stop(): Promise<void>;
 }
 
@@ -63,7 +81,6 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
   const log = options.log ?? (() => undefined);
   const podType = resourceType('Pod');
   const nodeType = resourceType('Node');
-  const eventType = resourceType('Event');
   const pods: Informer<PodObject> = createInformer<PodObject>({
     client,
     resource: podType,
@@ -125,40 +142,17 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
       })
       .filter((view) => view.nodeName !== undefined);
 
-  async function recordEvent(
+  const events = createEventRecorder({
+    client,
+    component: schedulerName,
+    onError: (error) => log('could not record an event', { error: String(error) }),
+  });
+  const recordEvent = (
     pod: PodObject,
     type: 'Normal' | 'Warning',
     reason: string,
     message: string,
-  ): Promise<void> {
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-    await client
-      .create(
-        eventType,
-        {
-          apiVersion: 'v1',
-          kind: 'Event',
-          metadata: { generateName: `${pod.metadata?.name ?? 'pod'}.`, namespace: pod.metadata?.namespace },
-          involvedObject: {
-            apiVersion: 'v1',
-            kind: 'Pod',
-            namespace: pod.metadata?.namespace,
-            name: pod.metadata?.name,
-            uid: pod.metadata?.uid,
-          },
-          type,
-          reason,
-          message,
-          source: { component: schedulerName },
-          reportingComponent: schedulerName,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        } as KubeObject,
-        { namespace: pod.metadata?.namespace },
-      )
-      .catch((error: unknown) => log('could not record an event', { error: String(error) }));
-  }
+  ): Promise<void> => events.record(pod, type, reason, message);
 
   async function markUnschedulable(pod: PodObject, message: string): Promise<void> {
     const existing = pod.status?.conditions?.find((condition) => condition.type === 'PodScheduled');
@@ -191,6 +185,7 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
   }
 
   async function scheduleOne(key: string): Promise<void> {
+    if (!isLeader()) return;
     const pod = pods.get(key);
     if (!pod || !isPending(pod) || assumed.has(key)) return;
     const infos = buildNodeInfos(nodes.list().map(nodeView), boundPods());
@@ -225,12 +220,46 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
 
   pods.start();
   nodes.start();
-  const ready = Promise.all([pods.waitForSync(), nodes.waitForSync()]).then(() => {
+  const synced = Promise.all([pods.waitForSync(), nodes.waitForSync()]);
+  let processing = false;
+  const startProcessing = (): void => {
+    if (processing) return;
+    processing = true;
     queue.process(scheduleOne);
+    enqueuePending();
+  };
+  const election = options.leaderElection;
+  const elector = election
+    ? startLeaderElection({
+        client,
+        namespace: election.namespace,
+        name: election.name,
+        identity: election.identity,
+        ...(election.leaseDurationSeconds ? { leaseDurationSeconds: election.leaseDurationSeconds } : {}),
+        ...(election.renewDeadlineSeconds ? { renewDeadlineSeconds: election.renewDeadlineSeconds } : {}),
+        ...(election.retryPeriodSeconds ? { retryPeriodSeconds: election.retryPeriodSeconds } : {}),
+        onStartedLeading: () => {
+          log('became the leader', { identity: election.identity });
+          synced.then(startProcessing, () => undefined);
+        },
+        onStoppedLeading: () => {
+          log('lost leadership', { identity: election.identity });
+          options.onLostLeadership?.();
+        },
+        onError: (error) => log('leader election', { error: String(error) }),
+      })
+    : undefined;
+  function isLeader(): boolean {
+    return elector ? elector.isLeader() : true;
+  }
+  const ready = synced.then(() => {
+    if (!elector) startProcessing();
   });
   return {
     ready,
+    isLeader,
     async stop() {
+      await elector?.stop();
       pods.stop();
       nodes.stop();
       await queue.close();
