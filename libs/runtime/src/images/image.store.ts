@@ -304,7 +304,8 @@ export class ImageStore {
     }
     const untag = byName === undefined ? image.names : [byName];
     const deleting = untag.length === image.names.length;
-    const users = (options.snapshots ?? []).filter((snapshot) => snapshot.imageId === image.id);
+    const snapshots = options.snapshots ?? (await this.snapshotReferences());
+    const users = snapshots.filter((snapshot) => snapshot.imageId === image.id);
     if (deleting && users.length > 0 && !options.force) {
       throw new ImageInUseError(
         `image ${shortId(image.id)} is used by container ${users.map((user) => user.key).join(', ')}; remove the container first or use --force`,
@@ -322,7 +323,7 @@ export class ImageStore {
       },
       result: undefined,
     }));
-    if (deleting) await this.gc(options.snapshots ?? []);
+    if (deleting) await this.gc(snapshots);
     return {
       untagged: untag.map((name) => familiarReference(parseReference(name))),
       deleted: deleting ? [image.id] : [],
@@ -330,7 +331,8 @@ export class ImageStore {
   }
 
   /** Deletes blobs no image references and unpacked layers no image or snapshot stands on. */
-  async gc(snapshots: readonly SnapshotReference[] = []): Promise<GcResult> {
+  async gc(given?: readonly SnapshotReference[]): Promise<GcResult> {
+    const snapshots = given ?? (await this.snapshotReferences());
     return withStateLock(join(this.layout.images, 'index.lock'), async () => {
       const images = await this.images();
       const liveBlobs = new Set<string>();
@@ -363,6 +365,38 @@ export class ImageStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { blobs: 0, layers: 0 };
       throw error;
     });
+  }
+
+  /**
+   * What the container snapshots in this state dir stand on (snapshots/<key>/snapshot.json), so removal
+   * and GC never pull layers from under a container, whoever calls them.
+   */
+  async snapshotReferences(): Promise<SnapshotReference[]> {
+    let keys: string[];
+    try {
+      keys = await fs.readdir(this.layout.snapshots);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+    const references: SnapshotReference[] = [];
+    for (const key of keys) {
+      try {
+        const record = JSON.parse(
+          await fs.readFile(join(this.layout.snapshots, key, 'snapshot.json'), 'utf8'),
+        ) as Partial<SnapshotReference>;
+        if (Array.isArray(record.chainIds)) {
+          references.push({
+            key,
+            chainIds: record.chainIds,
+            ...(typeof record.imageId === 'string' ? { imageId: record.imageId } : {}),
+          });
+        }
+      } catch {
+        // a snapshot being made or removed right now has no record yet; its layers are still on disk
+      }
+    }
+    return references;
   }
 
   /** Unpacks the image's layers (once; later calls are quick) and answers their records, base first. */
