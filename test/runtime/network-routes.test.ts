@@ -4,13 +4,13 @@
 // from a per-run id; everything is removed at the end, and a crashed run's leftovers at the start.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BridgeNetwork, type BridgeNetworkOptions } from '@flotilla/runtime';
+import { deleteNamespaceWithProcesses, registerRun, requireRoot } from './network-runs';
 
 const BUSYBOX = '/bin/busybox';
-const MARKERS = '/run/flotilla-test-network';
 const runBytes = randomBytes(4);
 const runId = runBytes.toString('hex');
 // A /16 cluster range inside 10.208.0.0/12, chosen by the run id; this node takes .1.0/24 of it and
@@ -22,54 +22,8 @@ const hostLink = `flu${runId}`;
 const peerPod = `${clusterPrefix}.2.2`;
 const peerNodeAddress = `${linkPrefix}.2`;
 
-interface RunMarker {
-  pid: number;
-  runId: string;
-  options: BridgeNetworkOptions;
-}
-
-function requireRoot(): void {
-  if (process.getuid?.() !== 0) {
-    throw new Error(
-      'the network routing tests create namespaces, veths, routes and nftables rules and must run as root',
-    );
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function ip(args: string[], input?: string): string {
   return execFileSync('ip', args, { encoding: 'utf8', ...(input !== undefined ? { input } : {}) });
-}
-
-function deleteNamespaceWithProcesses(name: string): void {
-  for (const pid of ip(['netns', 'pids', name]).split('\n').filter(Boolean))
-    process.kill(Number(pid), 'SIGKILL');
-  ip(['netns', 'delete', name]);
-}
-
-/** Removes what crashed runs of the network tests left: their networks, namespaces and links. */
-async function sweepCrashedRuns(): Promise<void> {
-  for (const file of await readdir(MARKERS).catch(() => [])) {
-    const path = join(MARKERS, file);
-    const marker = JSON.parse(await readFile(path, 'utf8')) as RunMarker;
-    if (isAlive(marker.pid)) continue;
-    for (const name of (await readdir('/var/run/netns').catch(() => [])).filter((entry) =>
-      entry.includes(marker.runId),
-    )) {
-      deleteNamespaceWithProcesses(name);
-    }
-    await new BridgeNetwork(marker.options).remove();
-    if (marker.options.stateDir) await rm(marker.options.stateDir, { recursive: true, force: true });
-    await rm(path, { force: true });
-  }
 }
 
 /** One HTTP GET from inside a namespace with busybox nc; empty when nothing answers. */
@@ -94,11 +48,11 @@ async function exists(path: string): Promise<boolean> {
 
 describe('routes to peer nodes and pruning, on real namespaces', () => {
   let stateDir: string;
+  let unregisterRun: (() => Promise<void>) | undefined;
   let network: BridgeNetwork;
 
   beforeAll(async () => {
     requireRoot();
-    await sweepCrashedRuns();
     stateDir = await mkdtemp(join(tmpdir(), `flotilla-net-routes-${runId}-`));
     const options: BridgeNetworkOptions = {
       name: `r${runId}`,
@@ -110,8 +64,7 @@ describe('routes to peer nodes and pruning, on real namespaces', () => {
       // The link to the peer is a veth with 1500, but nodes usually sit on smaller uplinks.
       mtu: 1400,
     };
-    await mkdir(MARKERS, { recursive: true });
-    await writeFile(join(MARKERS, `r${runId}.json`), JSON.stringify({ pid: process.pid, runId, options }));
+    unregisterRun = await registerRun(`r${runId}`, runId, options);
     network = new BridgeNetwork(options);
 
     // The peer node: its own namespace, a link to us, a "pod" address of its pod subnet, and its
@@ -150,7 +103,7 @@ describe('routes to peer nodes and pruning, on real namespaces', () => {
     if (await exists(`/var/run/netns/${peerNamespace}`)) deleteNamespaceWithProcesses(peerNamespace);
     if (network) await network.remove();
     if (stateDir) await rm(stateDir, { recursive: true, force: true });
-    await rm(join(MARKERS, `r${runId}.json`), { force: true });
+    await unregisterRun?.();
   });
 
   it('reaches a pod on the peer node through the route, and nothing else behind the peer', async () => {

@@ -3,7 +3,7 @@
 // here is removed at the end. Traffic never leaves the bridge and namespaces created here.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,15 +16,9 @@ import {
   type FirewallKind,
   type NetworkAttachment,
 } from '@flotilla/runtime';
+import { registerRun, requireRoot } from './network-runs';
 
 const BUSYBOX = '/bin/busybox';
-function requireRoot(): void {
-  if (process.getuid?.() !== 0) {
-    throw new Error(
-      'the network integration tests create namespaces, veths and nftables rules and must run as root',
-    );
-  }
-}
 
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
@@ -75,44 +69,6 @@ function linksIn(namespace: string): string[] {
     .map((line) => (line.split(': ')[1] ?? '').split('@')[0] ?? '');
 }
 
-// Each run leaves a marker naming its pid and network; a later run removes what a crashed one left.
-const MARKERS = '/run/flotilla-test-network';
-
-interface RunMarker {
-  pid: number;
-  runId: string;
-  options: BridgeNetworkOptions;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function sweepCrashedRuns(): Promise<void> {
-  for (const file of await readdir(MARKERS).catch(() => [])) {
-    const path = join(MARKERS, file);
-    const marker = JSON.parse(await readFile(path, 'utf8')) as RunMarker;
-    if (isAlive(marker.pid)) continue;
-    for (const name of (await readdir('/var/run/netns').catch(() => [])).filter((entry) =>
-      entry.includes(marker.runId),
-    )) {
-      const pids = execFileSync('ip', ['netns', 'pids', name], { encoding: 'utf8' })
-        .split('\n')
-        .filter(Boolean);
-      for (const pid of pids) process.kill(Number(pid), 'SIGKILL');
-      execFileSync('ip', ['netns', 'delete', name]);
-    }
-    await new BridgeNetwork(marker.options).remove();
-    if (marker.options.stateDir) await rm(marker.options.stateDir, { recursive: true, force: true });
-    await rm(path, { force: true });
-  }
-}
-
 describe.each<[FirewallKind]>([['nftables'], ['iptables']])(
   'bridge networking on real namespaces with %s',
   (firewall) => {
@@ -122,6 +78,7 @@ describe.each<[FirewallKind]>([['nftables'], ['iptables']])(
     // ours alone either way, and nothing routes it anywhere.
     const subnet = `10.${200 + ((runBytes[0] ?? 0) % 8)}.${runBytes[1] ?? 0}.0/24`;
     let stateDir: string;
+    let unregisterRun: (() => Promise<void>) | undefined;
     let webRoot: string;
     let network: BridgeNetwork;
     const servers: ChildProcess[] = [];
@@ -140,9 +97,7 @@ describe.each<[FirewallKind]>([['nftables'], ['iptables']])(
         stateDir,
         firewall,
       };
-      await sweepCrashedRuns();
-      await mkdir(MARKERS, { recursive: true });
-      await writeFile(join(MARKERS, `${runId}.json`), JSON.stringify({ pid: process.pid, runId, options }));
+      unregisterRun = await registerRun(runId, runId, options);
       network = new BridgeNetwork(options);
     });
 
@@ -150,7 +105,7 @@ describe.each<[FirewallKind]>([['nftables'], ['iptables']])(
       for (const server of servers) server.kill('SIGKILL');
       if (network) await network.remove();
       if (stateDir) await rm(stateDir, { recursive: true, force: true });
-      await rm(join(MARKERS, `${runId}.json`), { force: true });
+      await unregisterRun?.();
     });
 
     /** busybox httpd in the container's namespace, in the foreground so the test owns the process. */
