@@ -101,6 +101,49 @@ describe('flotilla without a server', () => {
     expect((await run(['config', 'view', '--raw'])).stdout).toContain('token: secret-token');
   });
 
+  it('builds a kubeconfig for CI from nothing with set-cluster, set-credentials and set-context', async () => {
+    writeFileSync(join(home, 'ca.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const steps = [
+      [
+        'config',
+        'set-cluster',
+        'ci',
+        '--server',
+        'https://10.0.0.1:6443',
+        '--certificate-authority',
+        'ca.pem',
+        '--embed-certs',
+      ],
+      ['config', 'set-credentials', 'ci-bot', '--token', 'abc123'],
+      ['config', 'set-context', 'ci', '--cluster', 'ci', '--user', 'ci-bot', '-n', 'prod'],
+      ['config', 'use-context', 'ci'],
+    ];
+    const outputs: string[] = [];
+    for (const step of steps) {
+      const result = await run(step);
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      outputs.push(result.stdout);
+    }
+    expect(outputs).toEqual([
+      'Cluster "ci" set.\n',
+      'User "ci-bot" set.\n',
+      'Context "ci" created.\n',
+      'Switched to context "ci".\n',
+    ]);
+    const view = (await run(['config', 'view', '--raw', '--minify'])).stdout;
+    expect(view).toContain('server: https://10.0.0.1:6443');
+    expect(view).toContain(
+      `certificate-authority-data: ${Buffer.from(readFileSync(join(home, 'ca.pem'))).toString('base64')}`,
+    );
+    expect(view).toContain('token: abc123');
+    expect(view).toContain('namespace: prod');
+
+    const deleted = await run(['config', 'delete-context', 'ci']);
+    expect(deleted.stdout).toBe(`deleted context ci from ${join(home, 'kubeconfig')}\n`);
+    expect(deleted.stderr).toContain('this removed your active context');
+    expect((await run(['config', 'current-context'])).code).toBe(1);
+  });
+
   it('reports YAML errors with file, line and column before contacting any server', async () => {
     writeConfig();
     writeFileSync(

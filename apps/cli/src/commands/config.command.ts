@@ -1,14 +1,19 @@
 // `flotilla config`: read and edit kubeconfig files with kubectl's verbs and wording. Edits go to
 // the file that defines what is edited, as kubectl does when KUBECONFIG lists several.
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { Command } from 'commander';
 import {
   kubeconfigFileForEdit,
   loadKubeconfig,
   readKubeconfigFile,
   serializeKubeconfig,
+  upsertCluster,
   upsertContext,
+  upsertUser,
   writeKubeconfigFile,
   type Kubeconfig,
+  type KubeconfigCluster,
   type KubeconfigContext,
   type LoadedKubeconfig,
 } from '@flotilla/client';
@@ -126,6 +131,85 @@ export function createConfigCommand(context: CliContext): Command {
         context.io.write(`Context "${target}" ${existing ? 'modified' : 'created'}.\n`);
       },
     );
+
+  config
+    .command('set-cluster')
+    .description('create or change a cluster entry (server and CA)')
+    .argument('<name>', 'the cluster entry')
+    .option('--server <url>', 'the apiserver URL, e.g. https://10.0.0.1:6443')
+    .option('--certificate-authority <file>', 'PEM file of the CA that signed the server certificate')
+    .option('--embed-certs', 'store the CA in the kubeconfig instead of referring to the file', false)
+    .option('--insecure-skip-tls-verify', 'do not verify the server certificate (tests only)', false)
+    .action(
+      (
+        name: string,
+        flags: {
+          server?: string;
+          certificateAuthority?: string;
+          embedCerts: boolean;
+          insecureSkipTlsVerify: boolean;
+        },
+        command: Command,
+      ) => {
+        const loaded = load(command);
+        const file = loaded.clusterOrigins.get(name) ?? kubeconfigFileForEdit(loaded, { context: name });
+        const onDisk = readKubeconfigFile(file);
+        const existing = onDisk.clusters.find((c) => c.name === name)?.cluster;
+        const server = flags.server ?? existing?.server;
+        if (server === undefined)
+          throw new CliError(`cluster "${name}" is new: give its --server URL`, EXIT_USAGE);
+        const cluster: KubeconfigCluster = { ...existing, server };
+        if (flags.certificateAuthority !== undefined) {
+          const path = resolve(context.io.cwd, flags.certificateAuthority);
+          if (!existsSync(path)) throw new CliError(`the CA file ${path} does not exist`, EXIT_USAGE);
+          delete cluster['certificate-authority'];
+          delete cluster['certificate-authority-data'];
+          if (flags.embedCerts) cluster['certificate-authority-data'] = readFileSync(path).toString('base64');
+          else cluster['certificate-authority'] = path;
+        }
+        if (flags.insecureSkipTlsVerify) cluster['insecure-skip-tls-verify'] = true;
+        writeKubeconfigFile(file, upsertCluster(onDisk, { name, cluster }));
+        context.io.write(`Cluster "${name}" set.\n`);
+      },
+    );
+
+  config
+    .command('set-credentials')
+    .description('create or change a user entry (bearer token)')
+    .argument('<name>', 'the user entry')
+    .option('--token <token>', 'the bearer token to send')
+    .action((name: string, flags: { token?: string }, command: Command) => {
+      if (flags.token === undefined) throw new CliError('give the user a --token', EXIT_USAGE);
+      const loaded = load(command);
+      const file = loaded.userOrigins.get(name) ?? kubeconfigFileForEdit(loaded, { context: name });
+      const onDisk = readKubeconfigFile(file);
+      const existing = onDisk.users.find((u) => u.name === name)?.user;
+      writeKubeconfigFile(file, upsertUser(onDisk, { name, user: { ...existing, token: flags.token } }));
+      context.io.write(`User "${name}" set.\n`);
+    });
+
+  config
+    .command('delete-context')
+    .description('remove a context (its cluster and user entries stay)')
+    .argument('<name>', 'the context to remove')
+    .action((name: string, _flags: unknown, command: Command) => {
+      const loaded = load(command);
+      const file = loaded.contextOrigins.get(name);
+      if (file === undefined)
+        throw new CliError(`cannot delete context ${name}, not in ${loaded.files.files.join(', ')}`);
+      const onDisk = readKubeconfigFile(file);
+      const current = onDisk['current-context'] === name;
+      writeKubeconfigFile(file, {
+        ...onDisk,
+        contexts: onDisk.contexts.filter((c) => c.name !== name),
+        ...(current ? { 'current-context': undefined } : {}),
+      });
+      context.io.write(`deleted context ${name} from ${file}\n`);
+      if (current)
+        context.io.writeError(
+          `warning: this removed your active context, use "flotilla config use-context" to select a different one\n`,
+        );
+    });
 
   return config;
 }

@@ -97,6 +97,8 @@ describe('kubeconfig', () => {
     expect(kubeconfigFileForEdit(loaded, 'current-context')).toBe(second);
     expect(kubeconfigFileForEdit(loaded, { context: 'shared' })).toBe(first);
     expect(kubeconfigFileForEdit(loaded, { context: 'new' })).toBe(first);
+    expect(loaded.clusterOrigins.get('shared')).toBe(first);
+    expect(loaded.userOrigins.get('shared-admin')).toBe(first);
   });
 
   it('falls back to $FLOTILLA_HOME/kubeconfig and says to run `flotilla up` when there is none', () => {

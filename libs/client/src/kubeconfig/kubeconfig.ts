@@ -118,6 +118,8 @@ export interface LoadedKubeconfig {
   readonly files: KubeconfigFiles;
   /** Which file each context and the current-context came from, so edits go back where they belong. */
   readonly contextOrigins: ReadonlyMap<string, string>;
+  readonly clusterOrigins: ReadonlyMap<string, string>;
+  readonly userOrigins: ReadonlyMap<string, string>;
   readonly currentContextOrigin?: string;
 }
 
@@ -130,22 +132,20 @@ export function loadKubeconfig(source: KubeconfigSource = {}): LoadedKubeconfig 
   }
   const merged = emptyKubeconfig();
   const contextOrigins = new Map<string, string>();
+  const clusterOrigins = new Map<string, string>();
+  const userOrigins = new Map<string, string>();
   let currentContextOrigin: string | undefined;
   for (const file of files.files) {
     const single = absolutizePaths(readKubeconfigFile(file), dirname(file));
-    mergeNamed(merged.clusters, single.clusters);
-    mergeNamed(merged.users, single.users);
-    for (const context of single.contexts) {
-      if (contextOrigins.has(context.name)) continue;
-      contextOrigins.set(context.name, file);
-      merged.contexts.push(context);
-    }
+    mergeNamed(merged.clusters, single.clusters, clusterOrigins, file);
+    mergeNamed(merged.users, single.users, userOrigins, file);
+    mergeNamed(merged.contexts, single.contexts, contextOrigins, file);
     if (merged['current-context'] === undefined && single['current-context'] !== undefined) {
       merged['current-context'] = single['current-context'];
       currentContextOrigin = file;
     }
   }
-  return { config: merged, files, contextOrigins, currentContextOrigin };
+  return { config: merged, files, contextOrigins, clusterOrigins, userOrigins, currentContextOrigin };
 }
 
 export interface ConnectionOverrides {
@@ -296,9 +296,16 @@ function withDefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-function mergeNamed<T extends { name: string }>(into: T[], from: readonly T[]): void {
+function mergeNamed<T extends { name: string }>(
+  into: T[],
+  from: readonly T[],
+  origins: Map<string, string>,
+  file: string,
+): void {
   for (const entry of from) {
-    if (!into.some((existing) => existing.name === entry.name)) into.push(entry);
+    if (origins.has(entry.name)) continue;
+    origins.set(entry.name, file);
+    into.push(entry);
   }
 }
 
