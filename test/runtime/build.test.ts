@@ -189,6 +189,14 @@ describe('image builder', () => {
     );
     const missing = context('missing', { Containerfile: 'FROM flotilla/busybox\nCOPY nothing.txt /x\n' });
     await expect(build(missing)).rejects.toThrow(/line 2: COPY source "nothing.txt" does not exist/);
+    const evil = await tarToBuffer([
+      { entry: { name: '../../escape.txt', type: 'file' }, body: Buffer.from('pwned') },
+    ]);
+    const hostile = context('hostile-add', {
+      Containerfile: 'FROM flotilla/busybox\nADD evil.tar /opt/\n',
+      'evil.tar': evil,
+    });
+    await expect(build(hostile)).rejects.toThrow(/entry of evil.tar "..\/..\/escape.txt" contains ".."/);
     const failing = context('failing', {
       Containerfile: 'FROM flotilla/busybox\nRUN echo about to fail && exit 3\n',
     });

@@ -30,7 +30,8 @@ export interface CopyRequest {
 }
 
 export interface CopyPlan {
-  readonly members: MemberToWrite[];
+  /** Read once, while the layer is written: archive contents stream straight from the archive. */
+  readonly members: AsyncIterable<MemberToWrite>;
 }
 
 /**
@@ -57,7 +58,9 @@ export async function planCopy(request: CopyRequest): Promise<CopyPlan> {
     request.destination.endsWith('/') ||
     sources.length > 1 ||
     sources.some((source) => source.stat.isDirectory());
-  const members: MemberToWrite[] = [];
+  let members: MemberToWrite[] = [];
+  // Archive contents are not listed up front: each archive is read while the layer is written.
+  const parts: Array<MemberToWrite[] | (() => AsyncGenerator<MemberToWrite>)> = [members];
   const written = new Set<string>();
   const ownership = (stat: Stats): Pick<EntryToWrite, 'uid' | 'gid'> =>
     request.owner ?? {
@@ -118,7 +121,11 @@ export async function planCopy(request: CopyRequest): Promise<CopyPlan> {
   for (const source of sources) {
     if (request.extractArchives && source.stat.isFile() && (await isTarArchive(source.path))) {
       await addParents(`${destination}/x`);
-      await addArchive(source.path, destination, members, request.line);
+      const archive = source.path;
+      parts.push(() => archiveMembers(archive, destination, request.line));
+      // Later members go after the archive's, so a file copied next still wins over the archive's copy.
+      members = [];
+      parts.push(members);
       continue;
     }
     if (source.stat.isDirectory()) {
@@ -157,7 +164,11 @@ export async function planCopy(request: CopyRequest): Promise<CopyPlan> {
     await addParents(target);
     await addTree(source.path, source.stat, target);
   }
-  return { members };
+  return {
+    members: (async function* () {
+      for (const part of parts) yield* typeof part === 'function' ? part() : part;
+    })(),
+  };
 }
 
 /** Context paths, with "*" and "?" wildcards in the last component; never outside the context. */
@@ -234,28 +245,27 @@ async function isTarArchive(path: string): Promise<boolean> {
 }
 
 /** ADD's unpacking of a local (optionally gzip) tar: members are re-rooted under the destination. */
-async function addArchive(
+async function* archiveMembers(
   path: string,
   destination: string,
-  members: MemberToWrite[],
   line: number,
-): Promise<void> {
-  const gzip = await (async () => {
-    const handle = await fs.open(path, 'r');
-    try {
-      const head = Buffer.alloc(2);
-      await handle.read(head, 0, 2, 0);
-      return head[0] === 0x1f && head[1] === 0x8b;
-    } finally {
-      await handle.close();
-    }
-  })();
+): AsyncGenerator<MemberToWrite> {
+  const head = Buffer.alloc(2);
+  const handle = await fs.open(path, 'r');
+  try {
+    await handle.read(head, 0, 2, 0);
+  } finally {
+    await handle.close();
+  }
+  const gzip = head[0] === 0x1f && head[1] === 0x8b;
   const base = entryComponents(destination, 'destination').join('/');
   const stream = gzip ? createReadStream(path).pipe(createGunzip()) : createReadStream(path);
+  let count = 0;
   for await (const member of readTar(stream)) {
     // The archive is as untrusted as any layer: its names are checked the same way.
     const name = entryComponents(member.entry.name, `entry of ${basename(path)}`).join('/');
     if (name === '') continue;
+    count++;
     const target = base === '' ? name : `${base}/${name}`;
     const entry: EntryToWrite = {
       ...member.entry,
@@ -263,16 +273,15 @@ async function addArchive(
     };
     if (member.entry.type === 'hardlink') {
       const linkTarget = entryComponents(member.entry.linkName, `hardlink in ${basename(path)}`).join('/');
-      members.push({ entry: { ...entry, linkName: base === '' ? linkTarget : `${base}/${linkTarget}` } });
+      yield { entry: { ...entry, linkName: base === '' ? linkTarget : `${base}/${linkTarget}` } };
     } else if (member.entry.type === 'file') {
-      const chunks: Buffer[] = [];
-      for await (const chunk of member.body) chunks.push(chunk);
-      members.push({ entry, body: Buffer.concat(chunks) });
+      // The tar writer drains this body before the reader moves on to the next member.
+      yield { entry: { ...entry, size: member.entry.size }, body: member.body };
     } else {
-      members.push({ entry });
+      yield { entry };
     }
   }
-  if (members.length === 0) throw new ContainerfileError(`${basename(path)} is an empty archive`, line);
+  if (count === 0) throw new ContainerfileError(`${basename(path)} is an empty archive`, line);
 }
 
 /** Finds a path in an image's layers, top first, honouring whiteouts; undefined when absent. */
