@@ -263,11 +263,15 @@ static void join_cgroups(const struct shim_config *c, pid_t pid) {
     }
 }
 
-static int wait_for_first_client(int listen_fd, struct client *clients) {
+/* The first client's first frame is its window size: applying it before the init runs means the
+ * program's first look at the terminal already sees the right size. */
+static void wait_for_first_client(int listen_fd, struct client *clients, int master_fd) {
     struct pollfd pfd = {.fd = listen_fd, .events = POLLIN};
-    int ready = poll(&pfd, 1, ATTACH_WAIT_MS);
-    if (ready > 0) accept_client(listen_fd, clients);
-    return ready > 0;
+    if (poll(&pfd, 1, ATTACH_WAIT_MS) <= 0) return;
+    accept_client(listen_fd, clients);
+    if (clients[0].fd < 0) return;
+    struct pollfd first = {.fd = clients[0].fd, .events = POLLIN};
+    if (poll(&first, 1, ATTACH_WAIT_MS) > 0) client_input(&clients[0], master_fd);
 }
 
 int run_container(const char *container_dir, int status_fd) {
@@ -330,7 +334,7 @@ int run_container(const char *container_dir, int status_fd) {
 
     struct client clients[MAX_CLIENTS];
     for (int i = 0; i < MAX_CLIENTS; i++) clients[i].fd = -1;
-    if (c->wait_attach && listen_fd >= 0) wait_for_first_client(listen_fd, clients);
+    if (c->wait_attach && listen_fd >= 0) wait_for_first_client(listen_fd, clients, master_fd);
     if (write_all(sync_pipe[1], "g", 1) < 0) die("releasing the container: %s", strerror(errno));
     close(sync_pipe[1]);
 

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { CliContext, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError, type CliIo } from './cli-context';
 import { createApplyCommand } from './commands/apply.command';
 import { createConfigCommand } from './commands/config.command';
+import { createContainerCommand } from './commands/container/container.command';
 import { createDeleteCommand } from './commands/delete.command';
 import { createDescribeCommand } from './commands/describe.command';
 import { createDiffCommand } from './commands/diff.command';
@@ -35,7 +36,8 @@ export function createProgram(context: CliContext): Command {
     .addCommand(createUpCommand(context))
     .addCommand(createDownCommand(context))
     .addCommand(createImageCommand(context))
-    .addCommand(createVersionCommand(context));
+    .addCommand(createVersionCommand(context))
+    .addCommand(createContainerCommand(context));
   configureRecursively(program, context.io);
   return program;
 }

@@ -7,7 +7,7 @@ import { closeSync, openSync, watch } from 'node:fs';
 import { mkdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { isAbsolute, join } from 'node:path';
-import { ATTACH_SOCKET_NAME } from '../shim/attach-protocol';
+import { ATTACH_SOCKET_NAME, encodeResize } from '../shim/attach-protocol';
 import { locateShimBinary } from '../shim/shim-binary';
 import { renderShimExecConfig, renderShimRunConfig, type ShimNetwork } from '../shim/shim-config';
 import { launchShim, spawnShimExec } from '../shim/shim-launcher';
@@ -248,12 +248,17 @@ export class ContainerManager {
    * Starts a tty container held until a client attaches (`run -it`), so no output is missed;
    * resolves with the attached terminal socket once the program runs.
    */
-  async startAttached(reference: string): Promise<{ info: ContainerInfo; terminal: Socket }> {
+  async startAttached(
+    reference: string,
+    size: { rows: number; columns: number } = { rows: 24, columns: 80 },
+  ): Promise<{ info: ContainerInfo; terminal: Socket }> {
     const { record, launch } = await this.launch(reference, true);
     let terminal: Socket | undefined;
     try {
       await launch.created;
       terminal = await this.connectAttach(record.id);
+      // The shim releases the init once this first frame has set the terminal's size.
+      terminal.write(encodeResize(size.rows, size.columns));
     } catch {
       // The start itself failed; awaitStart reports why.
     }

@@ -1,0 +1,40 @@
+import { parseCpus, parseEnv, parseMemory, parsePublish, parseVolume } from './container-flags';
+
+describe('container flags', () => {
+  it('parses memory sizes as Docker does', () => {
+    expect(parseMemory('64m')).toBe(64 * 1024 * 1024);
+    expect(parseMemory('1g')).toBe(1024 ** 3);
+    expect(parseMemory('1.5G')).toBe(1.5 * 1024 ** 3);
+    expect(() => parseMemory('12q')).toThrow('use forms like 64m');
+    expect(() => parseMemory('1k')).toThrow('at least 6m');
+  });
+
+  it('parses --cpus into millicores', () => {
+    expect(parseCpus('1.5')).toBe(1500);
+    expect(parseCpus('0.25')).toBe(250);
+    expect(() => parseCpus('-1')).toThrow('at least 0.01');
+    expect(() => parseCpus('lots')).toThrow('--cpus "lots"');
+  });
+
+  it('parses -p and -v', () => {
+    expect(parsePublish('8080:80')).toEqual({ hostPort: 8080, containerPort: 80, protocol: 'tcp' });
+    expect(parsePublish('53:53/udp')).toEqual({ hostPort: 53, containerPort: 53, protocol: 'udp' });
+    expect(() => parsePublish('80')).toThrow('hostPort:containerPort');
+    expect(() => parsePublish('70000:80')).toThrow('1-65535');
+    expect(parseVolume('/srv/data:/data:ro')).toEqual({
+      source: '/srv/data',
+      target: '/data',
+      readOnly: true,
+    });
+    expect(parseVolume('/srv:/srv')).toEqual({ source: '/srv', target: '/srv', readOnly: false });
+    expect(() => parseVolume('data:/data')).toThrow('both paths absolute');
+    expect(() => parseVolume('/a:/b:rx')).toThrow('[:ro]');
+  });
+
+  it('takes -e NAME from the caller environment', () => {
+    expect(parseEnv('A=1', {})).toBe('A=1');
+    expect(parseEnv('HOME', { HOME: '/root' })).toBe('HOME=/root');
+    expect(parseEnv('UNSET', {})).toBeUndefined();
+    expect(() => parseEnv('=x', {})).toThrow('needs a variable name');
+  });
+});

@@ -1,0 +1,208 @@
+// `flotilla container run [options] IMAGE [COMMAND...]` (or `--rootfs DIR [COMMAND...]`): create and
+// start a container, then attach (-it), follow its output, or print its id (-d).
+import { Command } from 'commander';
+import {
+  ContainerError,
+  type ContainerManager,
+  type ContainerNetworkMode,
+  type ContainerSpec,
+} from '@flotilla/runtime';
+import { CliError, EXIT_USAGE, type CliContext } from '../../cli-context';
+import {
+  collect,
+  parseCpus,
+  parseEnv,
+  parseMemory,
+  parsePositiveInteger,
+  parsePublish,
+  parseVolume,
+} from './container-flags';
+import { openContainerManager, reparseTail } from './container-runtime';
+import { relayTerminal, terminalSize } from './terminal-session';
+
+interface RunFlags {
+  detach?: boolean;
+  interactive?: boolean;
+  tty?: boolean;
+  rm?: boolean;
+  name?: string;
+  rootfs?: string;
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  publish?: string[];
+  volume?: string[];
+  memory?: string;
+  cpus?: string;
+  pidsLimit?: string;
+  hostname?: string;
+  network?: string;
+  entrypoint?: string;
+  stopSignal?: string;
+  readOnly?: boolean;
+}
+
+const NETWORK_MODES: readonly ContainerNetworkMode[] = ['bridge', 'none', 'host'];
+
+export function specFromFlags(
+  flags: RunFlags,
+  operands: string[],
+  env: Readonly<Record<string, string | undefined>>,
+): ContainerSpec {
+  const image = flags.rootfs !== undefined ? undefined : operands[0];
+  const command = flags.rootfs !== undefined ? operands : operands.slice(1);
+  if (flags.rootfs === undefined && image === undefined) {
+    throw new CliError('container run needs an IMAGE (or --rootfs DIR)', EXIT_USAGE);
+  }
+  if (flags.network !== undefined && !NETWORK_MODES.includes(flags.network as ContainerNetworkMode)) {
+    throw new CliError(`--network "${flags.network}" must be one of ${NETWORK_MODES.join(', ')}`, EXIT_USAGE);
+  }
+  if (flags.detach && flags.rm) {
+    throw new CliError(
+      '--rm with -d is not supported: nothing waits for a detached container; run `container rm` after it exits',
+      EXIT_USAGE,
+    );
+  }
+  const resources = {
+    ...(flags.memory !== undefined ? { memoryBytes: parseMemory(flags.memory) } : {}),
+    ...(flags.cpus !== undefined ? { cpuMillicores: parseCpus(flags.cpus) } : {}),
+    ...(flags.pidsLimit !== undefined
+      ? { pidsLimit: parsePositiveInteger(flags.pidsLimit, '--pids-limit') }
+      : {}),
+  };
+  const envEntries = (flags.env ?? [])
+    .map((entry) => parseEnv(entry, env))
+    .filter((entry): entry is string => entry !== undefined);
+  return {
+    ...(image !== undefined ? { image } : {}),
+    ...(flags.rootfs !== undefined ? { rootfsDir: flags.rootfs } : {}),
+    ...(command.length > 0 ? { command } : {}),
+    ...(flags.entrypoint !== undefined
+      ? { entrypoint: flags.entrypoint === '' ? [] : [flags.entrypoint] }
+      : {}),
+    ...(flags.name !== undefined ? { name: flags.name } : {}),
+    ...(envEntries.length > 0 ? { env: envEntries } : {}),
+    ...(flags.workdir !== undefined ? { workingDir: flags.workdir } : {}),
+    ...(flags.user !== undefined ? { user: flags.user } : {}),
+    ...(flags.hostname !== undefined ? { hostname: flags.hostname } : {}),
+    ...(flags.network !== undefined ? { network: flags.network as ContainerNetworkMode } : {}),
+    ...(flags.publish ? { ports: flags.publish.map(parsePublish) } : {}),
+    ...(flags.volume ? { volumes: flags.volume.map(parseVolume) } : {}),
+    ...(Object.keys(resources).length > 0 ? { resources } : {}),
+    ...(flags.stopSignal !== undefined ? { stopSignal: flags.stopSignal } : {}),
+    ...(flags.readOnly ? { readOnlyRootfs: true } : {}),
+    tty: flags.tty ?? false,
+  };
+}
+
+async function followOutput(context: CliContext, manager: ContainerManager, id: string): Promise<void> {
+  // Ctrl-C reaches the container as SIGINT, as `docker run` proxies signals.
+  const forward = (): void => void manager.kill(id, 'SIGINT').catch(() => undefined);
+  context.io.signal.addEventListener('abort', forward, { once: true });
+  try {
+    for await (const entry of await manager.logs(id, { follow: true })) {
+      const text = entry.partial ? entry.content : `${entry.content}\n`;
+      if (entry.stream === 'stderr') context.io.writeError(text);
+      else context.io.write(text);
+    }
+  } finally {
+    context.io.signal.removeEventListener('abort', forward);
+  }
+}
+
+/** Docker's exit codes for a start that failed: 127 the program is missing, 126 it cannot run. */
+export async function startOrExplain<T>(start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error: unknown) {
+    if (error instanceof ContainerError && error.code === 'StartFailed') {
+      throw new CliError(error.message, /executable file not found/.test(error.message) ? 127 : 126);
+    }
+    throw error;
+  }
+}
+
+export function addRunOptions(command: Command): Command {
+  return command
+    .option('--rootfs <dir>', 'use a plain directory as the (read-only) image instead of IMAGE')
+    .option('--name <name>', 'a name for the container')
+    .option(
+      '-e, --env <NAME=value>',
+      'set an environment variable (repeatable; NAME alone passes yours)',
+      collect,
+    )
+    .option('-w, --workdir <dir>', 'the working directory inside the container')
+    .option('-u, --user <user[:group]>', 'run as this user (name or uid, looked up in the image)')
+    .option(
+      '-p, --publish <hostPort:containerPort>',
+      'publish a container port on the host (repeatable)',
+      collect,
+    )
+    .option('-v, --volume <hostDir:containerDir[:ro]>', 'bind a host directory (repeatable)', collect)
+    .option('--memory <size>', 'memory limit, e.g. 64m or 1g')
+    .option('--cpus <number>', 'CPU limit in CPUs, e.g. 0.5')
+    .option('--pids-limit <number>', 'most processes and threads the container may have')
+    .option('--hostname <name>', 'the container hostname (default: its short id)')
+    .option('--network <mode>', 'bridge, none or host (default bridge)')
+    .option('--entrypoint <program>', "replace the image's ENTRYPOINT")
+    .option(
+      '--stop-signal <signal>',
+      "the signal `container stop` sends first (default: the image's, else SIGTERM)",
+    )
+    .option('--read-only', 'mount the root filesystem read-only')
+    .option('-t, --tty', 'give the container a terminal')
+    .option('-i, --interactive', 'keep stdin attached (with -t: an interactive session)');
+}
+
+function runParser(): Command {
+  return addRunOptions(
+    new Command('run')
+      .description('create and start a container')
+      .argument('[image]', 'the image to run (omit with --rootfs)')
+      .argument('[command...]', "the command and its arguments (default: the image's)")
+      .passThroughOptions()
+      .option('-d, --detach', 'start in the background and print the container id')
+      .option('--rm', 'remove the container when it exits'),
+  );
+}
+
+export function createRunCommand(context: CliContext): Command {
+  return runParser()
+    .allowUnknownOption()
+    .action(async (_image: string | undefined, _args: string[], _flags: RunFlags, command: Command) => {
+      const parsed = reparseTail(command, runParser, context);
+      const flags = parsed.opts<RunFlags>();
+      const operands = parsed.args;
+      const spec = specFromFlags(flags, operands, context.io.env);
+      if (flags.interactive && !flags.tty && !flags.detach) {
+        throw new CliError(
+          '-i without -t is not supported yet: use -it for an interactive session',
+          EXIT_USAGE,
+        );
+      }
+      const manager = await openContainerManager(context);
+      const created = await manager.create(spec);
+      const removeIfAsked = async (): Promise<void> => {
+        if (flags.rm) await manager.remove(created.id, { force: true });
+      };
+      if (flags.detach) {
+        await startOrExplain(() => manager.start(created.id));
+        context.io.write(`${created.id}\n`);
+        return;
+      }
+      try {
+        if (flags.tty) {
+          const { terminal } = await startOrExplain(() => manager.startAttached(created.id, terminalSize()));
+          await relayTerminal(terminal);
+        } else {
+          await startOrExplain(() => manager.start(created.id));
+          await followOutput(context, manager, created.id);
+        }
+        const exit = await manager.wait(created.id);
+        if (exit.oomKilled) context.io.writeError(`container ${created.name} was killed: out of memory\n`);
+        context.exitCode = exit.exitCode;
+      } finally {
+        await removeIfAsked();
+      }
+    });
+}
