@@ -50,7 +50,7 @@ export { FieldMatcher, fieldValue, parseFieldSelector } from './selectors/field-
 export type { FieldRequirement } from './selectors/field-selector';
 export { pruneUnknownFields, validateObject, validateUpdate } from './validation/validate-object';
 export type { FieldValidation, ObjectValidation, ValidateObjectOptions } from './validation/validate-object';
-export { applyDefaults, defaultPullPolicy } from './validation/apply-defaults';
+export { applyDefaults, defaultPullPolicy } from './defaults/apply-defaults';
 export { openApiV3Document, openApiV3Paths } from './openapi/openapi-document';
 export type {
   Affinity,

@@ -1,4 +1,4 @@
-import { applyDefaults, defaultPullPolicy } from './apply-defaults';
+import { applyDefaults, defaultPullPolicy } from '../defaults/apply-defaults';
 import { pruneUnknownFields, validateObject, validateUpdate } from './validate-object';
 
 const deployment = (spec: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
