@@ -1,4 +1,6 @@
 // What only v1 does: per-hierarchy directories, cpusets that start empty, memsw ordering.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { createCgroupManager } from './cgroup-manager';
 import { createFakeCgroupTree, type FakeCgroupTree } from './fake-cgroup-tree.fixture';
 
@@ -65,5 +67,17 @@ describe('cgroup v1 driver', () => {
     ]);
     expect((await tree.readFile('freezer/k/freezer.state')).trim()).toBe('THAWED');
     expect(await handle.listProcesses()).toEqual([]);
+  });
+
+  it('kills without freezing a cgroup that has no freezer directory', async () => {
+    tree = await createFakeCgroupTree({ version: 'v1' });
+    const manager = await createCgroupManager({ root: tree.root, system: tree.system });
+    const handle = await manager.create('nofreeze');
+    await handle.addProcess(21);
+    // As if another tool had created the cgroup in every hierarchy but the freezer.
+    await rm(join(tree.root, 'freezer', 'nofreeze'), { recursive: true });
+    await handle.destroy();
+    expect(tree.signals).toEqual([{ pid: 21, signal: 'SIGKILL' }]);
+    expect(await manager.exists('nofreeze')).toBe(false);
   });
 });

@@ -227,7 +227,9 @@ export class CgroupV1Driver implements CgroupDriver {
 
   async killTasks(segments: readonly string[]): Promise<void> {
     // Frozen tasks cannot fork, so one pass over cgroup.procs kills them all; SIGKILL lands on thaw.
-    const canFreeze = this.directory('freezer', segments) !== undefined;
+    // A cgroup opened after someone else created it may lack a freezer directory: kill unfrozen then.
+    const freezer = this.directory('freezer', segments);
+    const canFreeze = freezer !== undefined && (await this.system.exists(join(freezer, 'freezer.state')));
     if (canFreeze) await this.setFrozen(segments, true);
     try {
       for (const directory of await this.directoriesOf(segments)) {

@@ -1,7 +1,7 @@
 // A lock file for state shared by every process of one host (daemonless: two CLI runs may allocate at
 // once). The file is created exclusively and holds the owner's pid, so a lock left by a process that
 // crashed is recognised and broken instead of blocking the host forever.
-import { open, readFile, rm } from 'node:fs/promises';
+import { link, open, readFile, rename, rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { NetworkError } from './network.types';
 
@@ -16,6 +16,26 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return errorCode(error) === 'EPERM';
   }
+}
+
+/**
+ * Removes a lock whose owner died. Renaming is atomic, so of several processes that saw the same
+ * stale lock only one takes it away; if what it took turns out to be a fresh lock (its owner took
+ * the stale one's place in between), it is put back where it was.
+ */
+async function breakStaleLock(path: string, deadOwner: number): Promise<void> {
+  const taken = `${path}.stale.${process.pid}`;
+  try {
+    await rename(path, taken);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') return;
+    throw error;
+  }
+  const owner = Number((await readFile(taken, 'utf8').catch(() => '')).trim());
+  if (owner !== deadOwner) {
+    await link(taken, path).catch(() => undefined);
+  }
+  await rm(taken, { force: true });
 }
 
 // Within one process, callers queue here first: the file lock alone cannot tell two of our own
@@ -35,7 +55,7 @@ async function acquireFileLock(path: string, timeoutMs: number): Promise<void> {
     }
     const owner = Number((await readFile(path, 'utf8').catch(() => '')).trim());
     if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && !isAlive(owner)) {
-      await rm(path, { force: true });
+      await breakStaleLock(path, owner);
       continue;
     }
     if (Date.now() > deadline) {
