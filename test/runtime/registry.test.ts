@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startRegistry, stopProcess, type RunningRegistry } from '@flotilla/cluster';
 import {
+  ImageRootfsProvider,
   ImageStore,
   loadImageArchive,
   RegistryAuthError,
@@ -107,6 +108,24 @@ describe('registry client against docker-registry', () => {
     } finally {
       writeFileSync(data, original);
     }
+  });
+
+  it('lets the container engine pull an image that is not on the node yet', async () => {
+    const target = `${registry.address}/team/run-me:v1`;
+    const client = new RegistryClient();
+    await client.push(source, 'app:1', { target });
+    const store = newStore('run-missing');
+    const provider = new ImageRootfsProvider(store, {
+      pullMissing: (reference) => client.pull(store, reference),
+    });
+    const prepared = await provider.prepare({
+      containerId: 'c1',
+      containerDir: join(work, 'run-missing-c1'),
+      image: target,
+    });
+    expect(prepared.image.cmd).toEqual(['/bin/sh']);
+    expect((await store.resolve(target)).names).toEqual([target]);
+    await provider.release({ containerId: 'c1' });
   });
 
   it('answers a clear error for an image the registry does not have', async () => {

@@ -153,6 +153,29 @@ describe('snapshots', () => {
     expect(lstatSync(join(view, 'app/run-link')).ino).toBe(lstatSync(join(view, 'app/run')).ino);
   });
 
+  it('mounts an image with more layers than full paths fit in one page through short links', async () => {
+    const layers = Array.from({ length: 60 }, (_, position) => [
+      {
+        entry: { name: `layer-${position}.txt`, type: 'file' as const },
+        body: Buffer.from(`layer ${position}`),
+      },
+    ]);
+    const archive = join(stateDir, 'deep.tar');
+    writeFileSync(archive, await ociArchive(await fixtureImage(layers), 'docker.io/library/deep:1'));
+    await loadImageArchive(store, archive);
+    const rootfs = await snapshots.prepare({ key: 'deep', image: await store.resolve('deep:1') });
+    expect(rootfs.mount.options.join(',').length).toBeLessThanOrEqual(4095);
+    expect(rootfs.mount.options[0]).toContain(join(stateDir, 'l') + '/');
+    const merged = mount(rootfs.mount);
+    expect(readFileSync(join(merged, 'layer-0.txt'), 'utf8')).toBe('layer 0');
+    expect(readFileSync(join(merged, 'layer-59.txt'), 'utf8')).toBe('layer 59');
+    execFileSync('umount', [merged]);
+    mounted.pop();
+    await snapshots.remove('deep');
+    await store.remove('deep:1');
+    expect(readdirSync(join(stateDir, 'l')).length).toBe(0);
+  });
+
   it('gives the container engine a root and the image defaults, and keeps layers in use through GC', async () => {
     const provider = new ImageRootfsProvider(store);
     const prepared = await provider.prepare({

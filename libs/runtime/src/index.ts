@@ -89,7 +89,7 @@ export type {
   SnapshotRecord,
 } from './snapshots/snapshot.store';
 export { ImageRootfsProvider } from './snapshots/image-rootfs.provider';
-export type { ImageRootfs } from './snapshots/image-rootfs.provider';
+export type { ImageRootfs, ImageRootfsProviderOptions } from './snapshots/image-rootfs.provider';
 export { storeLayer, writeImage } from './images/image-writer';
 export type { NewImageOptions, StoredLayer } from './images/image-writer';
 export { directoryLayerMembers } from './layers/directory-layer';

@@ -264,6 +264,11 @@ describe('extractLayer refuses hostile archives', () => {
     // Decompressing 64 MiB is CPU-bound; on a busy machine it takes a few seconds.
   }, 30_000);
 
+  it('caps the number of entries', async () => {
+    const many = await tarToBuffer(Array.from({ length: 5 }, (_, position) => file(`f${position}`, '')));
+    await expectRefused(many, 'size-limit', /more than 3 entries/, { maxEntries: 3 });
+  });
+
   it('refuses a blob whose digest or diffID does not match', async () => {
     const tar = await tarToBuffer([file('a', 'content')]);
     const blob = gzipSync(tar);

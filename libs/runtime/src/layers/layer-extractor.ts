@@ -28,6 +28,8 @@ export interface ExtractLayerOptions {
   /** The expected diffID ("sha256:..."), checked over the uncompressed tar. */
   readonly expectedDiffId?: string;
   readonly limits?: DecompressionLimits;
+  /** Refuse layers with more entries than this (each costs bookkeeping memory). Default 4 million. */
+  readonly maxEntries?: number;
 }
 
 export interface ExtractLayerResult {
@@ -43,6 +45,7 @@ export interface ExtractLayerResult {
 /** Extended attributes we apply; trusted.* is refused (overlay's own metadata lives there). */
 const APPLIED_XATTRS = [/^user\./, /^security\.capability$/, /^system\.posix_acl_(access|default)$/];
 const MAX_SYMLINK_TARGET = 4095;
+const DEFAULT_MAX_ENTRIES = 4_000_000;
 
 export async function extractLayer(
   source: AsyncIterable<Uint8Array>,
@@ -92,6 +95,13 @@ class Extraction {
 
   async apply(entry: TarEntry, body: AsyncIterable<Buffer>): Promise<void> {
     this.entries++;
+    const maxEntries = this.options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+    if (this.entries > maxEntries) {
+      throw new LayerError(
+        'size-limit',
+        `the layer has more than ${maxEntries} entries (the limit); it is hostile or needs a higher maxEntries`,
+      );
+    }
     const components = entryComponents(entry.name);
     if (components.length === 0) {
       if (entry.type !== 'directory') {

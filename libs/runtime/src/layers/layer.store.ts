@@ -4,7 +4,7 @@
 // half-written layer where overlay would use it.
 import { randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { digestHex } from './chain-id';
 import { extractLayer, type ExtractLayerOptions } from './layer-extractor';
 import type { DecompressionLimits } from './layer-stream';
@@ -42,6 +42,24 @@ export class LayerStore {
   /** The directory overlay uses as a lower layer. */
   diffDirectory(chainId: string): string {
     return join(this.directory(chainId), 'diff');
+  }
+
+  /**
+   * A short path for the layer's diff dir (<state>/l/<12 hex>), for images with so many layers that
+   * the full paths overflow the kernel's one-page limit on mount options (as Docker's overlay2 does).
+   */
+  async shortLink(chainId: string): Promise<string> {
+    const link = join(dirname(this.root), 'l', digestHex(chainId).slice(0, 12));
+    const target = this.diffDirectory(chainId);
+    await fs.mkdir(dirname(link), { recursive: true });
+    try {
+      await fs.symlink(target, link);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // Twelve hex digits almost never collide; when they do, the full path is the safe answer.
+      if ((await fs.readlink(link)) !== target) return target;
+    }
+    return link;
   }
 
   async get(chainId: string): Promise<LayerRecord | undefined> {
@@ -105,6 +123,9 @@ export class LayerStore {
 
   async remove(chainId: string): Promise<void> {
     // Renamed away first so a concurrent reader never sees a half-deleted layer as valid.
+    const link = join(dirname(this.root), 'l', digestHex(chainId).slice(0, 12));
+    if ((await fs.readlink(link).catch(() => undefined)) === this.diffDirectory(chainId))
+      await fs.rm(link, { force: true });
     const doomed = join(this.root, `${TMP_PREFIX}rm-${randomBytes(6).toString('hex')}`);
     try {
       await fs.rename(this.directory(chainId), doomed);

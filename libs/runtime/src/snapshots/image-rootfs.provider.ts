@@ -1,7 +1,7 @@
 // The container engine's view of images: given an image reference, a container root (overlay data for
 // the shim) plus the image's runtime defaults. Shaped to the containers area's RootfsProvider interface.
 import { join } from 'node:path';
-import type { ImageStore } from '../images/image.store';
+import { ImageNotFoundError, type ImageStore, type StoredImage } from '../images/image.store';
 import { SnapshotStore, type OverlayMount } from './snapshot.store';
 
 export interface ImageRootfs {
@@ -18,15 +18,26 @@ export interface ImageRootfs {
   readonly lowerDirs: string[];
 }
 
+export interface ImageRootfsProviderOptions {
+  /** Fetches an image that is not in the store (e.g. a registry pull), as `docker run` does. */
+  readonly pullMissing?: (reference: string) => Promise<StoredImage>;
+}
+
 export class ImageRootfsProvider {
   readonly snapshots: SnapshotStore;
 
-  constructor(private readonly images: ImageStore) {
+  constructor(
+    private readonly images: ImageStore,
+    private readonly options: ImageRootfsProviderOptions = {},
+  ) {
     this.snapshots = new SnapshotStore(images);
   }
 
   async prepare(request: { containerId: string; containerDir: string; image: string }): Promise<ImageRootfs> {
-    const image = await this.images.resolve(request.image);
+    const image = await this.images.resolve(request.image).catch(async (error: unknown) => {
+      if (this.options.pullMissing === undefined || !(error instanceof ImageNotFoundError)) throw error;
+      return this.options.pullMissing(request.image);
+    });
     const prepared = await this.snapshots.prepare({
       key: request.containerId,
       image,

@@ -126,7 +126,13 @@ export class SnapshotStore {
     }
     const upperDir = join(directory, 'upper');
     const workDir = join(directory, 'work');
-    const options = [`lowerdir=${lowers.join(':')}`, `upperdir=${upperDir}`, `workdir=${workDir}`];
+    let options = [`lowerdir=${lowers.join(':')}`, `upperdir=${upperDir}`, `workdir=${workDir}`];
+    if (options.join(',').length > MAX_MOUNT_DATA && record.chainIds.length > 0) {
+      const short = await Promise.all(
+        [...record.chainIds].reverse().map((chainId) => this.images.layers.shortLink(chainId)),
+      );
+      options = [`lowerdir=${short.join(':')}`, `upperdir=${upperDir}`, `workdir=${workDir}`];
+    }
     const length = options.join(',').length;
     if (length > MAX_MOUNT_DATA) {
       throw new SnapshotError(
