@@ -21,7 +21,6 @@ import {
 import {
   checkNamespaceName,
   createNetworkNamespace,
-  deleteNetworkNamespace,
   namespaceExists,
   namespacePath,
 } from './network-namespace';
@@ -354,13 +353,26 @@ export class BridgeNetwork {
     const attachment = await this.readAttachment(containerId);
     if (attachment === undefined) return;
     if (attachment.ports.length > 0) await this.unpublishPorts(containerId);
+    // One ip for the whole teardown; -force runs every line even if one thing is already gone, and
+    // what is left afterwards is what really failed.
+    const teardown: string[] = [];
     if (attachment.hostVeth !== undefined && (await interfaceExists(attachment.hostVeth))) {
-      const result = await runCommand('ip', ['link', 'delete', attachment.hostVeth]);
-      if (result.exitCode !== 0 && (await interfaceExists(attachment.hostVeth))) {
-        throw new NetworkError(`deleting veth ${attachment.hostVeth} failed: ${result.stderr.trim()}`);
+      teardown.push(`link delete ${attachment.hostVeth}`);
+    }
+    if (attachment.namespaceName !== undefined && (await namespaceExists(attachment.namespaceName))) {
+      teardown.push(`netns delete ${attachment.namespaceName}`);
+    }
+    if (teardown.length > 0) {
+      const result = await runCommand('ip', ['-force', '-batch', '-'], `${teardown.join('\n')}\n`);
+      const vethLeft = attachment.hostVeth !== undefined && (await interfaceExists(attachment.hostVeth));
+      const namespaceLeft =
+        attachment.namespaceName !== undefined && (await namespaceExists(attachment.namespaceName));
+      if (vethLeft || namespaceLeft) {
+        throw new NetworkError(
+          `detaching ${containerId} left ${vethLeft ? `veth ${attachment.hostVeth ?? ''}` : `namespace ${attachment.namespaceName ?? ''}`} behind: ${result.stderr.trim() || `ip exited ${result.exitCode}`}`,
+        );
       }
     }
-    if (attachment.namespaceName !== undefined) await deleteNetworkNamespace(attachment.namespaceName);
     if (attachment.mode === 'bridge') await this.ipam.release(containerId);
     await rm(this.attachmentFile(containerId), { force: true });
   }
