@@ -88,7 +88,11 @@ export async function startTestControlPlane(name = 'test'): Promise<TestControlP
       const headers: Record<string, string> = {};
       const presented = options.token === undefined ? token : options.token;
       if (presented !== null) headers['Authorization'] = `Bearer ${presented}`;
-      if (body !== undefined) headers['Content-Type'] = options.contentType ?? 'application/json';
+      if (body !== undefined) {
+        headers['Content-Type'] = options.contentType ?? 'application/json';
+        // Node sends DELETE bodies without framing unless the length is given.
+        headers['Content-Length'] = String(Buffer.byteLength(body));
+      }
       const req = httpsRequest(`${apiserver.url}${path}`, { method, headers, ca }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -53,10 +53,18 @@ export function createUpCommand(context: CliContext): Command {
         };
         const apiserverMain = locateComponent('apiserver', 'FLOTILLA_APISERVER', context.io.env);
         const schedulerMain = locateComponent('scheduler', 'FLOTILLA_SCHEDULER', context.io.env);
+        const controllerManagerMain = locateComponent(
+          'controller-manager',
+          'FLOTILLA_CONTROLLER_MANAGER',
+          context.io.env,
+        );
         const connection = await clusterUp({
           home,
           apiserverCommand: { command: process.execPath, args: [apiserverMain] },
-          controllers: [{ name: 'scheduler', command: process.execPath, args: [schedulerMain] }],
+          controllers: [
+            { name: 'scheduler', command: process.execPath, args: [schedulerMain] },
+            { name: 'controller-manager', command: process.execPath, args: [controllerManagerMain] },
+          ],
           ports,
           onProgress: (event) => context.io.write(`${progressLine(event)}\n`),
         });
@@ -144,7 +152,7 @@ function progressLine(event: ProgressEvent): string {
 
 /** The built apiserver entry point: $FLOTILLA_APISERVER, else next to this CLI in dist/. */
 function locateComponent(
-  name: 'apiserver' | 'scheduler',
+  name: 'apiserver' | 'scheduler' | 'controller-manager',
   variable: string,
   env: Readonly<Record<string, string | undefined>>,
 ): string {
