@@ -20,13 +20,14 @@ import {
   ImageRootfsProvider,
   ImageStore,
   loadImageArchive,
+  readTar,
   SnapshotStore,
   tarToBuffer,
   type BuildProgress,
   type OverlayMount,
   type StoredImage,
 } from '@flotilla/runtime';
-import { gzipSync } from 'node:zlib';
+import { createGunzip, gzipSync } from 'node:zlib';
 
 const baseImageScript = join(__dirname, '..', '..', 'scripts', 'base-image.sh');
 let work: string;
@@ -178,6 +179,33 @@ describe('image builder', () => {
     const image = await build(dir, { tags: ['scratch-app'] });
     expect(image.manifest.layers).toHaveLength(1);
     expect(image.config.config?.Cmd).toEqual(['/hello']);
+  });
+
+  it('leaves out what .dockerignore excludes, and refuses to COPY an excluded file by name', async () => {
+    const dir = context('ignoring', {
+      Containerfile: 'FROM scratch\nCOPY . /app/\n',
+      '.dockerignore': '*.log\nsecret\n!keep.log\n',
+      'main.js': 'code',
+      'debug.log': 'noise',
+      'keep.log': 'wanted',
+      'secret/key': 'private',
+    });
+    const image = await build(dir);
+    const names: string[] = [];
+    const blob = store.blobs.open(image.manifest.layers[0]?.digest ?? '');
+    for await (const member of readTar(blob.pipe(createGunzip()))) names.push(member.entry.name);
+    expect(names.sort()).toEqual([
+      'app/',
+      'app/.dockerignore',
+      'app/Containerfile',
+      'app/keep.log',
+      'app/main.js',
+    ]);
+
+    writeFileSync(join(dir, 'Containerfile'), 'FROM scratch\nCOPY secret/key /key\n');
+    await expect(build(dir)).rejects.toThrow(
+      /line 2: COPY source "secret\/key" is excluded by the context's ignore file/,
+    );
   });
 
   it('fails with the line and a reason for bad steps, and with the output of a failing RUN', async () => {

@@ -9,6 +9,7 @@ import { readTar } from '../layers/tar-reader';
 import type { MemberToWrite } from '../layers/tar-writer';
 import type { EntryToWrite } from '../layers/tar-header';
 import { ContainerfileError } from './containerfile.parser';
+import type { IgnoreMatcher } from './context-ignore';
 
 export interface Ownership {
   readonly uid: number;
@@ -26,6 +27,8 @@ export interface CopyRequest {
   readonly mode?: number;
   /** ADD: local tar archives are unpacked into the destination. */
   readonly extractArchives: boolean;
+  /** Context paths excluded by .containerignore/.dockerignore. */
+  readonly ignore?: IgnoreMatcher;
   readonly line: number;
 }
 
@@ -40,6 +43,7 @@ export interface CopyPlan {
  */
 export async function planCopy(request: CopyRequest): Promise<CopyPlan> {
   const context = await fs.realpath(request.contextDir);
+  const isIgnored = (path: string): boolean => request.ignore?.(relative(context, path)) ?? false;
   const sources: Array<{ path: string; stat: Stats; name: string }> = [];
   for (const source of request.sources) {
     if (/^[a-z]+:\/\//i.test(source)) {
@@ -48,7 +52,15 @@ export async function planCopy(request: CopyRequest): Promise<CopyPlan> {
         request.line,
       );
     }
+    const wildcard = /[*?[]/.test(source);
     for (const path of await expandSource(context, source, request.line)) {
+      if (isIgnored(path)) {
+        if (wildcard) continue;
+        throw new ContainerfileError(
+          `COPY source ${JSON.stringify(source)} is excluded by the context's ignore file (.containerignore or .dockerignore)`,
+          request.line,
+        );
+      }
       const stat = await fs.stat(path);
       sources.push({ path, stat, name: basename(path) });
     }
@@ -101,6 +113,7 @@ export async function planCopy(request: CopyRequest): Promise<CopyPlan> {
       members.push({ entry: { name: `${name}/`, type: 'directory', mode: request.mode ?? mode, ...common } });
       for (const child of (await fs.readdir(hostPath)).sort()) {
         const childPath = join(hostPath, child);
+        if (isIgnored(childPath)) continue;
         await addTree(childPath, await fs.lstat(childPath), `${name}/${child}`);
       }
     } else if (stat.isSymbolicLink()) {
@@ -156,6 +169,7 @@ export async function planCopy(request: CopyRequest): Promise<CopyPlan> {
       }
       for (const child of (await fs.readdir(source.path)).sort()) {
         const childPath = join(source.path, child);
+        if (isIgnored(childPath)) continue;
         await addTree(childPath, await fs.lstat(childPath), posix.join(destination, child));
       }
       continue;

@@ -12,6 +12,7 @@ import { storeLayer, writeImage } from '../images/image-writer';
 import type { ContainerConfig } from '../images/oci.types';
 import { SnapshotStore } from '../snapshots/snapshot.store';
 import { lookupInImage, planCopy, type Ownership } from './build-context';
+import { loadContextIgnore, type IgnoreMatcher } from './context-ignore';
 import {
   ContainerfileError,
   expandText,
@@ -420,6 +421,7 @@ export class ImageBuilder {
       ...(owner === undefined ? {} : { owner }),
       ...(mode === undefined ? {} : { mode }),
       extractArchives: instruction.keyword === 'ADD',
+      ignore: await this.contextIgnore(),
       line,
     });
     // The layer's diffID is the content digest the cache key needs, so the layer is made first.
@@ -472,6 +474,12 @@ export class ImageBuilder {
         await result.release();
       }
     });
+  }
+
+  private ignoreMatcher: Promise<IgnoreMatcher> | undefined;
+
+  private contextIgnore(): Promise<IgnoreMatcher> {
+    return (this.ignoreMatcher ??= loadContextIgnore(this.options.contextDir));
   }
 
   private async lowerDirs(stage: Stage): Promise<string[]> {
