@@ -181,6 +181,46 @@ describe('image builder', () => {
     expect(image.config.config?.Cmd).toEqual(['/hello']);
   });
 
+  it('copies from an earlier stage with symlinks resolved inside that stage, never on the host', async () => {
+    const dir = context('multi-stage', {
+      Containerfile: [
+        'FROM flotilla/busybox AS builder',
+        'RUN mkdir -p /out && echo compiled > /out/app && chmod 755 /out/app && ln -s /out/app /out/link && ln -s /etc/shadow /out/evil',
+        'FROM scratch',
+        'COPY --from=builder /out/app /app',
+        'COPY --from=builder /out/link /app-from-link',
+        'COPY --from=0 /bin/sh /bin/sh',
+        'CMD ["/app"]',
+      ].join('\n'),
+    });
+    const image = await build(dir, { tags: ['multi:1'] });
+    expect(image.manifest.layers).toHaveLength(3);
+    const contents = new Map<string, number>();
+    for (const layer of image.manifest.layers) {
+      for await (const member of readTar(store.blobs.open(layer.digest).pipe(createGunzip()))) {
+        if (member.entry.type === 'file') contents.set(member.entry.name, member.entry.size);
+      }
+    }
+    expect(contents.get('app')).toBe('compiled\n'.length);
+    expect(contents.get('app-from-link')).toBe('compiled\n'.length);
+    // /bin/sh is an absolute symlink to /bin/busybox inside the stage: the stage's busybox is copied.
+    expect(contents.get('bin/sh')).toBe(lstatSync('/bin/busybox').size);
+
+    // The host has an /etc/shadow; the builder stage does not, so these must fail rather than leak it.
+    writeFileSync(
+      join(dir, 'Containerfile'),
+      'FROM flotilla/busybox AS builder\nRUN ln -s /etc/shadow /evil\nFROM scratch\nCOPY --from=builder /evil /stolen\n',
+    );
+    await expect(build(dir)).rejects.toThrow(
+      /line 4: COPY --from source "\/evil" does not exist in that image/,
+    );
+    writeFileSync(
+      join(dir, 'Containerfile'),
+      'FROM flotilla/busybox AS builder\nFROM scratch\nCOPY --from=builder /../../../etc/shadow /stolen\n',
+    );
+    await expect(build(dir)).rejects.toThrow(/does not exist in that image/);
+  });
+
   it('leaves out what .dockerignore excludes, and refuses to COPY an excluded file by name', async () => {
     const dir = context('ignoring', {
       Containerfile: 'FROM scratch\nCOPY . /app/\n',

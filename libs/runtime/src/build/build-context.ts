@@ -27,6 +27,11 @@ export interface CopyRequest {
   readonly mode?: number;
   /** ADD: local tar archives are unpacked into the destination. */
   readonly extractArchives: boolean;
+  /**
+   * COPY --from: sources are paths inside this root file system (another stage or image, mounted),
+   * resolved with its symlinks taken relative to it, instead of paths in the build context.
+   */
+  readonly sourceRoot?: string;
   /** Context paths excluded by .containerignore/.dockerignore. */
   readonly ignore?: IgnoreMatcher;
   readonly line: number;
@@ -42,7 +47,7 @@ export interface CopyPlan {
  * so the plan itself is small.
  */
 export async function planCopy(request: CopyRequest): Promise<CopyPlan> {
-  const context = await fs.realpath(request.contextDir);
+  const context = await fs.realpath(request.sourceRoot ?? request.contextDir);
   const isIgnored = (path: string): boolean => request.ignore?.(relative(context, path)) ?? false;
   const sources: Array<{ path: string; stat: Stats; name: string }> = [];
   for (const source of request.sources) {
@@ -53,7 +58,11 @@ export async function planCopy(request: CopyRequest): Promise<CopyPlan> {
       );
     }
     const wildcard = /[*?[]/.test(source);
-    for (const path of await expandSource(context, source, request.line)) {
+    const paths =
+      request.sourceRoot === undefined
+        ? await expandSource(context, source, request.line)
+        : [await resolveInRoot(context, source, request.line)];
+    for (const path of paths) {
       if (isIgnored(path)) {
         if (wildcard) continue;
         throw new ContainerfileError(
@@ -74,11 +83,8 @@ export async function planCopy(request: CopyRequest): Promise<CopyPlan> {
   // Archive contents are not listed up front: each archive is read while the layer is written.
   const parts: Array<MemberToWrite[] | (() => AsyncGenerator<MemberToWrite>)> = [members];
   const written = new Set<string>();
-  const ownership = (stat: Stats): Pick<EntryToWrite, 'uid' | 'gid'> =>
-    request.owner ?? {
-      uid: stat.uid === process.getuid?.() ? 0 : stat.uid,
-      gid: stat.gid === process.getgid?.() ? 0 : stat.gid,
-    };
+  // As Docker: what COPY and ADD create belongs to root unless --chown says otherwise.
+  const ownership = (_stat: Stats): Pick<EntryToWrite, 'uid' | 'gid'> => request.owner ?? { uid: 0, gid: 0 };
 
   const addParents = async (path: string): Promise<void> => {
     const components = entryComponents(path, 'destination');
@@ -296,6 +302,45 @@ async function* archiveMembers(
     }
   }
   if (count === 0) throw new ContainerfileError(`${basename(path)} is an empty archive`, line);
+}
+
+/**
+ * Resolves a path inside another root file system the way the kernel would after chroot: symlinks
+ * (absolute ones included) and ".." never leave the root. Answers the host path of the result.
+ */
+export async function resolveInRoot(root: string, path: string, line: number): Promise<string> {
+  if (/[*?[]/.test(path))
+    throw new ContainerfileError(
+      `COPY --from does not take wildcards (${path}); name the file or directory`,
+      line,
+    );
+  const pending = path.split('/').filter((part) => part !== '' && part !== '.');
+  const resolved: string[] = [];
+  let links = 0;
+  while (pending.length > 0) {
+    const component = pending.shift() as string;
+    if (component === '..') {
+      resolved.pop();
+      continue;
+    }
+    const host = join(root, ...resolved, component);
+    const stat = await fs.lstat(host).catch(() => undefined);
+    if (stat === undefined)
+      throw new ContainerfileError(
+        `COPY --from source ${JSON.stringify(path)} does not exist in that image`,
+        line,
+      );
+    if (stat.isSymbolicLink()) {
+      if (++links > 40)
+        throw new ContainerfileError(`COPY --from source ${JSON.stringify(path)} has a symlink loop`, line);
+      const target = await fs.readlink(host);
+      if (target.startsWith('/')) resolved.length = 0;
+      pending.unshift(...target.split('/').filter((part) => part !== '' && part !== '.'));
+      continue;
+    }
+    resolved.push(component);
+  }
+  return join(root, ...resolved);
 }
 
 /** Finds a path in an image's layers, top first, honouring whiteouts; undefined when absent. */

@@ -2,13 +2,15 @@
 // missing directory) adds one layer, every other step only changes the config, and every step's result
 // is cached by (parent image, instruction, content) so an unchanged build is all cache hits.
 // RUN is executed through an injected RunStep, so the builder does not depend on how containers run.
-import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 import { promises as fs } from 'node:fs';
 import { join, posix } from 'node:path';
 import { chainIds } from '../layers/chain-id';
 import { resolveUser } from '../containers/container-user';
 import type { ImageStore, StoredImage } from '../images/image.store';
-import { storeLayer, writeImage } from '../images/image-writer';
+import { storeLayer, writeImage, type StoredLayer } from '../images/image-writer';
 import type { ContainerConfig } from '../images/oci.types';
 import { SnapshotStore } from '../snapshots/snapshot.store';
 import { lookupInImage, planCopy, type Ownership } from './build-context';
@@ -75,6 +77,7 @@ export interface BuildOptions {
 }
 
 const DEFAULT_SHELL = ['/bin/sh', '-c'];
+const execFileAsync = promisify(execFile);
 
 interface Stage {
   readonly name?: string;
@@ -90,6 +93,7 @@ interface Stage {
 export class ImageBuilder {
   private readonly snapshots: SnapshotStore;
   private readonly cacheDir: string;
+  private readonly stages: Stage[] = [];
 
   constructor(private readonly options: BuildOptions) {
     this.snapshots = new SnapshotStore(options.store);
@@ -109,7 +113,8 @@ export class ImageBuilder {
     const instructions = parseContainerfile(source);
     const buildArgs = new Map(Object.entries(this.options.buildArgs ?? {}));
     const globalArgs = new Map<string, string>();
-    const stages: Stage[] = [];
+    const stages = this.stages;
+    stages.length = 0;
     let stage: Stage | undefined;
     const total = instructions.length;
 
@@ -375,6 +380,7 @@ export class ImageBuilder {
       instruction.json !== undefined ? [...instruction.json] : expandWords(instruction.text, variables, line);
     let owner: Ownership | undefined;
     let mode: number | undefined;
+    let from: string | undefined;
     while (words[0]?.startsWith('--')) {
       const flag = words.shift() as string;
       if (flag.startsWith('--chown=')) {
@@ -392,14 +398,11 @@ export class ImageBuilder {
         if (!/^[0-7]{3,4}$/.test(text))
           throw new ContainerfileError(`${flag}: give an octal mode such as 0755`, line);
         mode = parseInt(text, 8);
-      } else if (flag.startsWith('--from=')) {
-        throw new ContainerfileError(
-          `${instruction.keyword} ${flag} (copying from another stage or image) is not supported yet; copy from the build context`,
-          line,
-        );
+      } else if (flag.startsWith('--from=') && instruction.keyword === 'COPY') {
+        from = flag.slice('--from='.length);
       } else {
         throw new ContainerfileError(
-          `${instruction.keyword} does not know the flag ${flag} (supported: --chown, --chmod)`,
+          `${instruction.keyword} does not know the flag ${flag} (supported: --chown, --chmod, and --from for COPY)`,
           line,
         );
       }
@@ -413,22 +416,75 @@ export class ImageBuilder {
     const destination = posix.isAbsolute(destinationText)
       ? destinationText
       : `${posix.resolve(stage.config.WorkingDir || '/', destinationText)}${destinationText.endsWith('/') ? '/' : ''}`;
-    const plan = await planCopy({
-      contextDir: this.options.contextDir,
-      sources: words,
-      destination,
-      lowerDirs: await this.lowerDirs(stage),
-      ...(owner === undefined ? {} : { owner }),
-      ...(mode === undefined ? {} : { mode }),
-      extractArchives: instruction.keyword === 'ADD',
-      ignore: await this.contextIgnore(),
-      line,
-    });
+    const copy = async (sourceRoot: string | undefined): Promise<StoredLayer> => {
+      const plan = await planCopy({
+        contextDir: this.options.contextDir,
+        ...(sourceRoot === undefined ? {} : { sourceRoot }),
+        sources: words,
+        destination,
+        lowerDirs: await this.lowerDirs(stage),
+        ...(owner === undefined ? {} : { owner }),
+        ...(mode === undefined ? {} : { mode }),
+        extractArchives: instruction.keyword === 'ADD',
+        ...(sourceRoot === undefined ? { ignore: await this.contextIgnore() } : {}),
+        line,
+      });
+      // File bodies are read while the layer is written, so the source must stay mounted until then.
+      return storeLayer(this.options.store, plan.members);
+    };
+    const layer =
+      from === undefined
+        ? await copy(undefined)
+        : await this.withMountedImage(await this.fromSource(from, line), copy);
     // The layer's diffID is the content digest the cache key needs, so the layer is made first.
-    const layer = await storeLayer(this.options.store, plan.members);
     await this.cachedStep(stage, instruction, layer.diffId, async () =>
       this.commitLayer(stage, layer, `${instruction.keyword} ${instruction.text}`),
     );
+  }
+
+  /** COPY --from=NAME: an earlier stage (by name or index), else an image. */
+  private async fromSource(from: string, line: number): Promise<StoredImage> {
+    const stage = /^\d+$/.test(from)
+      ? this.stages[Number(from)]
+      : this.stages.find((candidate) => candidate.name === from.toLowerCase());
+    if (stage !== undefined) {
+      if (stage.image === undefined)
+        throw new ContainerfileError(`COPY --from=${from}: that stage has no files yet`, line);
+      return stage.image;
+    }
+    try {
+      return await this.options.store.resolve(from);
+    } catch (error) {
+      if (this.options.resolveBase === undefined)
+        throw new ContainerfileError(
+          `COPY --from=${from}: no such stage, and ${(error as Error).message}`,
+          line,
+        );
+      return this.options.resolveBase(from);
+    }
+  }
+
+  /** Mounts the image's root read-only-in-practice (a throw-away upper dir) for the duration of `work`. */
+  private async withMountedImage<T>(image: StoredImage, work: (root: string) => Promise<T>): Promise<T> {
+    const key = `build-from-${randomBytes(8).toString('hex')}`;
+    const rootfs = await this.snapshots.prepare({ key, image });
+    try {
+      await execFileAsync('mount', [
+        '-t',
+        'overlay',
+        'overlay',
+        '-o',
+        rootfs.mount.options.join(','),
+        rootfs.mount.target,
+      ]);
+      try {
+        return await work(rootfs.mount.target);
+      } finally {
+        await execFileAsync('umount', [rootfs.mount.target]);
+      }
+    } finally {
+      await this.snapshots.remove(key);
+    }
   }
 
   private async run(stage: Stage, instruction: Instruction): Promise<void> {
