@@ -118,7 +118,7 @@ class RepositorySession {
       }
     };
     let response = await attempt();
-    // A streamed body cannot be sent twice, so uploads authenticate first with a cheap request.
+    // A streamed body cannot be sent twice; the upload's HEAD and POST come first and authenticate.
     if (response.status === 401 && (options.body === undefined || Buffer.isBuffer(options.body))) {
       await response.arrayBuffer().catch(() => undefined);
       await this.authenticate(response, options.scope);
@@ -131,26 +131,6 @@ class RepositorySession {
       );
     }
     return response;
-  }
-
-  /** Makes sure we hold credentials for the scope before a streamed upload. */
-  async ensureAuthenticated(scope: string): Promise<void> {
-    const response = await this.request(`${this.baseUrl}/v2/`, { scope });
-    await response.arrayBuffer().catch(() => undefined);
-    if (response.status === 401 || this.authorization === undefined) {
-      // /v2/ answered without asking: try the push endpoint itself, which may be stricter.
-      const probe = await this.request(this.url('/blobs/uploads/'), { method: 'POST', scope });
-      await probe.arrayBuffer().catch(() => undefined);
-      const location = probe.headers.get('location');
-      if (probe.status === 202 && location !== null) {
-        await fetch(new URL(location, this.baseUrl), {
-          method: 'DELETE',
-          headers: this.authorization ? { authorization: this.authorization } : {},
-        })
-          .then((answer) => answer.arrayBuffer())
-          .catch(() => undefined);
-      }
-    }
   }
 
   private async authenticate(response: Response, scope: string): Promise<void> {
@@ -340,7 +320,6 @@ export class RegistryClient {
       );
     const session = this.session(reference);
     const scope = `repository:${reference.repository}:pull,push`;
-    await session.ensureAuthenticated(scope);
     await runLimited([...image.manifest.layers, image.manifest.config], this.concurrency, (descriptor) =>
       this.upload(store, session, descriptor, scope, options),
     );
