@@ -49,6 +49,11 @@ async function sweepCrashedRuns(): Promise<void> {
       deleteNamespaceWithProcesses(name);
     }
     await new BridgeNetwork(marker.options).remove();
+    // Other tables of the run, like a service proxy's, carry its id in their names too.
+    const tables = execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' });
+    for (const [, name] of tables.matchAll(/^table ip (\S+)$/gm)) {
+      if (name?.includes(marker.runId)) execFileSync('nft', ['delete', 'table', 'ip', name]);
+    }
     if (marker.options.stateDir) await rm(marker.options.stateDir, { recursive: true, force: true });
     await rm(path, { force: true });
   }

@@ -79,6 +79,8 @@ export { formatPortMapping, parsePortMapping } from './network/port-mapping';
 export { Ipam } from './network/ipam';
 export type { IpamOptions } from './network/ipam';
 export type { FirewallKind, PortForwarder } from './network/port-forwarder';
+export { ServiceProxy, serviceRuleset } from './network/service-proxy';
+export type { ServiceBackend, ServiceProxyOptions, ServiceRule } from './network/service-proxy';
 // snapshots (engineer F)
 export { SnapshotError, SnapshotStore } from './snapshots/snapshot.store';
 export type {
