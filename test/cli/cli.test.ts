@@ -193,6 +193,11 @@ describe('flotilla get', () => {
     expect(yaml).toContain('name: beta');
   });
 
+  it('adds a LABELS column with --show-labels', async () => {
+    const result = await run(['get', 'cm', 'alpha', '-n', 'listing', '--show-labels']);
+    expect(result.stdout).toMatch(/^NAME +DATA +AGE +LABELS\nalpha +1 +\d+s +tier=front\n$/);
+  });
+
   it('prints -o jsonpath for one object and for a list', async () => {
     const one = await run(['get', 'cm', 'alpha', '-n', 'listing', '-o', 'jsonpath={.data.k}']);
     expect(one).toEqual({ code: 0, stdout: 'v', stderr: '' });

@@ -12,7 +12,7 @@ import {
   withTypeMeta,
   type TypedObject,
 } from '../output/object.printer';
-import { renderTable, resourceTable } from '@flotilla/printers';
+import { renderTable, resourceTable, type Table } from '@flotilla/printers';
 import { parseResourceArgs, type ResourceSelection } from '../resources/resource-args';
 
 type OutputFormat = 'table' | 'wide' | 'yaml' | 'json' | 'name' | `jsonpath=${string}`;
@@ -26,6 +26,7 @@ interface GetFlags {
   readonly watch: boolean;
   readonly watchOnly: boolean;
   readonly headers: boolean;
+  readonly showLabels: boolean;
 }
 
 export function createGetCommand(context: CliContext): Command {
@@ -46,6 +47,7 @@ export function createGetCommand(context: CliContext): Command {
     .option('-w, --watch', 'after listing, print every change until interrupted', false)
     .option('--watch-only', 'print changes only, without the initial list', false)
     .option('--no-headers', 'leave out table headers')
+    .option('--show-labels', 'add a LABELS column to tables', false)
     .action(async (args: string[], flags: GetFlags, command: Command) => {
       const selections = parseResourceArgs(args);
       const client = context.client(command);
@@ -139,12 +141,16 @@ function printObjects(options: {
     .filter(({ objects }) => objects.length > 0)
     .map(({ type, objects }) =>
       renderTable(
-        resourceTable(type, objects, {
-          wide: flags.output === 'wide',
-          now: context.io.now(),
-          withNamespace: flags.allNamespaces && type.namespaced,
-          withKind: found.length > 1,
-        }),
+        withLabels(
+          resourceTable(type, objects, {
+            wide: flags.output === 'wide',
+            now: context.io.now(),
+            withNamespace: flags.allNamespaces && type.namespaced,
+            withKind: found.length > 1,
+          }),
+          objects,
+          flags.showLabels,
+        ),
         { noHeaders: !flags.headers },
       ),
     );
@@ -198,12 +204,16 @@ async function watchSelection(options: {
       );
       return;
     }
-    const table = resourceTable(type, typed, {
-      wide: flags.output === 'wide',
-      now: context.io.now(),
-      withNamespace: flags.allNamespaces && type.namespaced,
-      withKind: false,
-    });
+    const table = withLabels(
+      resourceTable(type, typed, {
+        wide: flags.output === 'wide',
+        now: context.io.now(),
+        withNamespace: flags.allNamespaces && type.namespaced,
+        withKind: false,
+      }),
+      typed,
+      flags.showLabels,
+    );
     context.io.write(renderTable(table, { noHeaders: printedHeaders }));
     printedHeaders = true;
   };
@@ -241,6 +251,20 @@ function parseOutputFormat(value: string): OutputFormat {
     `unknown output format "${value}": use wide, yaml, json, name or jsonpath=TEMPLATE`,
     EXIT_USAGE,
   );
+}
+
+/** --show-labels: kubectl's last column, "key=value,..." or <none>. */
+function withLabels(table: Table, objects: readonly KubeObject[], show: boolean): Table {
+  if (!show) return table;
+  return {
+    headers: [...table.headers, 'LABELS'],
+    rows: table.rows.map((row, index) => {
+      const labels = Object.entries(objects[index]?.metadata.labels ?? {}).map(
+        ([key, value]) => `${key}=${value}`,
+      );
+      return [...row, labels.length > 0 ? labels.join(',') : '<none>'];
+    }),
+  };
 }
 
 function jsonPathTemplate(output: OutputFormat): string | undefined {
