@@ -838,6 +838,27 @@ describe('validateObject: one broken field at a time', () => {
       'web-0',
       { field: 'subsets[0].addresses[0].ip', reason: 'FieldValueInvalid' },
     ],
+    [
+      'ConfigMap',
+      'a generateName with an underscore',
+      ['metadata', 'generateName'],
+      'cfg_',
+      { field: 'metadata.generateName', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Pod',
+      'a namespace that is no label',
+      ['metadata', 'namespace'],
+      'Team.A',
+      { field: 'metadata.namespace', reason: 'FieldValueInvalid' },
+    ],
+    [
+      'Pod',
+      'an annotation key with a space',
+      ['metadata', 'annotations'],
+      { 'my note': 'x' },
+      { field: 'metadata.annotations', reason: 'FieldValueInvalid' },
+    ],
   ])('%s with %s', (kind, _what, path, value, expected) => {
     expect(validate(kind, broken(kind, path, value)).causes).toContainEqual(
       expect.objectContaining(expected),

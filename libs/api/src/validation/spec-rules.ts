@@ -3,7 +3,13 @@
 // operators, Service IPs and ports, HPA metric sources and targets, deployment deadlines, taints.
 import { isIP } from 'node:net';
 import type { StatusCause } from '../meta/object.types';
-import { isDns1123Subdomain, isQualifiedName, isValidLabelValue } from '../names';
+import {
+  isDns1035Label,
+  isDns1123Label,
+  isDns1123Subdomain,
+  isQualifiedName,
+  isValidLabelValue,
+} from '../names';
 import { at, describeValue, isJson, objectList, record, stringRecord, type Json } from './json-shape';
 
 const invalid = (field: string, value: unknown, detail: string): StatusCause => ({
@@ -30,6 +36,39 @@ const duplicate = (field: string, value: unknown): StatusCause => ({
 /** Which of the named one-of fields are set (Kubernetes allows exactly one handler or source). */
 function setMembers(object: Json, members: readonly string[]): string[] {
   return members.filter((member) => object[member] !== undefined && object[member] !== null);
+}
+
+/** The rule each kind's names follow: Namespace a label, Service a DNS-1035 label, the rest subdomains. */
+export function nameRuleFor(kind: string): (name: string) => string[] {
+  if (kind === 'Namespace') return isDns1123Label;
+  if (kind === 'Service') return isDns1035Label;
+  return isDns1123Subdomain;
+}
+
+/** ValidateObjectMeta beyond the name: generateName as a prefix, the namespace, annotation keys. */
+export function objectMetaRuleCauses(kind: string, object: unknown): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const metadata = record(at(object, 'metadata'));
+  const generateName = metadata['generateName'];
+  if (typeof generateName === 'string' && generateName !== '') {
+    // A prefix may end in '-': the random suffix follows it (Kubernetes masks the trailing dash).
+    const masked = generateName.endsWith('-') ? `${generateName.slice(0, -1)}a` : generateName;
+    causes.push(
+      ...nameRuleFor(kind)(masked).map((problem) => invalid('metadata.generateName', generateName, problem)),
+    );
+  }
+  const namespace = metadata['namespace'];
+  if (typeof namespace === 'string' && namespace !== '') {
+    causes.push(
+      ...isDns1123Label(namespace).map((problem) => invalid('metadata.namespace', namespace, problem)),
+    );
+  }
+  for (const key of Object.keys(record(metadata['annotations']))) {
+    causes.push(
+      ...isQualifiedName(key.toLowerCase()).map((problem) => invalid('metadata.annotations', key, problem)),
+    );
+  }
+  return causes;
 }
 
 /** Label-shaped maps outside metadata: nodeSelector, Service selector. */

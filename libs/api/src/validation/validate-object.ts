@@ -6,7 +6,6 @@ import 'reflect-metadata';
 import { plainToInstance, type ClassConstructor } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import type { StatusCause } from '../meta/object.types';
-import { isDns1035Label, isDns1123Label, isDns1123Subdomain } from '../names';
 import { tryParseQuantity } from '../quantity';
 import { labelSelectorMatcher, SelectorError, type LabelSelector } from '../selectors/label-selector';
 import {
@@ -35,7 +34,9 @@ import {
   deploymentRuleCauses,
   endpointsRuleCauses,
   hpaRuleCauses,
+  nameRuleFor,
   nodeRuleCauses,
+  objectMetaRuleCauses,
   podSpecRuleCauses,
   serviceRuleCauses,
 } from './spec-rules';
@@ -189,9 +190,7 @@ function nameCauses(kind: string, object: unknown, operation: 'create' | 'update
       },
     ];
   }
-  const rule =
-    kind === 'Namespace' ? isDns1123Label : kind === 'Service' ? isDns1035Label : isDns1123Subdomain;
-  return rule(name).map((problem) => ({
+  return nameRuleFor(kind)(name).map((problem) => ({
     reason: 'FieldValueInvalid',
     message: `Invalid value: "${name}": ${problem}`,
     field: 'metadata.name',
@@ -524,6 +523,7 @@ export function validateObject(options: ValidateObjectOptions): ObjectValidation
   const unknownFields: string[] = [];
   collect(errors, '', causes, unknownFields);
   causes.push(...nameCauses(kind, object, options.operation ?? 'create'));
+  causes.push(...objectMetaRuleCauses(kind, object));
   causes.push(...annotationSizeCauses(object));
   if (kind === 'Pod') causes.push(...podSpecCauses(at(object, 'spec'), 'spec'));
   if (kind === 'Deployment' || kind === 'ReplicaSet') causes.push(...workloadCauses(kind, object));
