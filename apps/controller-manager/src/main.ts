@@ -2,20 +2,47 @@
 // leader through a Lease so that only one acts at a time.
 import { hostname } from 'node:os';
 import { createClient, startLeaderElection } from '@flotilla/client';
-import { startGarbageCollector, type RunningGarbageCollector } from '@flotilla/controllers';
+import {
+  startGarbageCollector,
+  startNodeLifecycleController,
+  type RunningGarbageCollector,
+  type RunningNodeLifecycle,
+} from '@flotilla/controllers';
 import { Command } from 'commander';
 
 const program = new Command('flotilla-controller-manager')
-  .description('Runs the cluster controllers: garbage collection by ownerReferences (more to come)')
+  .description('Runs the cluster controllers: garbage collection by ownerReferences, node lifecycle')
   .option(
     '--kubeconfig <file>',
     'kubeconfig to reach the apiserver (default: $KUBECONFIG or ~/.flotilla/kubeconfig)',
   )
   .requiredOption('--redis <url>', 'Redis URL for the work queues, e.g. redis://127.0.0.1:16379')
-  .option('--no-leader-elect', 'run without electing a leader (only safe with a single replica)');
+  .option('--no-leader-elect', 'run without electing a leader (only safe with a single replica)')
+  .option(
+    '--node-monitor-grace-period <seconds>',
+    'missed heartbeats before a node is unreachable',
+    Number,
+    15,
+  )
+  .option('--pod-eviction-timeout <seconds>', 'how long an unreachable node keeps its pods', Number, 30);
 
 program.parse();
-const flags = program.opts<{ kubeconfig?: string; redis: string; leaderElect: boolean }>();
+const flags = program.opts<{
+  kubeconfig?: string;
+  redis: string;
+  leaderElect: boolean;
+  nodeMonitorGracePeriod: number;
+  podEvictionTimeout: number;
+}>();
+for (const [flag, value] of [
+  ['--node-monitor-grace-period', flags.nodeMonitorGracePeriod],
+  ['--pod-eviction-timeout', flags.podEvictionTimeout],
+] as const) {
+  if (!Number.isFinite(value) || value <= 0) {
+    process.stderr.write(`flotilla-controller-manager: ${flag} must be a positive number of seconds\n`);
+    process.exit(2);
+  }
+}
 
 const log = (message: string, fields: Record<string, unknown> = {}): void => {
   process.stdout.write(
@@ -25,10 +52,18 @@ const log = (message: string, fields: Record<string, unknown> = {}): void => {
 
 const client = createClient(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {});
 let collector: RunningGarbageCollector | undefined;
+let nodeLifecycle: RunningNodeLifecycle | undefined;
 
 function startControllers(): void {
   collector = startGarbageCollector({ client, redisUrl: flags.redis, log });
-  collector.ready.then(
+  nodeLifecycle = startNodeLifecycleController({
+    client,
+    redisUrl: flags.redis,
+    gracePeriodMs: flags.nodeMonitorGracePeriod * 1000,
+    evictionTimeoutMs: flags.podEvictionTimeout * 1000,
+    log,
+  });
+  Promise.all([collector.ready, nodeLifecycle.ready]).then(
     () => log('controller-manager ready'),
     (error: unknown) => {
       log('controllers failed to start', { error: String(error) });
@@ -59,7 +94,7 @@ if (!elector) startControllers();
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
-    Promise.all([elector?.stop(), collector?.stop()]).then(
+    Promise.all([elector?.stop(), collector?.stop(), nodeLifecycle?.stop()]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

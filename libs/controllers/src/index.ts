@@ -10,3 +10,10 @@ export {
   ownerAction,
 } from './garbage-collector/ownership.util';
 export type { DependentAction, OwnerAction } from './garbage-collector/ownership.util';
+export {
+  NODE_LEASE_NAMESPACE,
+  startNodeLifecycleController,
+} from './node-lifecycle/node-lifecycle.controller';
+export type { NodeLifecycleOptions, RunningNodeLifecycle } from './node-lifecycle/node-lifecycle.controller';
+export { UNREACHABLE_TAINT, nodeHealth } from './node-lifecycle/node-health.util';
+export type { NodeHealth, NodeHeartbeat } from './node-lifecycle/node-health.util';
