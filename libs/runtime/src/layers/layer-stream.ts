@@ -52,7 +52,6 @@ export function openLayerStream(
     for await (const chunk of source) {
       const buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
       compressedSize += buffer.length;
-      blobHash.update(buffer);
       yield buffer;
     }
   }
@@ -64,15 +63,20 @@ export function openLayerStream(
     const head = first.value;
     compression = detectCompression(head);
     if (compression === 'none') {
+      // An uncompressed blob is its own tar stream: the diffID hash serves as its digest too.
       yield head;
       yield* input;
       return;
     }
+    blobHash.update(head);
     const gunzip = createGunzip();
     const compressed = Readable.from(
       (async function* () {
         yield head;
-        yield* input;
+        for await (const chunk of input) {
+          blobHash.update(chunk);
+          yield chunk;
+        }
       })(),
     );
     compressed.on('error', (error) => gunzip.destroy(error));
@@ -117,7 +121,7 @@ export function openLayerStream(
       if (!finished) throw new Error('layer stream digests were read before the stream ended');
       return {
         compression,
-        digest: `sha256:${digestHex(blobHash)}`,
+        digest: `sha256:${digestHex(compression === 'none' ? tarHash : blobHash)}`,
         diffId: `sha256:${digestHex(tarHash)}`,
         compressedSize,
         size,
