@@ -66,6 +66,7 @@ export class KubernetesObjectModel implements ObjectModel {
     const result = validateObject({
       kind: input.type.kind,
       object: input.object,
+      operation: input.old ? 'update' : 'create',
       fieldValidation: input.fieldValidation,
     });
     const causes = [...result.causes];
