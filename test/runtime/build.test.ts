@@ -265,6 +265,12 @@ describe('image builder', () => {
       'evil.tar': evil,
     });
     await expect(build(hostile)).rejects.toThrow(/entry of evil.tar "..\/..\/escape.txt" contains ".."/);
+    const buildkit = context('buildkit-flags', {
+      Containerfile: 'FROM flotilla/busybox\nRUN --mount=type=cache,target=/root/.cache true\n',
+    });
+    await expect(build(buildkit)).rejects.toThrow(
+      /line 2: RUN --mount \(a BuildKit extension\) is not supported/,
+    );
     const failing = context('failing', {
       Containerfile: 'FROM flotilla/busybox\nRUN echo about to fail && exit 3\n',
     });

@@ -11,6 +11,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { ImageInUseError, ImageStore, loadImageArchive, saveImageArchive, chainIds } from '@flotilla/runtime';
 import { fixtureImage, legacyDockerArchive, ociArchive, sha256, type FixtureImage } from './images.fixtures';
 
@@ -84,10 +85,10 @@ describe('image store', () => {
     });
   });
 
-  it('loads a legacy docker save archive and a Docker 25+ archive with names from manifest.json', async () => {
+  it('loads a gzip-compressed legacy docker save archive and a Docker 25+ archive with names from manifest.json', async () => {
     const legacy = await loadImageArchive(
       store,
-      archiveFile('legacy.tar', await legacyDockerArchive(image, ['legacy/app:old'])),
+      archiveFile('legacy.tar.gz', gzipSync(await legacyDockerArchive(image, ['legacy/app:old']))),
     );
     expect(legacy).toMatchObject([{ id: sha256(image.config), names: ['legacy/app:old'] }]);
     const docker25 = await loadImageArchive(

@@ -495,6 +495,13 @@ export class ImageBuilder {
         'RUN needs a container runtime, and this build was started without one',
         line,
       );
+    const flag = instruction.json === undefined ? /^--([a-z-]+)/.exec(instruction.text)?.[1] : undefined;
+    if (flag !== undefined) {
+      throw new ContainerfileError(
+        `RUN --${flag} (a BuildKit extension) is not supported; write the step without it`,
+        line,
+      );
+    }
     const command = this.command(stage, instruction);
     // Build arguments reach RUN as environment variables, below ENV of the same name (as Docker).
     const env = new Map<string, string>();

@@ -12,6 +12,7 @@ import {
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as zlib from 'node:zlib';
 import { gzipSync } from 'node:zlib';
 import { extractLayer, type ExtractLayerOptions } from './layer-extractor';
 import { LayerError, type LayerErrorCode } from './layer.error';
@@ -279,6 +280,23 @@ describe('extractLayer refuses hostile archives', () => {
     await expect(
       extract(blob, { expectedDigest: sha256(blob), expectedDiffId: sha256(tar) }),
     ).resolves.toMatchObject({ entries: 1 });
+  });
+
+  it('reads zstd layers where Node.js can, and says why not where it cannot', async () => {
+    const tar = await tarToBuffer([file('z', 'zstd content')]);
+    const zstd = (zlib as unknown as { zstdCompressSync?: (data: Buffer) => Buffer }).zstdCompressSync;
+    if (zstd !== undefined) {
+      await extract(zstd(tar), { expectedDiffId: sha256(tar) });
+      expect(readFileSync(join(root, 'z'), 'utf8')).toBe('zstd content');
+    } else {
+      // The zstd frame magic followed by junk: recognised, then refused with the way out.
+      const frame = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(64)]);
+      await expectRefused(
+        frame,
+        'unsupported-compression',
+        /zstd-compressed, and Node.js v\d+.*re-push the image with gzip layers/,
+      );
+    }
   });
 
   it('refuses truncated and corrupt archives', async () => {

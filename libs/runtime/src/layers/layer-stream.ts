@@ -1,8 +1,8 @@
 // Turns a layer blob (gzip or plain tar) into its uncompressed tar stream while hashing both sides and
 // enforcing the decompression caps. The digests are only final once the stream has been read to its end.
 import { createHash, type Hash } from 'node:crypto';
-import { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import { Readable, type Transform } from 'node:stream';
+import * as zlib from 'node:zlib';
 import { LayerError } from './layer.error';
 
 export interface DecompressionLimits {
@@ -21,7 +21,10 @@ export const DEFAULT_LIMITS: Required<DecompressionLimits> = {
   ratioGraceBytes: 64 * 1024 ** 2,
 };
 
-export type Compression = 'gzip' | 'none';
+export type Compression = 'gzip' | 'zstd' | 'none';
+
+/** zlib's zstd decoder arrived in Node.js 22.15; on older versions zstd layers are refused clearly. */
+const zstdDecompressor = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
 
 export interface LayerStream {
   /** The uncompressed tar bytes. */
@@ -69,7 +72,8 @@ export function openLayerStream(
       return;
     }
     blobHash.update(head);
-    const gunzip = createGunzip();
+    const gunzip: Transform =
+      compression === 'zstd' && zstdDecompressor !== undefined ? zstdDecompressor() : zlib.createGunzip();
     const compressed = Readable.from(
       (async function* () {
         yield head;
@@ -87,7 +91,7 @@ export function openLayerStream(
       if (error instanceof LayerError) throw error;
       throw new LayerError(
         'malformed-tar',
-        `the layer's gzip stream is corrupt: ${(error as Error).message}`,
+        `the layer's ${compression} stream is corrupt: ${(error as Error).message}`,
       );
     } finally {
       compressed.destroy();
@@ -104,7 +108,7 @@ export function openLayerStream(
           `the layer decompresses to more than ${caps.maxUncompressedBytes} bytes (the limit); it is a decompression bomb or needs a higher maxUncompressedBytes`,
         );
       }
-      if (compression === 'gzip' && size > caps.ratioGraceBytes && size > caps.maxRatio * compressedSize) {
+      if (compression !== 'none' && size > caps.ratioGraceBytes && size > caps.maxRatio * compressedSize) {
         throw new LayerError(
           'ratio-limit',
           `the layer decompresses at more than ${caps.maxRatio}:1 (${size} bytes from ${compressedSize}); refusing it as a decompression bomb`,
@@ -137,9 +141,10 @@ function digestHex(hash: Hash): string {
 export function detectCompression(head: Buffer): Compression {
   if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
   if (head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd) {
+    if (zstdDecompressor !== undefined) return 'zstd';
     throw new LayerError(
       'unsupported-compression',
-      'the layer is zstd-compressed, which this Node.js has no decoder for; re-push the image with gzip layers (docker buildx --output compression=gzip)',
+      `the layer is zstd-compressed, and Node.js ${process.version} has no zstd decoder (22.15 and later do); use a newer Node.js or re-push the image with gzip layers (docker buildx --output compression=gzip)`,
     );
   }
   return 'none';
