@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BridgeNetwork, type BridgeNetworkOptions } from '@flotilla/runtime';
+import { BridgeNetwork, ServiceProxy, type BridgeNetworkOptions } from '@flotilla/runtime';
 
 const MARKERS = '/run/flotilla-test-network';
 
@@ -13,6 +13,8 @@ interface RunMarker {
   /** Every namespace whose name contains it belongs to the run. */
   runId: string;
   options: BridgeNetworkOptions;
+  /** Service proxy tables (nftables) or chain prefixes (iptables) the run programs. */
+  serviceTables?: string[];
 }
 
 function isAlive(pid: number): boolean {
@@ -49,10 +51,9 @@ async function sweepCrashedRuns(): Promise<void> {
       deleteNamespaceWithProcesses(name);
     }
     await new BridgeNetwork(marker.options).remove();
-    // Other tables of the run, like a service proxy's, carry its id in their names too.
-    const tables = execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' });
-    for (const [, name] of tables.matchAll(/^table ip (\S+)$/gm)) {
-      if (name?.includes(marker.runId)) execFileSync('nft', ['delete', 'table', 'ip', name]);
+    for (const table of marker.serviceTables ?? []) {
+      await new ServiceProxy({ table, firewall: 'nftables' }).remove();
+      await new ServiceProxy({ table, firewall: 'iptables' }).remove();
     }
     if (marker.options.stateDir) await rm(marker.options.stateDir, { recursive: true, force: true });
     await rm(path, { force: true });
@@ -67,10 +68,11 @@ export async function registerRun(
   key: string,
   runId: string,
   options: BridgeNetworkOptions,
+  serviceTables: string[] = [],
 ): Promise<() => Promise<void>> {
   await sweepCrashedRuns();
   await mkdir(MARKERS, { recursive: true });
-  const marker: RunMarker = { pid: process.pid, runId, options };
+  const marker: RunMarker = { pid: process.pid, runId, options, serviceTables };
   const path = join(MARKERS, `${key}.json`);
   await writeFile(path, JSON.stringify(marker));
   return () => rm(path, { force: true });

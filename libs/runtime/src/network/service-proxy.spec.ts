@@ -1,3 +1,4 @@
+import { iptablesServiceRules } from './iptables-services';
 import { ServiceProxy, serviceRuleset, type ServiceRule } from './service-proxy';
 
 const web: ServiceRule = {
@@ -51,5 +52,35 @@ describe('service rules', () => {
     await expect(proxy.sync([{ ...web, backends: [{ ip: '10.88.0.2', port: 0 }] }])).rejects.toThrow(
       /backend port/,
     );
+  });
+});
+
+describe('iptables service rules', () => {
+  it('splits new connections evenly with a statistic cascade ending in an unconditional DNAT', () => {
+    const three: ServiceRule = {
+      ...web,
+      backends: [
+        { ip: '10.88.0.2', port: 80 },
+        { ip: '10.88.0.3', port: 80 },
+        { ip: '10.88.0.4', port: 80 },
+      ],
+    };
+    const lines = iptablesServiceRules('svc', [three]).split('\n');
+    expect(lines.filter((line) => line.startsWith('-A SVC-S0'))).toEqual([
+      '-A SVC-S0 -p tcp -m statistic --mode random --probability 0.3333333333 -j DNAT --to-destination 10.88.0.2:80',
+      '-A SVC-S0 -p tcp -m statistic --mode random --probability 0.5000000000 -j DNAT --to-destination 10.88.0.3:80',
+      '-A SVC-S0 -p tcp -j DNAT --to-destination 10.88.0.4:80',
+    ]);
+    expect(lines).toContain('-A SVC-SVC -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -j SVC-S0');
+    expect(lines).toContain('-A SVC-SVC -m addrtype --dst-type LOCAL -p tcp -m tcp --dport 30080 -j SVC-S0');
+  });
+
+  it('rejects for empty services and deletes chains an earlier sync left', () => {
+    const text = iptablesServiceRules('svc', [{ ...web, backends: [] }], ['SVC-S4']);
+    expect(text).toContain(
+      '-A SVC-REJ -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -j REJECT --reject-with tcp-reset',
+    );
+    expect(text).toContain(':SVC-S4 - [0:0]');
+    expect(text).toContain('-X SVC-S4');
   });
 });

@@ -5,7 +5,9 @@
 // conntrack; hairpin and loopback masquerade come from the bridge network's own table.
 import { runChecked, runCommand } from './command-runner';
 import { formatIpv4, parseIpv4 } from './ipv4';
+import { IptablesServiceRules } from './iptables-services';
 import { NetworkError, type PortProtocol } from './network.types';
+import { commandOnPath, type FirewallKind } from './port-forwarder';
 
 export interface ServiceBackend {
   ip: string;
@@ -27,8 +29,10 @@ export interface ServiceRule {
 }
 
 export interface ServiceProxyOptions {
-  /** Our nftables table (default "flotilla_services"). */
+  /** Our nftables table, or the prefix of our iptables chains (default "flotilla_services"). */
   table?: string;
+  /** nftables when nft is installed (auto), else iptables. */
+  firewall?: FirewallKind | 'auto';
 }
 
 const TABLE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
@@ -151,6 +155,8 @@ export function serviceRuleset(table: string, rules: readonly ServiceRule[]): st
 
 export class ServiceProxy {
   readonly table: string;
+  private readonly firewall: FirewallKind | 'auto';
+  private chosen?: Promise<FirewallKind>;
 
   constructor(options: ServiceProxyOptions = {}) {
     this.table = options.table ?? 'flotilla_services';
@@ -159,11 +165,25 @@ export class ServiceProxy {
         `nftables table ${JSON.stringify(this.table)} must be a letter then letters, digits or "_"`,
       );
     }
+    this.firewall = options.firewall ?? 'auto';
+  }
+
+  /** The firewall that programs services, chosen once. */
+  kind(): Promise<FirewallKind> {
+    this.chosen ??= (async (): Promise<FirewallKind> => {
+      if (this.firewall !== 'auto') return this.firewall;
+      return (await commandOnPath('nft')) ? 'nftables' : 'iptables';
+    })();
+    return this.chosen;
   }
 
   /** Makes the kernel's services exactly these rules, atomically. */
   async sync(rules: readonly ServiceRule[]): Promise<void> {
     checkRules(rules);
+    if ((await this.kind()) === 'iptables') {
+      await new IptablesServiceRules(this.table).sync(rules);
+      return;
+    }
     await runChecked(
       `programming ${rules.length} service port(s)`,
       'nft',
@@ -172,13 +192,18 @@ export class ServiceProxy {
     );
   }
 
-  /** The table as nft lists it, for diagnostics. */
-  describe(): Promise<string> {
+  /** Our rules as the firewall lists them, for diagnostics. */
+  async describe(): Promise<string> {
+    if ((await this.kind()) === 'iptables') return new IptablesServiceRules(this.table).describe();
     return runChecked('listing services', 'nft', ['list', 'table', 'ip', this.table]);
   }
 
-  /** Removes every service rule; a table already gone is fine. */
+  /** Removes every service rule; rules already gone are fine. */
   async remove(): Promise<void> {
+    if ((await this.kind()) === 'iptables') {
+      await new IptablesServiceRules(this.table).remove();
+      return;
+    }
     const result = await runCommand('nft', ['delete', 'table', 'ip', this.table]);
     if (
       result.exitCode !== 0 &&
