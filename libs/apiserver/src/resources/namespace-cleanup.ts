@@ -17,6 +17,7 @@ const START_DELAY_MS = 2000;
 
 export class NamespaceCleanup {
   private readonly running = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
   private watch: { close(): void } | undefined;
 
@@ -65,12 +66,16 @@ export class NamespaceCleanup {
   stop(): void {
     this.stopped = true;
     this.watch?.close();
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
   }
 
   private schedule(namespace: string, delayMs: number): void {
     if (namespace === '' || this.running.has(namespace) || this.stopped) return;
     this.running.add(namespace);
-    setTimeout(() => {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (this.stopped) return;
       this.clean(namespace)
         .then((done) => {
           this.running.delete(namespace);
@@ -78,10 +83,14 @@ export class NamespaceCleanup {
         })
         .catch((error: unknown) => {
           this.running.delete(namespace);
+          // A pass cut short by shutdown is not a failure worth reporting.
+          if (this.stopped) return;
           this.logger.warn({ namespace, err: error }, 'namespace cleanup failed; retrying');
           this.schedule(namespace, RETRY_MS);
         });
-    }, delayMs).unref();
+    }, delayMs);
+    timer.unref();
+    this.timers.add(timer);
   }
 
   /** One pass: deletes content; removes the namespace once nothing is left. True when finished. */
