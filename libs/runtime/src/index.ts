@@ -163,3 +163,7 @@ export { ContainerfileError, parseContainerfile } from './build/containerfile.pa
 export type { Instruction } from './build/containerfile.parser';
 export { INTERMEDIATE_ANNOTATION } from './images/image.store';
 export type { AddImageOptions } from './images/image.store';
+// container commit (engineer F)
+export { commitContainer } from './snapshots/container-commit';
+export type { CommitContainerOptions } from './snapshots/container-commit';
+export { applyConfigChanges } from './build/config-changes';
