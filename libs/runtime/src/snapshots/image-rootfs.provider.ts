@@ -44,22 +44,19 @@ export class ImageRootfsProvider {
       target: join(request.containerDir, 'rootfs'),
     });
     const config = image.config.config ?? {};
-    const lowerDirs = (prepared.mount.options[0] ?? '').slice('lowerdir='.length).split(':');
-    const list = (value: readonly string[] | null | undefined): { value?: string[] } =>
-      value ? { value: [...value] } : {};
-    const entrypoint = list(config.Entrypoint).value;
-    const cmd = list(config.Cmd).value;
+    const entrypoint = config.Entrypoint ?? undefined;
+    const cmd = config.Cmd ?? undefined;
     return {
       rootfs: { ...prepared.mount, options: [...prepared.mount.options], upperDir: prepared.upperDir },
       image: {
-        ...(entrypoint === undefined ? {} : { entrypoint }),
-        ...(cmd === undefined ? {} : { cmd }),
+        ...(entrypoint === undefined ? {} : { entrypoint: [...entrypoint] }),
+        ...(cmd === undefined ? {} : { cmd: [...cmd] }),
         ...(config.Env === undefined ? {} : { env: [...config.Env] }),
         ...(config.WorkingDir ? { workingDir: config.WorkingDir } : {}),
         ...(config.User ? { user: config.User } : {}),
         ...(config.StopSignal ? { stopSignal: config.StopSignal } : {}),
       },
-      lowerDirs,
+      lowerDirs: [...prepared.lowerDirs],
     };
   }
 

@@ -23,6 +23,8 @@ export interface ContainerRootfs {
   /** Where the container's changes land (what commit and diff read). */
   readonly upperDir: string;
   readonly workDir: string;
+  /** The image's layer directories, top first (for reading files such as /etc/passwd without mounting). */
+  readonly lowerDirs: readonly string[];
   readonly imageId?: string;
 }
 
@@ -144,6 +146,7 @@ export class SnapshotStore {
       mount: { type: 'overlay', source: 'overlay', target: target ?? join(directory, 'merged'), options },
       upperDir,
       workDir,
+      lowerDirs: lowers,
       ...(record.imageId === undefined ? {} : { imageId: record.imageId }),
     };
   }
