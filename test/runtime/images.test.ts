@@ -141,6 +141,29 @@ describe('image store', () => {
     );
   });
 
+  it('keeps content a running pull, load or build wrote but has not registered yet, until its lease ends', async () => {
+    let stored!: () => void;
+    let finish!: () => void;
+    const written = new Promise<void>((resolve) => (stored = resolve));
+    const held = new Promise<void>((resolve) => (finish = resolve));
+    const lease = store.withLease(async () => {
+      await store.blobs.put(Buffer.from('soon part of an image'));
+      stored();
+      await held;
+    });
+    await written;
+    expect(await store.gc()).toEqual({ blobs: 0, layers: 0 });
+    finish();
+    await lease;
+    expect(await store.gc()).toEqual({ blobs: 1, layers: 0 });
+
+    // A lease left by a process that died protects nothing and is cleared away.
+    await store.blobs.put(Buffer.from('orphan'));
+    writeFileSync(join(stateDir, 'images/leases/999999999-0-dead'), '999999999');
+    expect(await store.gc()).toEqual({ blobs: 1, layers: 0 });
+    expect(readdirSync(join(stateDir, 'images/leases'))).toEqual([]);
+  });
+
   it('saves to an OCI archive that loads back into another state dir with the same digests', async () => {
     await loadImageArchive(
       store,

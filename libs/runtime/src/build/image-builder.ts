@@ -101,6 +101,10 @@ export class ImageBuilder {
   }
 
   async build(): Promise<StoredImage> {
+    return this.options.store.withLease(() => this.buildUnderLease());
+  }
+
+  private async buildUnderLease(): Promise<StoredImage> {
     const file = this.options.file ?? (await findContainerfile(this.options.contextDir));
     let source: string;
     try {

@@ -119,6 +119,14 @@ export async function loadImageArchive(
   archivePath: string,
   options: LoadOptions = {},
 ): Promise<LoadedImage[]> {
+  return store.withLease(() => loadUnderLease(store, archivePath, options));
+}
+
+async function loadUnderLease(
+  store: ImageStore,
+  archivePath: string,
+  options: LoadOptions,
+): Promise<LoadedImage[]> {
   await fs.mkdir(store.layout.tmp, { recursive: true });
   let tarPath = archivePath;
   let scratch: string | undefined;

@@ -344,16 +344,22 @@ export class ImageStore {
         for (const chainId of chainIds(image.config.rootfs.diff_ids)) liveLayers.add(chainId);
       }
       for (const snapshot of snapshots) for (const chainId of snapshot.chainIds) liveLayers.add(chainId);
+      // Content written since the oldest running pull, load, build or commit began may be about to
+      // become an image: it is not garbage yet.
+      const leasedSince = await this.oldestActiveLease();
+      const leased = async (path: string): Promise<boolean> =>
+        leasedSince !== undefined &&
+        ((await fs.lstat(path).catch(() => undefined))?.mtimeMs ?? 0) >= leasedSince - 1000;
       let blobs = 0;
       for (const digest of await this.blobs.list()) {
-        if (!liveBlobs.has(digest)) {
+        if (!liveBlobs.has(digest) && !(await leased(this.blobs.path(digest)))) {
           await this.blobs.remove(digest);
           blobs++;
         }
       }
       let layers = 0;
       for (const chainId of await this.layers.list()) {
-        if (!liveLayers.has(chainId)) {
+        if (!liveLayers.has(chainId) && !(await leased(this.layers.directory(chainId)))) {
           await this.layers.remove(chainId);
           layers++;
         }
@@ -365,6 +371,45 @@ export class ImageStore {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { blobs: 0, layers: 0 };
       throw error;
     });
+  }
+
+  /**
+   * Runs work that writes blobs or layers before they belong to an image (pull, load, build, commit)
+   * under a lease, so a GC in another process leaves that content alone until the work is done.
+   */
+  async withLease<T>(work: () => Promise<T>): Promise<T> {
+    const directory = join(this.layout.images, 'leases');
+    await fs.mkdir(directory, { recursive: true });
+    const lease = join(directory, `${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 10)}`);
+    await fs.writeFile(lease, String(process.pid));
+    try {
+      return await work();
+    } finally {
+      await fs.rm(lease, { force: true });
+    }
+  }
+
+  /** Start time of the oldest lease whose process still runs; leases of dead processes are removed. */
+  private async oldestActiveLease(): Promise<number | undefined> {
+    const directory = join(this.layout.images, 'leases');
+    let names: string[];
+    try {
+      names = await fs.readdir(directory);
+    } catch {
+      return undefined;
+    }
+    let oldest: number | undefined;
+    for (const name of names) {
+      const path = join(directory, name);
+      const pid = Number(name.split('-')[0]);
+      if (!Number.isInteger(pid) || pid <= 0 || !processRuns(pid)) {
+        await fs.rm(path, { force: true });
+        continue;
+      }
+      const stat = await fs.lstat(path).catch(() => undefined);
+      if (stat !== undefined) oldest = Math.min(oldest ?? stat.mtimeMs, stat.mtimeMs);
+    }
+    return oldest;
   }
 
   /**
@@ -464,6 +509,15 @@ export class ImageStore {
 function nameAnnotations(fullName: string): Record<string, string> {
   const tag = parseReference(fullName).tag;
   return { [IMAGE_NAME_ANNOTATION]: fullName, ...(tag === undefined ? {} : { [REF_NAME_ANNOTATION]: tag }) };
+}
+
+function processRuns(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 export function shortId(id: string): string {

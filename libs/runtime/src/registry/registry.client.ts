@@ -198,6 +198,10 @@ export class RegistryClient {
 
   /** Pulls an image by tag or digest into the store (layers unpacked) and names it as referenced. */
   async pull(store: ImageStore, text: string, options: PullOptions = {}): Promise<StoredImage> {
+    return store.withLease(() => this.pullUnderLease(store, text, options));
+  }
+
+  private async pullUnderLease(store: ImageStore, text: string, options: PullOptions): Promise<StoredImage> {
     const reference = parseReference(text);
     const session = this.session(reference);
     const scope = `repository:${reference.repository}:pull`;

@@ -188,6 +188,10 @@ export class SnapshotStore {
 
   /** Writes the container's changes as a new layer on top of its image and registers the new image. */
   async commit(options: CommitOptions): Promise<StoredImage> {
+    return this.images.withLease(() => this.commitUnderLease(options));
+  }
+
+  private async commitUnderLease(options: CommitOptions): Promise<StoredImage> {
     const record = await this.get(options.key);
     const base =
       record.manifestDigest === undefined ? undefined : await this.images.readImage(record.manifestDigest);
