@@ -79,6 +79,20 @@ describe('registry client against docker-registry', () => {
     expect(readdirSync(store.layers.diffDirectory(base?.chainId ?? ''))).toEqual(['bin']);
   });
 
+  it('pushes by digest, untagged, and refuses a digest that is not the image', async () => {
+    const client = new RegistryClient();
+    const digest = (await source.resolve('app:1')).manifestDigest;
+    expect(
+      await client.push(source, 'app:1', { target: `${registry.address}/team/untagged@${digest}` }),
+    ).toBe(digest);
+    const pulled = await client.pull(newStore('untagged'), `${registry.address}/team/untagged@${digest}`);
+    expect(pulled.manifestDigest).toBe(digest);
+    const wrong = `sha256:${'0'.repeat(64)}`;
+    await expect(
+      client.push(source, 'app:1', { target: `${registry.address}/team/untagged@${wrong}` }),
+    ).rejects.toThrow(`names digest ${wrong}, but app:1 is ${digest}`);
+  });
+
   it('uploads in chunks when a blob is larger than the chunk size', async () => {
     const target = `${registry.address}/team/chunked:v1`;
     const digest = await new RegistryClient({ chunkSize: 64 * 1024 }).push(source, 'app:1', { target });

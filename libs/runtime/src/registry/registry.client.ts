@@ -318,17 +318,19 @@ export class RegistryClient {
     const image = await store.resolve(source);
     const targetText = options.target ?? source;
     const reference = parseReference(targetText);
-    if (reference.digest !== undefined)
+    // Pushing by digest stores the manifest untagged; the digest must be the image's own.
+    if (reference.digest !== undefined && reference.digest !== image.manifestDigest) {
       throw new RegistryError(
-        `push to a tag, not a digest (${targetText}): the registry computes the digest`,
+        `${targetText} names digest ${reference.digest}, but ${source} is ${image.manifestDigest}; push by tag, or by the image's own digest`,
       );
+    }
     const session = this.session(reference);
     const scope = `repository:${reference.repository}:pull,push`;
     await runLimited([...image.manifest.layers, image.manifest.config], this.concurrency, (descriptor) =>
       this.upload(store, session, descriptor, scope, options),
     );
     const manifestBytes = await store.blobs.read(image.manifestDigest);
-    const tag = reference.tag ?? 'latest';
+    const tag = reference.digest ?? reference.tag ?? 'latest';
     const response = await session.request(session.url(`/manifests/${tag}`), {
       method: 'PUT',
       headers: { 'content-type': image.manifest.mediaType ?? MEDIA_TYPES.ociManifest },
