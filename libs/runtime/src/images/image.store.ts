@@ -185,7 +185,6 @@ export class ImageStore {
    * ID prefix (at least 4 hex digits), or by manifest digest.
    */
   async resolve(reference: string): Promise<StoredImage> {
-    const images = await this.images();
     let parsed: ReturnType<typeof parseReference> | undefined;
     try {
       parsed = parseReference(reference);
@@ -193,14 +192,23 @@ export class ImageStore {
       if (!(error instanceof ReferenceError) || !/^(sha256:)?[a-f0-9]{4,64}$/.test(reference)) throw error;
     }
     if (parsed !== undefined) {
+      // Names and manifest digests are answered from index.json alone: a container start reads only
+      // its own image, however many the node has.
+      const index = await this.readIndex();
       const full = formatReference(parsed);
-      const byName = images.find((image) => image.names.includes(full));
-      if (byName !== undefined) return byName;
-      if (parsed.digest !== undefined) {
-        const byDigest = images.find((image) => image.manifestDigest === parsed?.digest);
-        if (byDigest !== undefined) return byDigest;
+      const entry =
+        index.manifests.find((descriptor) => descriptor.annotations?.[IMAGE_NAME_ANNOTATION] === full) ??
+        (parsed.digest === undefined
+          ? undefined
+          : index.manifests.find((descriptor) => descriptor.digest === parsed?.digest));
+      if (entry !== undefined) {
+        const names = index.manifests
+          .filter((descriptor) => descriptor.digest === entry.digest)
+          .flatMap((descriptor) => descriptor.annotations?.[IMAGE_NAME_ANNOTATION] ?? []);
+        return this.readImage(entry.digest, names);
       }
     }
+    const images = await this.images();
     if (/^(sha256:)?[a-f0-9]{4,64}$/.test(reference)) {
       const prefix = reference.startsWith('sha256:') ? reference : `sha256:${reference}`;
       const matches = images.filter(
