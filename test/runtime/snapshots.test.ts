@@ -13,6 +13,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -151,6 +152,29 @@ describe('snapshots', () => {
     expect(readFileSync(join(view, 'etc/hostname'), 'utf8')).toBe('image');
     expect(lstatSync(join(view, 'app/run')).mode & 0o777).toBe(0o755);
     expect(lstatSync(join(view, 'app/run-link')).ino).toBe(lstatSync(join(view, 'app/run')).ino);
+  });
+
+  it('leaves sockets out of a committed layer and refuses device nodes', async () => {
+    const rootfs = await snapshots.prepare({ key: 'special', image: await store.resolve('base:1') });
+    writeFileSync(join(rootfs.upperDir, 'kept.txt'), 'kept');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(join(rootfs.upperDir, 'app.sock'), resolve));
+    try {
+      const committed = await snapshots.commit({ key: 'special' });
+      const names: string[] = [];
+      for await (const member of readTar(
+        store.blobs.open(committed.manifest.layers.at(-1)?.digest ?? '').pipe(createGunzip()),
+      )) {
+        names.push(member.entry.name);
+      }
+      expect(names).toEqual(['kept.txt']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    execFileSync('mknod', [join(rootfs.upperDir, 'disk'), 'b', '8', '0']);
+    await expect(snapshots.commit({ key: 'special' })).rejects.toThrow(
+      /disk is a block device; layers cannot carry device nodes/,
+    );
   });
 
   it('mounts an image with more layers than full paths fit in one page through short links', async () => {

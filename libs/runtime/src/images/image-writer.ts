@@ -1,7 +1,7 @@
 // Making new images from old ones: a tar stream becomes a gzip layer blob (diffID and digest computed in
 // one pass), and a config/manifest pair is written on top of a base image. Used by commit and the builder.
 import { createHash } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import { writeTar, type MemberToWrite } from '../layers/tar-writer';
 import type { ImageStore, StoredImage } from './image.store';
@@ -37,8 +37,8 @@ export async function storeLayer(
   }
   const source = Readable.from(hashed());
   const gzip = createGzip();
-  source.on('error', (error) => gzip.destroy(error));
-  source.pipe(gzip);
+  // pipeline destroys gzip with the source's error, which the blob store's read loop then throws.
+  pipeline(source, gzip, () => undefined);
   const blob = await store.blobs.put(gzip);
   return {
     descriptor: { mediaType: MEDIA_TYPES.ociLayerGzip, digest: blob.digest, size: blob.size },

@@ -86,10 +86,14 @@ export async function* directoryLayerMembers(
         };
       } else if (stat.isFIFO()) {
         yield { entry: { name: childRelative, type: 'fifo', ...common } };
+      } else if (stat.isSocket()) {
+        // A socket only means something to the process that listens on it; tar has no form for it and
+        // Docker leaves them out of layers too.
+        continue;
       } else {
         throw new LayerError(
           'device-not-allowed',
-          `${path} is a ${describe(stat)}; layers cannot carry device nodes or sockets — delete it before committing`,
+          `${path} is a ${describe(stat)}; layers cannot carry device nodes (images get /dev at start) — delete it before committing`,
         );
       }
     }
@@ -111,7 +115,6 @@ function rejectOverlayFeatures(relative: string, attributes: ReadonlyMap<string,
 function describe(stat: Stats): string {
   if (stat.isBlockDevice()) return 'block device';
   if (stat.isCharacterDevice()) return 'character device';
-  if (stat.isSocket()) return 'socket';
   return 'special file';
 }
 

@@ -1,7 +1,7 @@
 // Turns a layer blob (gzip or plain tar) into its uncompressed tar stream while hashing both sides and
 // enforcing the decompression caps. The digests are only final once the stream has been read to its end.
 import { createHash, type Hash } from 'node:crypto';
-import { Readable, type Transform } from 'node:stream';
+import { pipeline, Readable, type Transform } from 'node:stream';
 import * as zlib from 'node:zlib';
 import { LayerError } from './layer.error';
 
@@ -83,8 +83,8 @@ export function openLayerStream(
         }
       })(),
     );
-    compressed.on('error', (error) => gunzip.destroy(error));
-    compressed.pipe(gunzip);
+    // pipeline destroys the decoder with the source's error, which the loop below then throws.
+    pipeline(compressed, gunzip, () => undefined);
     try {
       for await (const chunk of gunzip) yield chunk as Buffer;
     } catch (error) {
