@@ -2,7 +2,7 @@
 // file on the same file system, hashed while it streams, and renamed into place only when its digest
 // (and size, when known) match: a reader never sees a partial or wrong blob.
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, promises as fs, type ReadStream } from 'node:fs';
+import { createReadStream, promises as fs, readFileSync, type ReadStream } from 'node:fs';
 import { join } from 'node:path';
 import { assertDigest, digestHex } from '../layers/chain-id';
 
@@ -52,7 +52,8 @@ export class BlobStore {
 
   async read(digest: string): Promise<Buffer> {
     try {
-      return await fs.readFile(this.path(digest));
+      // Synchronous: manifests and configs are small and read on every container start.
+      return readFileSync(this.path(digest));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         throw new BlobError(

@@ -1,7 +1,7 @@
 // The node's images: an OCI image layout under the state dir (blobs/sha256, index.json whose entries carry
 // the image names), unpacked layers keyed by chain ID beside it, and Docker-like operations on top:
 // list, resolve, tag, remove, inspect and garbage collection.
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chainIds, isDigest } from '../layers/chain-id';
 import { LayerStore, type LayerRecord } from '../layers/layer.store';
@@ -108,7 +108,7 @@ export class ImageStore {
 
   async readIndex(): Promise<ImageIndex> {
     try {
-      return asIndex(parseJson(await fs.readFile(this.indexPath), this.indexPath), this.indexPath);
+      return asIndex(parseJson(readFileSync(this.indexPath), this.indexPath), this.indexPath);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_INDEX;
       throw error;

@@ -3,7 +3,7 @@
 // renamed into place only after every check passed, so a failed or concurrent unpack never leaves a
 // half-written layer where overlay would use it.
 import { randomBytes } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { digestHex } from './chain-id';
 import { extractLayer, type ExtractLayerOptions } from './layer-extractor';
@@ -64,7 +64,8 @@ export class LayerStore {
 
   async get(chainId: string): Promise<LayerRecord | undefined> {
     try {
-      return JSON.parse(await fs.readFile(join(this.directory(chainId), RECORD_FILE), 'utf8')) as LayerRecord;
+      // Synchronous: read on every container start, once per layer; a tiny file.
+      return JSON.parse(readFileSync(join(this.directory(chainId), RECORD_FILE), 'utf8')) as LayerRecord;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
