@@ -57,7 +57,7 @@ export interface ImageSummary {
   /** Familiar names ("busybox:latest"). */
   readonly names: readonly string[];
   readonly created?: string;
-  /** Sum of the layer blobs' sizes. */
+  /** Unpacked size where the layers are unpacked, else the compressed blobs'. */
   readonly size: number;
 }
 
@@ -145,8 +145,18 @@ export class ImageStore {
         manifestDigest: image.manifestDigest,
         names: image.names.map((name) => familiarReference(parseReference(name))),
         ...(image.config.created === undefined ? {} : { created: image.config.created }),
-        size: image.manifest.layers.reduce((total, layer) => total + layer.size, 0),
+        size: this.imageSize(image),
       }));
+  }
+
+  /** Docker's SIZE: the unpacked layers' size where they are unpacked, else the compressed blobs'. */
+  imageSize(image: StoredImage): number {
+    const chain = chainIds(image.config.rootfs.diff_ids);
+    return image.manifest.layers.reduce((total, layer, position) => {
+      const chainId = chain[position];
+      const unpacked = chainId === undefined ? undefined : this.layers.getSync(chainId);
+      return total + (unpacked?.size ?? layer.size);
+    }, 0);
   }
 
   /** Every image once, with all its names. */
@@ -502,7 +512,7 @@ export class ImageStore {
       Architecture: image.config.architecture,
       Os: image.config.os,
       ...(image.config.variant === undefined ? {} : { Variant: image.config.variant }),
-      Size: image.manifest.layers.reduce((total, layer) => total + layer.size, 0),
+      Size: this.imageSize(image),
       Config: image.config.config ?? {},
       RootFS: { Type: 'layers', Layers: image.config.rootfs.diff_ids },
       History: image.config.history ?? [],

@@ -63,8 +63,12 @@ export class LayerStore {
   }
 
   async get(chainId: string): Promise<LayerRecord | undefined> {
+    return this.getSync(chainId);
+  }
+
+  /** Synchronous: read on every container start, once per layer; a tiny file. */
+  getSync(chainId: string): LayerRecord | undefined {
     try {
-      // Synchronous: read on every container start, once per layer; a tiny file.
       return JSON.parse(readFileSync(join(this.directory(chainId), RECORD_FILE), 'utf8')) as LayerRecord;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
