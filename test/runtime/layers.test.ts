@@ -1,7 +1,17 @@
 // Layer extraction as root: ownership, setuid bits, extended attributes, device nodes, and whiteouts in
 // overlay form checked by mounting a real overlay.
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -82,6 +92,40 @@ describe('layer extraction as root', () => {
     expect(devNull.rdev).toBe((1 << 8) | 3);
     const pipe = lstatSync(join(root, 'run/pipe'));
     expect([pipe.isFIFO(), pipe.uid, pipe.mode & 0o7777]).toEqual([true, 1000, 0o600]);
+  });
+
+  it('reads what GNU tar writes: GNU and PAX long names, hardlinks, xattrs, numeric owners', async () => {
+    const source = join(sandbox, 'source');
+    const deep = join(source, 'a'.repeat(90), 'b'.repeat(90));
+    mkdirSync(deep, { recursive: true });
+    writeFileSync(join(deep, 'file.txt'), 'deep');
+    execFileSync('ln', [join(deep, 'file.txt'), join(source, 'hard')]);
+    execFileSync('ln', ['-s', '/etc/os-release', join(source, 'abs-link')]);
+    execFileSync('setfattr', ['-n', 'user.origin', '-v', 'gnu-tar', join(source, 'hard')]);
+    execFileSync('chown', ['1234:4321', join(deep, 'file.txt')]);
+    for (const format of ['gnu', 'posix']) {
+      const archive = join(sandbox, `${format}.tar`);
+      execFileSync('tar', [
+        `--format=${format}`,
+        '--xattrs',
+        '--xattrs-include=user.*',
+        '--numeric-owner',
+        '-C',
+        source,
+        '-cf',
+        archive,
+        '.',
+      ]);
+      const root = join(sandbox, `out-${format}`);
+      mkdirSync(root);
+      await extractLayer(once(readFileSync(archive)), { root });
+      const file = lstatSync(join(root, 'a'.repeat(90), 'b'.repeat(90), 'file.txt'));
+      expect([file.uid, file.gid]).toEqual([1234, 4321]);
+      expect(lstatSync(join(root, 'hard')).ino).toBe(file.ino);
+      expect(readlinkSync(join(root, 'abs-link'))).toBe('/etc/os-release');
+      // GNU format has no place for xattrs; POSIX (PAX) carries them.
+      if (format === 'posix') expect(getXattr(join(root, 'hard'), 'user.origin')).toBe('gnu-tar');
+    }
   });
 
   it('turns .wh. whiteouts and opaque markers into overlay form that hides the lower layer', async () => {
