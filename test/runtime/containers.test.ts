@@ -196,9 +196,16 @@ describe('container lifecycle', () => {
   it('stops with the stop signal, then SIGKILL once the grace period is over', async () => {
     const polite = await bed.manager.create({
       rootfsDir: bed.rootfs,
-      command: sh('trap "echo got-term; exit 0" TERM; while true; do sleep 0.1; done'),
+      command: sh('trap "echo got-term; exit 0" TERM; echo trap-set; while true; do sleep 0.1; done'),
     });
     await bed.manager.start(polite.id);
+    // SIGTERM before the shell has set its trap would be ignored (PID 1 without a handler): wait for it.
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const lines: string[] = [];
+      for await (const entry of await bed.manager.logs(polite.id)) lines.push(entry.content);
+      if (lines.includes('trap-set')) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const stopped = await bed.manager.stop(polite.id, { timeoutSeconds: 30 });
     expect(stopped.state.exit?.exitCode).toBe(0);
 
