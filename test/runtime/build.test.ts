@@ -221,6 +221,22 @@ describe('image builder', () => {
     await expect(build(dir)).rejects.toThrow(/does not exist in that image/);
   });
 
+  it('drops the build cache on request, keeping named images', async () => {
+    const dir = context('cache-drop', {
+      Containerfile: 'FROM flotilla/busybox\nENV STEP=one\nCOPY file /file\n',
+      file: 'content',
+    });
+    const image = await build(dir, { tags: ['cache-drop:1'] });
+    expect((await store.list({ all: true })).some((summary) => summary.names.length === 0)).toBe(true);
+    expect(await store.dropBuildCache()).toBeGreaterThan(0);
+    await store.gc();
+    expect((await store.list({ all: true })).every((summary) => summary.names.length > 0)).toBe(true);
+    expect((await store.resolve('cache-drop:1')).id).toBe(image.id);
+    const events: BuildProgress[] = [];
+    await build(dir, { tags: ['cache-drop:1'], events });
+    expect(events.some((event) => event.kind === 'cached')).toBe(false);
+  });
+
   it('leaves out what .dockerignore excludes, and refuses to COPY an excluded file by name', async () => {
     const dir = context('ignoring', {
       Containerfile: 'FROM scratch\nCOPY . /app/\n',

@@ -392,6 +392,21 @@ export class ImageStore {
   }
 
   /**
+   * Forgets the build cache: build steps' intermediate images leave the index and the cache's step
+   * records go, so the next GC frees their blobs and layers. Named images are untouched.
+   */
+  async dropBuildCache(): Promise<number> {
+    const dropped = await this.updateIndex(async (index) => {
+      const kept = index.manifests.filter(
+        (descriptor) => descriptor.annotations?.[INTERMEDIATE_ANNOTATION] !== 'true',
+      );
+      return { index: { ...index, manifests: kept }, result: index.manifests.length - kept.length };
+    });
+    await fs.rm(join(this.layout.root, 'build-cache'), { recursive: true, force: true });
+    return dropped;
+  }
+
+  /**
    * Runs work that writes blobs or layers before they belong to an image (pull, load, build, commit)
    * under a lease, so a GC in another process leaves that content alone until the work is done.
    */

@@ -1,6 +1,5 @@
 // `flotilla image rm IMAGE...`: untag, and delete images (with their layers) no name points to.
 import { Command } from 'commander';
-import { SnapshotStore } from '@flotilla/runtime';
 import type { CliContext } from '../../cli-context';
 import { openImageStore } from './image-runtime';
 
@@ -14,8 +13,8 @@ export function createImageRmCommand(context: CliContext): Command {
       const store = openImageStore(context);
       for (const reference of references) {
         try {
-          const snapshots = await new SnapshotStore(store).list();
-          const result = await store.remove(reference, { force: flags.force ?? false, snapshots });
+          // The store checks the state dir's container snapshots itself.
+          const result = await store.remove(reference, { force: flags.force ?? false });
           for (const name of result.untagged) context.io.write(`Untagged: ${name}\n`);
           for (const id of result.deleted) context.io.write(`Deleted: ${id}\n`);
         } catch (error) {
@@ -28,9 +27,11 @@ export function createImageRmCommand(context: CliContext): Command {
 export function createImagePruneCommand(context: CliContext): Command {
   return new Command('prune')
     .description('delete blobs and unpacked layers that no image or container uses')
-    .action(async () => {
+    .option('--build-cache', "also drop the build cache (build steps' intermediate images)")
+    .action(async (flags: { buildCache?: boolean }) => {
       const store = openImageStore(context);
-      const result = await store.gc(await new SnapshotStore(store).list());
+      if (flags.buildCache) context.io.write(`Dropped ${await store.dropBuildCache()} cached build steps\n`);
+      const result = await store.gc();
       context.io.write(`Deleted ${result.blobs} blobs and ${result.layers} unpacked layers\n`);
     });
 }
