@@ -187,6 +187,54 @@ describe('registry client with multi-platform images and Basic authentication', 
     expect(pulled.manifestDigest).toBe(hostDigest);
   });
 
+  it('retries a blob download whose connection drops, and reports the retry', async () => {
+    const target = `${registry.address}/team/flaky:v1`;
+    await new RegistryClient().push(source, 'app:1', { target });
+    const [registryHost, registryPort] = registry.address.split(':');
+    let dropped = 0;
+    const proxy = createServer((incoming, outgoing) => {
+      const upstream = httpRequest(
+        {
+          host: registryHost,
+          port: Number(registryPort),
+          method: incoming.method,
+          path: incoming.url,
+          headers: incoming.headers,
+        },
+        (answer) => {
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          // The first blob download dies after a few bytes, as on a flaky link.
+          if (dropped === 0 && incoming.method === 'GET' && (incoming.url ?? '').includes('/blobs/sha256:')) {
+            dropped++;
+            answer.once('data', (chunk: Buffer) => {
+              outgoing.write(chunk.subarray(0, 100));
+              outgoing.socket?.destroy();
+              answer.destroy();
+            });
+            return;
+          }
+          answer.pipe(outgoing);
+        },
+      );
+      incoming.pipe(upstream);
+    });
+    const port = await freePort();
+    await new Promise<void>((resolve) => proxy.listen(port, '127.0.0.1', resolve));
+    try {
+      const events: RegistryProgress[] = [];
+      const pulled = await new RegistryClient().pull(newStore('flaky'), `127.0.0.1:${port}/team/flaky:v1`, {
+        onProgress: (event) => events.push(event),
+      });
+      expect(pulled.manifestDigest).toBe((await source.resolve('app:1')).manifestDigest);
+      expect(dropped).toBe(1);
+      expect(events.filter((event) => event.kind === 'blob-retry')).toEqual([
+        expect.objectContaining({ kind: 'blob-retry', attempt: 2 }),
+      ]);
+    } finally {
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
   it('answers a Basic challenge with the given credentials', async () => {
     const expected = `Basic ${Buffer.from('bob:hunter2').toString('base64')}`;
     const [registryHost, registryPort] = registry.address.split(':');

@@ -36,6 +36,12 @@ export type RegistryProgress =
   | { readonly kind: 'blob-start'; readonly digest: string; readonly size: number }
   | { readonly kind: 'blob-progress'; readonly digest: string; readonly bytes: number; readonly size: number }
   | { readonly kind: 'blob-done'; readonly digest: string; readonly size: number; readonly skipped: boolean }
+  | {
+      readonly kind: 'blob-retry';
+      readonly digest: string;
+      readonly attempt: number;
+      readonly reason: string;
+    }
   | { readonly kind: 'manifest'; readonly reference: string; readonly digest: string };
 
 export interface RegistryClientOptions {
@@ -54,6 +60,8 @@ export class RegistryError extends Error {
   constructor(
     message: string,
     readonly status?: number,
+    /** The registry could not be reached: trying again may work. */
+    readonly unreachable = false,
   ) {
     super(message);
   }
@@ -67,6 +75,19 @@ const MANIFEST_ACCEPT = [
 ].join(', ');
 const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const DEFAULT_CHUNK = 32 * 1024 * 1024;
+const DOWNLOAD_ATTEMPTS = 3;
+const RETRY_DELAY_MS = 200;
+
+/** Network failures and the registry's own trouble (5xx, 429) may pass; wrong content and refusals do not. */
+function isTransient(error: unknown): boolean {
+  if (error instanceof RegistryError)
+    return error.unreachable || (error.status !== undefined && (error.status >= 500 || error.status === 429));
+  return !(
+    error instanceof RegistryAuthError ||
+    error instanceof BlobError ||
+    error instanceof ImageFormatError
+  );
+}
 
 interface RequestOptions {
   readonly method?: string;
@@ -114,6 +135,8 @@ class RepositorySession {
         const cause = (error as { cause?: { message?: string } }).cause?.message;
         throw new RegistryError(
           `cannot reach ${this.reference.registry} (${url}): ${cause ?? (error as Error).message}`,
+          undefined,
+          true,
         );
       }
     };
@@ -293,6 +316,33 @@ export class RegistryClient {
       return;
     }
     progress?.({ kind: 'blob-start', digest: descriptor.digest, size: descriptor.size });
+    // A dropped connection or a registry hiccup (5xx, 429) costs a retry, not the pull; content that
+    // arrives complete but wrong is never retried.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.downloadOnce(store, session, descriptor, scope, options);
+        break;
+      } catch (error) {
+        if (attempt >= DOWNLOAD_ATTEMPTS || !isTransient(error)) throw error;
+        progress?.({
+          kind: 'blob-retry',
+          digest: descriptor.digest,
+          attempt: attempt + 1,
+          reason: (error as Error).message,
+        });
+        await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * 2 ** (attempt - 1)));
+      }
+    }
+    progress?.({ kind: 'blob-done', digest: descriptor.digest, size: descriptor.size, skipped: false });
+  }
+
+  private async downloadOnce(
+    store: ImageStore,
+    session: RepositorySession,
+    descriptor: Descriptor,
+    scope: string,
+    options: PullOptions,
+  ): Promise<void> {
     const response = await session.request(session.url(`/blobs/${descriptor.digest}`), { scope });
     await expectOk(response, `fetching blob ${descriptor.digest}`);
     if (response.body === null) throw new RegistryError(`blob ${descriptor.digest} came with no body`);
@@ -302,7 +352,12 @@ export class RegistryClient {
         expectedDigest: descriptor.digest,
         expectedSize: descriptor.size,
         onProgress: (bytes) =>
-          progress?.({ kind: 'blob-progress', digest: descriptor.digest, bytes, size: descriptor.size }),
+          options.onProgress?.({
+            kind: 'blob-progress',
+            digest: descriptor.digest,
+            bytes,
+            size: descriptor.size,
+          }),
       });
     } catch (error) {
       body.destroy();
@@ -310,7 +365,6 @@ export class RegistryClient {
         throw new RegistryError(`${error.message} (from ${session.reference.registry})`);
       throw error;
     }
-    progress?.({ kind: 'blob-done', digest: descriptor.digest, size: descriptor.size, skipped: false });
   }
 
   /** Pushes a local image (blobs the registry lacks, then the manifest) and answers the manifest digest. */

@@ -94,6 +94,11 @@ export function progressPrinter(
       case 'blob-done':
         context.io.write(`${shortDigest(event.digest)}: ${event.skipped ? 'Already exists' : verbs.done}\n`);
         return;
+      case 'blob-retry':
+        context.io.write(
+          `${shortDigest(event.digest)}: Retrying (attempt ${event.attempt}): ${event.reason}\n`,
+        );
+        return;
       case 'resolved':
         context.io.write(`${event.reference}: resolved to ${event.digest}\n`);
         return;
