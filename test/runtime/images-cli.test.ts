@@ -80,4 +80,46 @@ describe('flotilla image (end to end)', () => {
     }>;
     expect(inspected[0]?.Config.Cmd).toEqual(['cat', '/ran']);
   });
+
+  it('commits a container into an image that the next container runs', async () => {
+    const node = join(work, 'node-commit');
+    const archive = execFileSync(
+      'bash',
+      [join(__dirname, '..', '..', 'scripts', 'base-image.sh'), '--print-path'],
+      {
+        encoding: 'utf8',
+      },
+    ).trim();
+    await flotilla(node, 'load', '-i', archive);
+    const container = (args: string[]) =>
+      startFlotilla(['container', ...args], { env: { FLOTILLA_STATE_DIR: node }, cwd: work }).done;
+    expect(
+      await container([
+        'run',
+        '--name',
+        'to-commit',
+        '--network',
+        'none',
+        'flotilla/busybox',
+        'sh',
+        '-c',
+        'echo kept > /kept',
+      ]),
+    ).toMatchObject({ code: 0 });
+    const committed = await container([
+      'commit',
+      '-m',
+      'keep a file',
+      '-c',
+      'CMD ["cat", "/kept"]',
+      'to-commit',
+      'kept:1',
+    ]);
+    expect(committed).toMatchObject({ code: 0, stdout: expect.stringMatching(/^sha256:[0-9a-f]{64}\n$/) });
+    expect(await container(['run', '--rm', '--network', 'none', 'kept:1'])).toMatchObject({
+      code: 0,
+      stdout: 'kept\n',
+    });
+    expect(await container(['rm', 'to-commit'])).toMatchObject({ code: 0 });
+  });
 });

@@ -3,6 +3,7 @@
 // started them and any later command can see and manage them.
 import { Command } from 'commander';
 import type { CliContext } from '../../cli-context';
+import { createContainerCommitCommand } from './container-commit.command';
 import { createExecCommand } from './exec.command';
 import { createInspectCommand } from './inspect.command';
 import {
@@ -29,5 +30,6 @@ export function createContainerCommand(context: CliContext): Command {
     .addCommand(createKillCommand(context))
     .addCommand(createRmCommand(context))
     .addCommand(createInspectCommand(context))
-    .addCommand(createStatsCommand(context));
+    .addCommand(createStatsCommand(context))
+    .addCommand(createContainerCommitCommand(context));
 }
