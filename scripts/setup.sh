@@ -14,6 +14,9 @@ fi
 # Debian packages Flotilla runs on (the cluster's own etcd, Redis and registry, the runtime's tools,
 # the base image's busybox, the layer extractor's setfattr, the shim's compiler).
 packages=(etcd-server redis-server busybox-static iproute2 nftables iptables docker-registry attr gcc libc6-dev make openssl protobuf-compiler)
+# crun and runc are for bench/container-start only (it compares our container start with theirs);
+# Flotilla itself never runs them.
+packages+=(crun runc)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
