@@ -7,6 +7,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -53,6 +55,20 @@ struct child_args {
 
 static int log_fd = -1;
 
+/* A fresh network namespace has only a loopback interface, and it is down: as with Docker's
+ * --network none, programs expect 127.0.0.1 to work. */
+static void bring_loopback_up(void) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) child_fail("socket for the loopback interface: %s", strerror(errno));
+    struct ifreq request;
+    memset(&request, 0, sizeof(request));
+    strcpy(request.ifr_name, "lo");
+    if (ioctl(fd, SIOCGIFFLAGS, &request) < 0) child_fail("reading the loopback flags: %s", strerror(errno));
+    request.ifr_flags |= IFF_UP;
+    if (ioctl(fd, SIOCSIFFLAGS, &request) < 0) child_fail("bringing the loopback up: %s", strerror(errno));
+    close(fd);
+}
+
 static int child_main(void *arg) {
     struct child_args *a = arg;
     const struct shim_config *c = a->config;
@@ -74,6 +90,7 @@ static int child_main(void *arg) {
         if (setns(ns, CLONE_NEWNET) < 0) child_fail("joining network namespace %s: %s", c->netns, strerror(errno));
         close(ns);
     }
+    if (!c->netns || !strcmp(c->netns, "new")) bring_loopback_up();
     setup_rootfs(c);
     if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
         child_fail("setting hostname %s: %s", c->hostname, strerror(errno));

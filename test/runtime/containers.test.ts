@@ -80,6 +80,17 @@ describe('container isolation', () => {
   });
 });
 
+describe('container network without a bridge', () => {
+  it('has only its own loopback interface, and it is up', async () => {
+    const result = await runToEnd(bed.manager, {
+      rootfsDir: bed.rootfs,
+      network: 'none',
+      command: sh('ls /sys/class/net; cat /sys/class/net/lo/flags'),
+    });
+    expect(result.stdout).toBe('lo\n0x9\n');
+  });
+});
+
 describe('container security baseline', () => {
   it('holds Docker default capabilities and no_new_privs', async () => {
     const result = await runToEnd(bed.manager, {
