@@ -50,7 +50,7 @@ struct client {
 
 struct child_args {
     const struct shim_config *config;
-    int sync_fd, error_fd, stdin_fd, stdout_fd, stderr_fd, tty_fd;
+    int sync_fd, error_fd, stdin_fd, stdout_fd, stderr_fd, console_fd;
 };
 
 static int log_fd = -1;
@@ -69,6 +69,56 @@ static void bring_loopback_up(void) {
     close(fd);
 }
 
+/* The terminal comes from the container's own devpts (so `tty` names /dev/pts/0 inside), opened
+ * after pivot_root; the master goes to the parent over the console socket (SCM_RIGHTS). */
+static int open_container_pty(int console_fd) {
+    int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+    if (master < 0) child_fail("opening the container's /dev/pts/ptmx: %s", strerror(errno));
+    char name[64];
+    if (unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)) != 0)
+        child_fail("preparing the container's terminal: %s", strerror(errno));
+    int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
+    if (slave < 0) child_fail("opening %s: %s", name, strerror(errno));
+    char byte = 'm';
+    struct iovec part = {&byte, 1};
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof(control));
+    struct msghdr message = {.msg_iov = &part, .msg_iovlen = 1, .msg_control = control.space,
+                             .msg_controllen = sizeof(control.space)};
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(header), &master, sizeof(int));
+    if (sendmsg(console_fd, &message, 0) < 0) child_fail("handing the terminal to the shim: %s", strerror(errno));
+    close(master);
+    close(console_fd);
+    return slave;
+}
+
+/* The master of the container's terminal, or -1 when the child failed before sending it. */
+static int receive_pty_master(int console_fd) {
+    char byte;
+    struct iovec part = {&byte, 1};
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr message = {.msg_iov = &part, .msg_iovlen = 1, .msg_control = control.space,
+                             .msg_controllen = sizeof(control.space)};
+    ssize_t n;
+    do n = recvmsg(console_fd, &message, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    struct cmsghdr *header = n > 0 ? CMSG_FIRSTHDR(&message) : NULL;
+    if (!header || header->cmsg_type != SCM_RIGHTS) return -1;
+    int master;
+    memcpy(&master, CMSG_DATA(header), sizeof(int));
+    return master;
+}
+
 static int child_main(void *arg) {
     struct child_args *a = arg;
     const struct shim_config *c = a->config;
@@ -78,7 +128,6 @@ static int child_main(void *arg) {
     do n = read(a->sync_fd, &go, 1);
     while (n < 0 && errno == EINTR);
     if (n != 1) _exit(1); /* the shim died before releasing us */
-    close(a->sync_fd);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -94,8 +143,13 @@ static int child_main(void *arg) {
     setup_rootfs(c);
     if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
         child_fail("setting hostname %s: %s", c->hostname, strerror(errno));
-    if (a->tty_fd >= 0) {
-        take_controlling_tty(a->tty_fd);
+    if (a->console_fd >= 0) {
+        take_controlling_tty(open_container_pty(a->console_fd));
+        /* Held until the parent has the master and, with wait_attach, the first client's size. */
+        char again;
+        do n = read(a->sync_fd, &again, 1);
+        while (n < 0 && errno == EINTR);
+        if (n != 1) _exit(1);
     } else if (dup2(a->stdin_fd, 0) < 0 || dup2(a->stdout_fd, 1) < 0 || dup2(a->stderr_fd, 2) < 0) {
         child_fail("connecting standard streams: %s", strerror(errno));
     }
@@ -314,10 +368,11 @@ int run_container(const char *container_dir, int status_fd) {
     if (log_fd < 0) die("opening the log: %s", strerror(errno));
 
     int sync_pipe[2], error_pipe[2], out_pipe[2] = {-1, -1}, err_pipe[2] = {-1, -1};
-    int master_fd = -1, slave_fd = -1, stdin_fd = -1, listen_fd = -1;
+    int master_fd = -1, stdin_fd = -1, listen_fd = -1;
     if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(error_pipe, O_CLOEXEC) < 0) die("pipe: %s", strerror(errno));
+    int console[2] = {-1, -1};
     if (c->process.tty) {
-        if (open_pty(&master_fd, &slave_fd) < 0) die("opening a pty: %s", strerror(errno));
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, console) < 0) die("socketpair: %s", strerror(errno));
         listen_fd = open_attach_socket();
     } else {
         if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) die("pipe: %s", strerror(errno));
@@ -328,14 +383,14 @@ int run_container(const char *container_dir, int status_fd) {
     int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
     if (!c->netns || !strcmp(c->netns, "new")) flags |= CLONE_NEWNET;
     if (c->uid_map) flags |= CLONE_NEWUSER;
-    struct child_args args = {c, sync_pipe[0], error_pipe[1], stdin_fd, out_pipe[1], err_pipe[1], slave_fd};
+    struct child_args args = {c, sync_pipe[0], error_pipe[1], stdin_fd, out_pipe[1], err_pipe[1], console[1]};
     char *stack = mmap(NULL, CHILD_STACK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (stack == MAP_FAILED) die("allocating the child stack: %s", strerror(errno));
     pid_t init = clone(child_main, stack + CHILD_STACK_BYTES, flags, &args);
     if (init < 0) die("clone: %s (are namespaces available to root here?)", strerror(errno));
     close(sync_pipe[0]);
     close(error_pipe[1]);
-    if (slave_fd >= 0) close(slave_fd);
+    if (console[1] >= 0) close(console[1]);
     if (stdin_fd >= 0) close(stdin_fd);
     if (out_pipe[1] >= 0) close(out_pipe[1]);
     if (err_pipe[1] >= 0) close(err_pipe[1]);
@@ -351,8 +406,16 @@ int run_container(const char *container_dir, int status_fd) {
 
     struct client clients[MAX_CLIENTS];
     for (int i = 0; i < MAX_CLIENTS; i++) clients[i].fd = -1;
-    if (c->wait_attach && listen_fd >= 0) wait_for_first_client(listen_fd, clients, master_fd);
     if (write_all(sync_pipe[1], "g", 1) < 0) die("releasing the container: %s", strerror(errno));
+    if (console[0] >= 0) {
+        master_fd = receive_pty_master(console[0]);
+        close(console[0]);
+        /* No master: the child failed on the way; the error pipe says why. */
+        if (master_fd >= 0) {
+            if (c->wait_attach) wait_for_first_client(listen_fd, clients, master_fd);
+            if (write_all(sync_pipe[1], "g", 1) < 0) die("releasing the container: %s", strerror(errno));
+        }
+    }
     close(sync_pipe[1]);
 
     /* The error pipe closes on a successful execve; anything read from it is why the start failed. */

@@ -130,11 +130,13 @@ describe('flotilla container', () => {
       env: { ...process.env, FLOTILLA_STATE_DIR: bed.stateDir },
       timeout: 120_000,
     });
-    child.stdin?.end('echo pid=$$\nstty size\nexit 5\n');
+    child.stdin?.end('echo pid=$$\nstty size\ntty\nexit 5\n');
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
     const text = await readFile(transcript, 'utf8');
     expect(text).toContain('pid=1');
     expect(text).toContain('33 101');
+    // The terminal is the container's own, from its devpts.
+    expect(text).toContain('/dev/pts/0');
     // `script -e` exits with the session's code: the shell's `exit 5`, passed through the CLI.
     expect(code).toBe(5);
   }, 180_000);
