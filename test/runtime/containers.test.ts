@@ -80,6 +80,37 @@ describe('container isolation', () => {
   });
 });
 
+describe('container volumes', () => {
+  it('binds host directories read-write and read-only, and refuses a target that climbs out', async () => {
+    const shared = join(bed.root, 'shared');
+    const readOnly = join(bed.root, 'read-only');
+    await mkdir(shared);
+    await mkdir(readOnly);
+    await writeFile(join(readOnly, 'config'), 'from the host\n');
+    const result = await runToEnd(bed.manager, {
+      rootfsDir: bed.rootfs,
+      volumes: [
+        { source: shared, target: '/data', readOnly: false },
+        { source: readOnly, target: '/etc/app', readOnly: true },
+      ],
+      command: sh(
+        'echo written > /data/out; cat /etc/app/config; echo no > /etc/app/config 2>/dev/null || echo ro',
+      ),
+    });
+    expect(result.stdout).toBe('from the host\nro\n');
+    expect(await readFile(join(shared, 'out'), 'utf8')).toBe('written\n');
+    expect(await readFile(join(readOnly, 'config'), 'utf8')).toBe('from the host\n');
+
+    await expect(
+      bed.manager.create({
+        rootfsDir: bed.rootfs,
+        volumes: [{ source: shared, target: '/x/../../etc', readOnly: false }],
+        command: ['true'],
+      }),
+    ).rejects.toThrow('may not contain ".."');
+  });
+});
+
 describe('container network without a bridge', () => {
   it('has only its own loopback interface, and it is up', async () => {
     const result = await runToEnd(bed.manager, {

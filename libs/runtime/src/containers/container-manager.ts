@@ -165,6 +165,9 @@ export class ContainerManager {
           `volume ${volume.source}:${volume.target} needs absolute paths on both sides`,
         );
       }
+      if (volume.target.split('/').includes('..')) {
+        throw new ContainerError('InvalidSpec', `volume target ${volume.target} may not contain ".."`);
+      }
       if (!(await stat(volume.source).catch(() => undefined))) {
         throw new ContainerError(
           'InvalidSpec',
