@@ -323,7 +323,8 @@ export class ContainerManager {
     const containerDir = this.store.directoryOf(record.id);
     const cgroup = await this.options.cgroups?.open(record.id);
     await cgroup?.destroy();
-    if (record.network) await this.options.network?.detach(record.id);
+    // Detach even when the record has no attachment: a start that failed half-way may have made one.
+    await this.options.network?.detach(record.id);
     const provider = record.spec.rootfsDir !== undefined ? this.directories : this.options.images;
     await provider?.release({ containerId: record.id, containerDir });
     await this.store.releaseName(record.name);
@@ -554,6 +555,7 @@ export class ContainerManager {
       await Promise.all(
         ['status', 'init.pid', 'shim.pid'].map((file) => rm(join(dir, file), { force: true })),
       );
+      if (record.network) await this.options.network?.detach(record.id).catch(() => undefined);
       const reason = error instanceof Error ? error.message : String(error);
       throw new ContainerError('StartFailed', `container ${record.name} did not start: ${reason}`);
     }
