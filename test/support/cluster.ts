@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { startApiServer, type RunningApiServer } from '@flotilla/apiserver';
 import { ensureAdminToken, ensureClusterPki, freePort, startEtcd, stopProcess } from '@flotilla/cluster';
 import { stringify } from 'yaml';
+import { claimTestDir } from './leftovers';
 
 export interface HttpResult {
   status: number;
@@ -37,6 +38,7 @@ export interface TestControlPlane {
 
 export async function startTestControlPlane(name = 'test'): Promise<TestControlPlane> {
   const dir = mkdtempSync(join(tmpdir(), `flotilla-${name}-`));
+  claimTestDir(dir);
   const etcd = await startEtcd({
     dataDir: join(dir, 'etcd'),
     logDir: dir,

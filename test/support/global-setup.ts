@@ -15,6 +15,8 @@ declare global {
 
 // Jest workers are forked after this runs, so they inherit these variables.
 export default async function globalSetup(): Promise<void> {
+  const { sweepTestDirs } = await import('./leftovers');
+  sweepTestDirs();
   const { startTestServices } = await import('./services');
   const services = await startTestServices();
   process.env['FLOTILLA_TEST_ETCD'] = services.etcdUrl;

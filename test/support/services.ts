@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startEtcd, startRedis, stopProcess } from '@flotilla/cluster';
+import { claimTestDir } from './leftovers';
 
 export interface TestServices {
   readonly etcdUrl: string;
@@ -13,6 +14,7 @@ export interface TestServices {
 
 export async function startTestServices(): Promise<TestServices> {
   const root = mkdtempSync(join(tmpdir(), 'flotilla-test-services-'));
+  claimTestDir(root);
   const [etcd, redis] = await Promise.all([
     (async () =>
       startEtcd({
