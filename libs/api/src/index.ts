@@ -103,3 +103,4 @@ export type {
   MetricSpec,
   MetricTarget,
 } from './kinds/hpa.types';
+export { kubeTimestamp } from './meta/timestamps';

@@ -6,7 +6,7 @@
 // update, JSON/merge/strategic patches) are recorded by recordUpdate: the writer takes the fields it
 // changed, so an autoscaler that set spec.replicas owns it, a manifest re-applied without replicas
 // leaves it alone, and one that sets replicas again conflicts with the autoscaler.
-import type { KubeObject, ManagedFieldsEntry } from '@flotilla/api';
+import { kubeTimestamp, type KubeObject, type ManagedFieldsEntry } from '@flotilla/api';
 import {
   cloneJson,
   hasOwn,
@@ -142,11 +142,6 @@ interface Ownership {
   fields: FieldSet;
 }
 
-function timestamp(now: Date): string {
-  // metav1.Time has second precision.
-  return now.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 function scopeOf(subresource: string | undefined): FieldScope {
   return subresource === 'status' ? 'status' : 'main';
 }
@@ -272,7 +267,7 @@ export function apply(input: ApplyInput): ApplyResult {
     manager,
     operation: 'Apply',
     apiVersion,
-    time: timestamp(now),
+    time: kubeTimestamp(now),
     ...subresource,
   });
   const others = owners.filter((owner) => owner !== mine);
@@ -447,7 +442,7 @@ export function recordUpdate(input: RecordUpdateInput): KubeObject {
       manager,
       operation: 'Update',
       apiVersion,
-      time: timestamp(now),
+      time: kubeTimestamp(now),
       ...(input.subresource ? { subresource: input.subresource } : {}),
     });
     for (const path of taken) entry.fields.add(path);

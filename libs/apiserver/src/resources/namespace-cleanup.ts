@@ -1,10 +1,10 @@
 // Deleting a namespace deletes what is in it, then the namespace, as Kubernetes' namespace controller
 // does. It runs wherever an apiserver sees a terminating namespace (also after a restart), and every
 // step is idempotent, so several apiservers doing it at once only repeat harmless deletes.
-import { RESOURCE_TYPES, storageKey, storagePrefix, type KubeObject } from '@flotilla/api';
+import { RESOURCE_TYPES, kubeTimestamp, storageKey, storagePrefix, type KubeObject } from '@flotilla/api';
 import type { Logger } from 'pino';
 import { StoreError } from '@flotilla/store';
-import { kubeTimestamp, prepareForCreate } from './object-lifecycle';
+import { prepareForCreate } from './object-lifecycle';
 import type { ResourceStorage } from './resource-storage';
 
 const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];

@@ -1,7 +1,6 @@
 import { RESOURCE_TYPES, type KubeObject, type ResourceType } from '@flotilla/api';
 import {
   generateName,
-  kubeTimestamp,
   prepareForCreate,
   prepareForUpdate,
   prepareStatusUpdate,
@@ -31,10 +30,6 @@ const deployment = (replicas: number, status: unknown = { replicas: 1 }): KubeOb
   }) as KubeObject;
 
 describe('object lifecycle', () => {
-  it('writes timestamps with second precision', () => {
-    expect(kubeTimestamp(new Date('2026-11-23T10:00:00.789Z'))).toBe('2026-11-23T10:00:00Z');
-  });
-
   it('generates names from the prefix with a five-character suffix of safe letters', () => {
     const name = generateName('web-');
     expect(name).toMatch(/^web-[bcdfghjklmnpqrstvwxz2456789]{5}$/);

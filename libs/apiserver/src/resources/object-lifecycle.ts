@@ -2,12 +2,7 @@
 // creationTimestamp, generation, the split between spec (main resource) and status (subresource),
 // and which metadata a client may not change.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { KubeObject, ObjectMeta, ResourceType } from '@flotilla/api';
-
-/** Kubernetes writes timestamps with second precision: 2026-11-23T10:00:00Z. */
-export function kubeTimestamp(date = new Date()): string {
-  return date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
+import { kubeTimestamp, type KubeObject, type ObjectMeta, type ResourceType } from '@flotilla/api';
 
 // Kubernetes' generateName alphabet leaves out vowels and look-alikes so names never spell words.
 const NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';

@@ -3,6 +3,7 @@
 // decided by etcd, and a patch without a resourceVersion is retried on conflict as Kubernetes does.
 import {
   apiVersionOf,
+  kubeTimestamp,
   storageKey,
   type KubeObject,
   type ResourceType,
@@ -12,7 +13,6 @@ import { StoreError } from '@flotilla/store';
 import { ApiError, apiErrors } from '../http/api-error';
 import {
   generateName,
-  kubeTimestamp,
   prepareForCreate,
   prepareForUpdate,
   prepareStatusUpdate,

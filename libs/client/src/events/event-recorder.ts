@@ -2,7 +2,7 @@
 // event are folded into one object whose count and lastTimestamp grow, as client-go's recorder does,
 // so a controller that retries in a loop leaves one line rather than thousands of objects.
 import { randomBytes } from 'node:crypto';
-import { resolveResourceName, type KubeObject, type ResourceType } from '@flotilla/api';
+import { kubeTimestamp, resolveResourceName, type KubeObject, type ResourceType } from '@flotilla/api';
 import { isNotFound } from '../rest/api-error';
 import type { RestClient } from '../rest/rest-client';
 
@@ -46,7 +46,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   };
 
   const write = async (key: string, target: KubeObject, type: EventType, reason: string, message: string) => {
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = kubeTimestamp();
     const previous = recorded.get(key);
     if (previous) {
       try {

@@ -4,7 +4,7 @@
 // after the eviction timeout its pods are deleted, so their owners replace them elsewhere (the agent,
 // when it returns, sees them deleted and stops them). A renewed Lease lifts the taint.
 // Health is time-based, so besides events a timer re-checks every node: level-triggered.
-import { RESOURCE_TYPES, type KubeObject, type ResourceType } from '@flotilla/api';
+import { RESOURCE_TYPES, kubeTimestamp, type KubeObject, type ResourceType } from '@flotilla/api';
 import {
   createEventRecorder,
   createInformer,
@@ -60,8 +60,6 @@ function typeOf(kind: string): ResourceType {
   return type;
 }
 
-const timestamp = (date: Date): string => date.toISOString().replace(/\.\d{3}Z$/, 'Z');
-
 export function startNodeLifecycleController(options: NodeLifecycleOptions): RunningNodeLifecycle {
   const { client } = options;
   const log = options.log ?? (() => undefined);
@@ -107,7 +105,7 @@ export function startNodeLifecycleController(options: NodeLifecycleOptions): Run
     const conditions = node.status?.conditions ?? [];
     const ready = conditions.find((condition) => condition.type === 'Ready');
     if (ready?.status !== 'Unknown') {
-      const message = `Node stopped posting status: no heartbeat since ${timestamp(new Date(since.getTime() - gracePeriodMs))}.`;
+      const message = `Node stopped posting status: no heartbeat since ${kubeTimestamp(new Date(since.getTime() - gracePeriodMs))}.`;
       await client.patch(
         nodeType,
         name,
@@ -119,7 +117,7 @@ export function startNodeLifecycleController(options: NodeLifecycleOptions): Run
                 status: 'Unknown',
                 reason: 'NodeStatusUnknown',
                 message,
-                lastTransitionTime: timestamp(new Date()),
+                lastTransitionTime: kubeTimestamp(new Date()),
               },
             ],
           },
@@ -138,7 +136,7 @@ export function startNodeLifecycleController(options: NodeLifecycleOptions): Run
           spec: {
             taints: [
               ...taints,
-              { key: UNREACHABLE_TAINT, effect: 'NoExecute', timeAdded: timestamp(new Date()) },
+              { key: UNREACHABLE_TAINT, effect: 'NoExecute', timeAdded: kubeTimestamp(new Date()) },
             ],
           },
         },
@@ -160,7 +158,7 @@ export function startNodeLifecycleController(options: NodeLifecycleOptions): Run
                   status: 'False',
                   reason: 'NodeLost',
                   message: `Node ${name} is unreachable`,
-                  lastTransitionTime: timestamp(new Date()),
+                  lastTransitionTime: kubeTimestamp(new Date()),
                 },
               ],
             },

@@ -4,7 +4,7 @@
 // a pod already bound elsewhere answers 409 and is left alone). Unschedulable pods get
 // PodScheduled=False with Kubernetes' message and a FailedScheduling event, and are retried with
 // back-off, and again whenever nodes or bound pods change.
-import { RESOURCE_TYPES, type KubeObject, type ResourceType } from '@flotilla/api';
+import { RESOURCE_TYPES, kubeTimestamp, type KubeObject, type ResourceType } from '@flotilla/api';
 import {
   createEventRecorder,
   createInformer,
@@ -157,7 +157,7 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
   async function markUnschedulable(pod: PodObject, message: string): Promise<void> {
     const existing = pod.status?.conditions?.find((condition) => condition.type === 'PodScheduled');
     if (existing?.status === 'False' && existing.message === message) return;
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const now = kubeTimestamp();
     await client.patch(
       podType,
       pod.metadata?.name ?? '',
