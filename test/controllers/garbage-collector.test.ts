@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createClient, type RestClient } from '@flotilla/client';
 import { startGarbageCollector, type RunningGarbageCollector } from '@flotilla/controllers';
 import { startTestControlPlane, type TestControlPlane } from '../support/cluster';
-import { requireTestEnv } from '../support/eventually';
+import { requireTestEnv, until } from '../support/eventually';
 
 const redisUrl = requireTestEnv('FLOTILLA_TEST_REDIS');
 
@@ -49,14 +49,6 @@ async function configMap(name: string, owner?: { name: string; uid: string }): P
 
 async function status(name: string): Promise<number> {
   return (await cp.request('GET', `/api/v1/namespaces/default/configmaps/${name}`)).status;
-}
-
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 function deleteWith(name: string, propagationPolicy: string): Promise<{ status: number }> {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createClient, type RestClient } from '@flotilla/client';
 import { startNodeLifecycleController, type RunningNodeLifecycle } from '@flotilla/controllers';
 import { startTestControlPlane, type TestControlPlane } from '../support/cluster';
-import { requireTestEnv } from '../support/eventually';
+import { requireTestEnv, until } from '../support/eventually';
 
 const redisUrl = requireTestEnv('FLOTILLA_TEST_REDIS');
 
@@ -34,15 +34,6 @@ async function renew(node: string): Promise<void> {
   // PUT creates a Lease that does not exist yet, as node agents rely on.
   const result = await cp.request('PUT', path, { body });
   expect([200, 201]).toContain(result.status);
-}
-
-async function until<T>(what: string, read: () => Promise<T | undefined>): Promise<T> {
-  for (let attempt = 0; attempt < 300; attempt++) {
-    const value = await read();
-    if (value !== undefined) return value;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 beforeAll(async () => {

@@ -1,23 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { KeyedWorkQueue } from '@flotilla/queue';
+import { eventually, requireTestEnv } from '../support/eventually';
 
-const redisUrl = process.env['FLOTILLA_TEST_REDIS'];
-if (!redisUrl)
-  throw new Error(
-    'FLOTILLA_TEST_REDIS is not set: run the tests with `npm test` (jest global set-up starts Redis)',
-  );
-
-function eventually(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const poll = (): void => {
-      if (check()) resolve();
-      else if (Date.now() > deadline) reject(new Error(`timed out waiting for ${what}`));
-      else setTimeout(poll, 20);
-    };
-    poll();
-  });
-}
+const redisUrl = requireTestEnv('FLOTILLA_TEST_REDIS');
 
 describe('KeyedWorkQueue on real Redis', () => {
   const queues: KeyedWorkQueue[] = [];

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createClient, type RestClient } from '@flotilla/client';
 import { startScheduler, type RunningScheduler } from '@flotilla/scheduler';
 import { startTestControlPlane, type TestControlPlane } from '../support/cluster';
-import { eventually, requireTestEnv } from '../support/eventually';
+import { eventually, requireTestEnv, until } from '../support/eventually';
 
 const redisUrl = requireTestEnv('FLOTILLA_TEST_REDIS');
 
@@ -89,12 +89,7 @@ describe('scheduler leader election', () => {
     expect(lease.spec.holderIdentity).toBe(`replica-${leaderIndex + 1}`);
 
     await createPod('first');
-    let bound: string | undefined;
-    for (let attempt = 0; attempt < 150 && bound === undefined; attempt++) {
-      bound = await nodeOf('first');
-      if (bound === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(bound).toBe('node-a');
+    expect(await until('first bound', () => nodeOf('first'))).toBe('node-a');
 
     const leader = replicas[leaderIndex];
     const follower = replicas[1 - leaderIndex];
@@ -102,11 +97,6 @@ describe('scheduler leader election', () => {
     await leader.stop();
     await eventually(() => follower.isLeader(), 'the follower to lead', 15_000);
     await createPod('second');
-    let second: string | undefined;
-    for (let attempt = 0; attempt < 150 && second === undefined; attempt++) {
-      second = await nodeOf('second');
-      if (second === undefined) await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    expect(second).toBe('node-a');
+    expect(await until('second bound', () => nodeOf('second'))).toBe('node-a');
   });
 });

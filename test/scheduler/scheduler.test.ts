@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { createClient, type RestClient } from '@flotilla/client';
 import { startScheduler, type RunningScheduler } from '@flotilla/scheduler';
 import { startTestControlPlane, type TestControlPlane } from '../support/cluster';
-import { requireTestEnv } from '../support/eventually';
+import { requireTestEnv, until } from '../support/eventually';
 
 const redisUrl = requireTestEnv('FLOTILLA_TEST_REDIS');
 
@@ -16,16 +16,6 @@ let scheduler: RunningScheduler;
 interface PodState {
   spec: { nodeName?: string };
   status?: { conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> };
-}
-
-async function waitFor<T>(what: string, read: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
 }
 
 function node(name: string, cpu: string, memory: string): Record<string, unknown> {
@@ -90,7 +80,7 @@ afterAll(async () => {
 });
 
 async function boundNode(name: string): Promise<string> {
-  return waitFor(`${name} to be bound`, async () => {
+  return until(`${name} to be bound`, async () => {
     const result = await cp.request('GET', `/api/v1/namespaces/default/pods/${name}`);
     return result.json<PodState>().spec.nodeName;
   });
@@ -120,7 +110,7 @@ describe('scheduler', () => {
 
   it('tells an unschedulable pod why, then places it when a node with room registers', async () => {
     await cp.request('POST', '/api/v1/namespaces/default/pods', { body: pod('big', '1', '3Gi') });
-    const condition = await waitFor('PodScheduled=False', async () => {
+    const condition = await until('PodScheduled=False', async () => {
       const state = (await cp.request('GET', '/api/v1/namespaces/default/pods/big')).json<PodState>();
       return state.status?.conditions?.find(
         (entry) => entry.type === 'PodScheduled' && entry.status === 'False',
@@ -154,7 +144,7 @@ describe('scheduler', () => {
     for (const name of ['fill-1', 'fill-2', 'fill-3']) {
       await cp.request('POST', '/api/v1/namespaces/default/pods', { body: pod(name, '400m', '256Mi') });
     }
-    const placed = await waitFor('two pods on node-small and one refused', async () => {
+    const placed = await until('two pods on node-small and one refused', async () => {
       const states = await Promise.all(
         ['fill-1', 'fill-2', 'fill-3'].map(async (name) =>
           (await cp.request('GET', `/api/v1/namespaces/default/pods/${name}`)).json<PodState>(),

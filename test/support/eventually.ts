@@ -20,3 +20,18 @@ export function requireTestEnv(name: 'FLOTILLA_TEST_ETCD' | 'FLOTILLA_TEST_REDIS
   }
   return value;
 }
+
+/** Reads until the answer is neither undefined nor false, then returns it; for state read over the API. */
+export async function until<T>(
+  what: string,
+  read: () => Promise<T | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
