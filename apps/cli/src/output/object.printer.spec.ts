@@ -1,30 +1,15 @@
 import { resolveResourceName, type KubeObject, type ResourceType } from '@flotilla/api';
 import { formatObjects } from './object.printer';
 
-const NOW = new Date('2026-01-01T12:00:00Z');
-
 function type(name: string): ResourceType {
   const found = resolveResourceName(name);
   if (!found) throw new Error(`no type ${name}`);
   return found;
 }
 
-function object(
-  kind: string,
-  name: string,
-  fields: Record<string, unknown> = {},
-  minutesOld = 5,
-): KubeObject {
-  return {
-    apiVersion: 'v1',
-    kind,
-    metadata: {
-      name,
-      namespace: 'default',
-      creationTimestamp: new Date(NOW.getTime() - minutesOld * 60_000).toISOString(),
-    },
-    ...fields,
-  };
+// The object printer only reads identity: a name and a namespace are all an object needs here.
+function object(kind: string, name: string): KubeObject {
+  return { apiVersion: 'v1', kind, metadata: { name, namespace: 'default' } };
 }
 
 describe('object output', () => {
