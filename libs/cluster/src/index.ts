@@ -17,6 +17,8 @@ export type { ProcessSpec, StartedProcess, WaitOptions } from './processes/super
 export { ensureAdminToken, ensureClusterPki, ensureSignedCertificate } from './pki/cluster-pki';
 export type { CertificatePaths, ClusterPki, PkiOptions, SignedCertificateOptions } from './pki/cluster-pki';
 export { startApiserver, httpsAnswersOk } from './components/apiserver.component';
+export { startController } from './components/controller.component';
+export type { ControllerOptions, RunningController } from './components/controller.component';
 export type { ApiserverOptions, RunningApiserver } from './components/apiserver.component';
 export { clusterDown, clusterLayout, clusterUp } from './local-cluster/local-cluster';
 export type {
