@@ -104,3 +104,28 @@ export type {
   MetricTarget,
 } from './kinds/hpa.types';
 export { kubeTimestamp } from './meta/timestamps';
+export {
+  CHANNEL_CLOSE,
+  CHANNEL_ERROR,
+  CHANNEL_RESIZE,
+  CHANNEL_STDERR,
+  CHANNEL_STDIN,
+  CHANNEL_STDOUT,
+  REMOTE_COMMAND_PROTOCOLS,
+  REMOTE_COMMAND_V4,
+  REMOTE_COMMAND_V5,
+  decodeChannelFrame,
+  decodeRemoteCommandStatus,
+  decodeTerminalSize,
+  encodeChannelFrame,
+  encodeTerminalSize,
+  errorStatus,
+  exitCodeStatus,
+  negotiateRemoteCommandProtocol,
+} from './remote-command/remote-command.util';
+export type {
+  ChannelFrame,
+  RemoteCommandResult,
+  RemoteCommandStatus,
+  TerminalSize,
+} from './remote-command/remote-command.util';
