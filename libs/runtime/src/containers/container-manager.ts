@@ -9,7 +9,12 @@ import { connect, type Socket } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { ATTACH_SOCKET_NAME, encodeResize } from '../shim/attach-protocol';
 import { locateShimBinary } from '../shim/shim-binary';
-import { renderShimExecConfig, renderShimRunConfig, type ShimNetwork } from '../shim/shim-config';
+import {
+  renderShimExecConfig,
+  renderShimRunConfig,
+  type ShimCgroup,
+  type ShimNetwork,
+} from '../shim/shim-config';
 import { launchShim, spawnShimExec } from '../shim/shim-launcher';
 import {
   isSameProcessAlive,
@@ -21,6 +26,7 @@ import {
 } from '../shim/shim-status';
 import { ContainerError } from './container.error';
 import type {
+  ContainerCgroup,
   ContainerCgroupUsage,
   ContainerCgroups,
   ContainerInfo,
@@ -94,22 +100,35 @@ function mergeEnv(...layers: Array<readonly string[] | undefined>): string[] {
   return [...merged.values()];
 }
 
-/** Resolves after a change in dir or a short poll interval, whichever comes first. */
-function changeIn(dir: string): Promise<void> {
+/** Resolves after a change in dir, a short poll interval or an abort, whichever comes first. */
+function changeIn(dir: string, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     let watcher: ReturnType<typeof watch> | undefined;
     const done = (): void => {
       clearTimeout(timer);
       watcher?.close();
+      signal?.removeEventListener('abort', done);
       resolve();
     };
     const timer = setTimeout(done, STATUS_POLL_MS);
+    signal?.addEventListener('abort', done);
     try {
       watcher = watch(dir, done);
     } catch {
       // The directory vanished (removed meanwhile): the timer ends the wait and the caller re-reads.
     }
   });
+}
+
+/** By directory when the cgroup says how (fast), else by cgroup.procs files. */
+function shimCgroupOf(cgroup: ContainerCgroup | undefined): {
+  cgroupProcsFiles: readonly string[];
+  cgroup?: ShimCgroup;
+} {
+  if (cgroup?.version !== undefined && cgroup.directories !== undefined) {
+    return { cgroupProcsFiles: [], cgroup: { version: cgroup.version, directories: cgroup.directories } };
+  }
+  return { cgroupProcsFiles: cgroup?.procsFiles ?? [] };
 }
 
 function hasLimits(spec: ContainerSpec): boolean {
@@ -295,8 +314,11 @@ export class ContainerManager {
     return this.inspect(record.id);
   }
 
-  /** The exit status once the container's init has ended (at once if it already has). */
-  async wait(reference: string): Promise<ShimExitStatus> {
+  /**
+   * The exit status once the container's init has ended (at once if it already has). An aborted
+   * signal ends the wait with the signal's reason, so a watcher can stop without the container.
+   */
+  async wait(reference: string, options: { signal?: AbortSignal } = {}): Promise<ShimExitStatus> {
     const record = await this.load(reference);
     if (record.status === 'created') {
       throw new ContainerError(
@@ -304,7 +326,7 @@ export class ContainerManager {
         `container ${record.name} was never started: start it before waiting on it`,
       );
     }
-    await this.waitUntilStopped(record, Number.POSITIVE_INFINITY);
+    await this.waitUntilStopped(record, Number.POSITIVE_INFINITY, options.signal);
     const state = await this.stateOf(record);
     if (!state.exit)
       throw new ContainerError('InvalidState', `container ${record.name} ended without an exit status`);
@@ -387,7 +409,7 @@ export class ContainerManager {
           additionalGids: user.additionalGids,
           tty: options.tty ?? false,
         },
-        cgroupProcsFiles: cgroup?.procsFiles ?? [],
+        ...shimCgroupOf(cgroup),
       }),
     );
     const child = spawnShimExec(this.shimPath, containerDir, configPath, {
@@ -480,13 +502,18 @@ export class ContainerManager {
     }
   }
 
-  private async waitUntilStopped(record: ContainerRecord, timeoutMs: number): Promise<boolean> {
+  private async waitUntilStopped(
+    record: ContainerRecord,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     const dir = this.store.directoryOf(record.id);
     for (;;) {
+      signal?.throwIfAborted();
       if ((await this.stateOf(record)).status !== 'running') return true;
       if (Date.now() >= deadline) return false;
-      await changeIn(dir);
+      await changeIn(dir, signal);
     }
   }
 
@@ -538,7 +565,7 @@ export class ContainerManager {
         readOnlyRootfs: record.spec.readOnlyRootfs ?? false,
         mounts: record.spec.volumes ?? [],
         network,
-        cgroupProcsFiles: cgroup?.procsFiles ?? [],
+        ...shimCgroupOf(cgroup),
         ...(cgroup?.oomFile !== undefined ? { oomFile: cgroup.oomFile } : {}),
         waitForAttach,
       }),
