@@ -9,12 +9,7 @@ import { connect, type Socket } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { ATTACH_SOCKET_NAME, encodeResize } from '../shim/attach-protocol';
 import { locateShimBinary } from '../shim/shim-binary';
-import {
-  renderShimExecConfig,
-  renderShimRunConfig,
-  type ShimCgroup,
-  type ShimNetwork,
-} from '../shim/shim-config';
+import { renderShimExecConfig, renderShimRunConfig, type ShimNetwork } from '../shim/shim-config';
 import { launchShim, spawnShimExec } from '../shim/shim-launcher';
 import {
   isSameProcessAlive,
@@ -26,7 +21,6 @@ import {
 } from '../shim/shim-status';
 import { ContainerError } from './container.error';
 import type {
-  ContainerCgroup,
   ContainerCgroupUsage,
   ContainerCgroups,
   ContainerInfo,
@@ -118,17 +112,6 @@ function changeIn(dir: string, signal?: AbortSignal): Promise<void> {
       // The directory vanished (removed meanwhile): the timer ends the wait and the caller re-reads.
     }
   });
-}
-
-/** By directory when the cgroup says how (fast), else by cgroup.procs files. */
-function shimCgroupOf(cgroup: ContainerCgroup | undefined): {
-  cgroupProcsFiles: readonly string[];
-  cgroup?: ShimCgroup;
-} {
-  if (cgroup?.version !== undefined && cgroup.directories !== undefined) {
-    return { cgroupProcsFiles: [], cgroup: { version: cgroup.version, directories: cgroup.directories } };
-  }
-  return { cgroupProcsFiles: cgroup?.procsFiles ?? [] };
 }
 
 function hasLimits(spec: ContainerSpec): boolean {
@@ -409,7 +392,7 @@ export class ContainerManager {
           additionalGids: user.additionalGids,
           tty: options.tty ?? false,
         },
-        ...shimCgroupOf(cgroup),
+        cgroupProcsFiles: cgroup?.procsFiles ?? [],
       }),
     );
     const child = spawnShimExec(this.shimPath, containerDir, configPath, {
@@ -565,7 +548,7 @@ export class ContainerManager {
         readOnlyRootfs: record.spec.readOnlyRootfs ?? false,
         mounts: record.spec.volumes ?? [],
         network,
-        ...shimCgroupOf(cgroup),
+        cgroupProcsFiles: cgroup?.procsFiles ?? [],
         ...(cgroup?.oomFile !== undefined ? { oomFile: cgroup.oomFile } : {}),
         waitForAttach,
       }),
