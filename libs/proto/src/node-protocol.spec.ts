@@ -25,6 +25,24 @@ describe('generated node protocol', () => {
     expect(AgentMessage.decode(bytes)).toEqual(message);
   });
 
+  it('round-trips the peer set and a released pod status', () => {
+    const peers: ServerMessage = {
+      payload: {
+        $case: 'peers',
+        value: { peers: [{ nodeName: 'node-1', internalIp: '10.0.0.1', podCidr: '10.88.1.0/24' }] },
+      },
+    };
+    expect(ServerMessage.decode(ServerMessage.encode(peers).finish())).toEqual(peers);
+    const status: AgentMessage = {
+      payload: {
+        $case: 'podStatus',
+        value: { namespace: 'web', name: 'web-1', uid: 'u1', statusJson: Buffer.from('{}'), released: true },
+      },
+    };
+    const decoded = AgentMessage.decode(AgentMessage.encode(status).finish());
+    expect(decoded.payload?.$case === 'podStatus' && decoded.payload.value.released).toBe(true);
+  });
+
   it('serves Register and a bidirectional Connect stream over grpc-js', async () => {
     const implementation: NodeServiceServer = {
       register: (call, callback) => {
@@ -33,7 +51,11 @@ describe('generated node protocol', () => {
           heartbeatIntervalSeconds: 5,
           serviceCidr: '10.96.0.0/16',
           clusterDns: '',
+          clusterCidr: '10.88.0.0/16',
         });
+      },
+      getObject: (call, callback) => {
+        callback(null, { objectJson: Buffer.from(JSON.stringify({ kind: call.request.kind })) });
       },
       connect: (call: ServerDuplexStream<AgentMessage, ServerMessage>) => {
         call.on('data', (message: AgentMessage) => {
@@ -58,6 +80,12 @@ describe('generated node protocol', () => {
         client.register(request, (error, value) => (error ? reject(error) : resolve(value))),
       );
       expect(response).toMatchObject({ podCidr: '10.88.1.0/24', heartbeatIntervalSeconds: 5 });
+      const object = await new Promise<Buffer>((resolve, reject) =>
+        client.getObject({ kind: 'ConfigMap', namespace: 'web', name: 'settings' }, (error, value) =>
+          error ? reject(error) : resolve(value.objectJson),
+        ),
+      );
+      expect(JSON.parse(object.toString())).toEqual({ kind: 'ConfigMap' });
 
       const stream = client.connect();
       const first = new Promise<ServerMessage>((resolve) => stream.once('data', resolve));

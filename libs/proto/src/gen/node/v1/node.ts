@@ -85,6 +85,8 @@ export interface RegisterResponse {
   heartbeatIntervalSeconds: number;
   serviceCidr: string;
   clusterDns: string;
+  /** The pod range of the whole cluster: every node's pod_cidr lies inside it. */
+  clusterCidr: string;
 }
 
 export interface NodeCondition {
@@ -108,6 +110,11 @@ export interface PodStatusUpdate {
   uid: string;
   /** A Kubernetes PodStatus as JSON. */
   statusJson: Buffer;
+  /**
+   * Every container has stopped and the pod's resources are freed; with a deletionTimestamp on the
+   * pod, the apiserver then removes the object (kubelet's final delete with grace period 0).
+   */
+  released: boolean;
 }
 
 export interface ContainerUsage {
@@ -195,8 +202,38 @@ export function podChange_TypeToJSON(object: PodChange_Type): string {
   }
 }
 
+/** A registered node with a pod range, for host-gw routes from every other node. */
+export interface Peer {
+  nodeName: string;
+  internalIp: string;
+  podCidr: string;
+}
+
+/**
+ * The complete set of nodes with pod ranges (the receiving node included), sent on connect and
+ * whenever a node joins, leaves or changes address: agents route to each other's pod CIDRs.
+ */
+export interface Peers {
+  peers: Peer[];
+}
+
 export interface ServerMessage {
-  payload?: { $case: "fullSet"; value: DesiredPods } | { $case: "change"; value: PodChange } | undefined;
+  payload?: { $case: "fullSet"; value: DesiredPods } | { $case: "change"; value: PodChange } | {
+    $case: "peers";
+    value: Peers;
+  } | undefined;
+}
+
+export interface GetObjectRequest {
+  /** ConfigMap or Secret */
+  kind: string;
+  namespace: string;
+  name: string;
+}
+
+export interface GetObjectResponse {
+  /** The object as Kubernetes JSON. */
+  objectJson: Buffer;
 }
 
 export interface LogsRequest {
@@ -996,7 +1033,7 @@ export const RegisterRequest_LabelsEntry: MessageFns<RegisterRequest_LabelsEntry
 };
 
 function createBaseRegisterResponse(): RegisterResponse {
-  return { podCidr: "", heartbeatIntervalSeconds: 0, serviceCidr: "", clusterDns: "" };
+  return { podCidr: "", heartbeatIntervalSeconds: 0, serviceCidr: "", clusterDns: "", clusterCidr: "" };
 }
 
 export const RegisterResponse: MessageFns<RegisterResponse> = {
@@ -1012,6 +1049,9 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
     }
     if (message.clusterDns !== "") {
       writer.uint32(34).string(message.clusterDns);
+    }
+    if (message.clusterCidr !== "") {
+      writer.uint32(42).string(message.clusterCidr);
     }
     return writer;
   },
@@ -1061,6 +1101,14 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
             message.clusterDns = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.clusterCidr = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1095,6 +1143,11 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
         : isSet(object.cluster_dns)
         ? globalThis.String(object.cluster_dns)
         : "",
+      clusterCidr: isSet(object.clusterCidr)
+        ? globalThis.String(object.clusterCidr)
+        : isSet(object.cluster_cidr)
+        ? globalThis.String(object.cluster_cidr)
+        : "",
     };
   },
 
@@ -1112,6 +1165,9 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
     if (message.clusterDns !== "") {
       obj.clusterDns = message.clusterDns;
     }
+    if (message.clusterCidr !== "") {
+      obj.clusterCidr = message.clusterCidr;
+    }
     return obj;
   },
 
@@ -1124,6 +1180,7 @@ export const RegisterResponse: MessageFns<RegisterResponse> = {
     message.heartbeatIntervalSeconds = object.heartbeatIntervalSeconds ?? 0;
     message.serviceCidr = object.serviceCidr ?? "";
     message.clusterDns = object.clusterDns ?? "";
+    message.clusterCidr = object.clusterCidr ?? "";
     return message;
   },
 };
@@ -1333,7 +1390,7 @@ export const Heartbeat: MessageFns<Heartbeat> = {
 };
 
 function createBasePodStatusUpdate(): PodStatusUpdate {
-  return { namespace: "", name: "", uid: "", statusJson: Buffer.alloc(0) };
+  return { namespace: "", name: "", uid: "", statusJson: Buffer.alloc(0), released: false };
 }
 
 export const PodStatusUpdate: MessageFns<PodStatusUpdate> = {
@@ -1349,6 +1406,9 @@ export const PodStatusUpdate: MessageFns<PodStatusUpdate> = {
     }
     if (message.statusJson.length !== 0) {
       writer.uint32(34).bytes(message.statusJson);
+    }
+    if (message.released !== false) {
+      writer.uint32(40).bool(message.released);
     }
     return writer;
   },
@@ -1398,6 +1458,14 @@ export const PodStatusUpdate: MessageFns<PodStatusUpdate> = {
             message.statusJson = Buffer.from(reader.bytes());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.released = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1420,6 +1488,7 @@ export const PodStatusUpdate: MessageFns<PodStatusUpdate> = {
         : isSet(object.status_json)
         ? Buffer.from(bytesFromBase64(object.status_json))
         : Buffer.alloc(0),
+      released: isSet(object.released) ? globalThis.Boolean(object.released) : false,
     };
   },
 
@@ -1437,6 +1506,9 @@ export const PodStatusUpdate: MessageFns<PodStatusUpdate> = {
     if (message.statusJson.length !== 0) {
       obj.statusJson = base64FromBytes(message.statusJson);
     }
+    if (message.released !== false) {
+      obj.released = message.released;
+    }
     return obj;
   },
 
@@ -1449,6 +1521,7 @@ export const PodStatusUpdate: MessageFns<PodStatusUpdate> = {
     message.name = object.name ?? "";
     message.uid = object.uid ?? "";
     message.statusJson = object.statusJson ?? Buffer.alloc(0);
+    message.released = object.released ?? false;
     return message;
   },
 };
@@ -2228,6 +2301,186 @@ export const PodChange: MessageFns<PodChange> = {
   },
 };
 
+function createBasePeer(): Peer {
+  return { nodeName: "", internalIp: "", podCidr: "" };
+}
+
+export const Peer: MessageFns<Peer> = {
+  encode(message: Peer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.nodeName !== "") {
+      writer.uint32(10).string(message.nodeName);
+    }
+    if (message.internalIp !== "") {
+      writer.uint32(18).string(message.internalIp);
+    }
+    if (message.podCidr !== "") {
+      writer.uint32(26).string(message.podCidr);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Peer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.nodeName = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.internalIp = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.podCidr = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Peer {
+    return {
+      nodeName: isSet(object.nodeName)
+        ? globalThis.String(object.nodeName)
+        : isSet(object.node_name)
+        ? globalThis.String(object.node_name)
+        : "",
+      internalIp: isSet(object.internalIp)
+        ? globalThis.String(object.internalIp)
+        : isSet(object.internal_ip)
+        ? globalThis.String(object.internal_ip)
+        : "",
+      podCidr: isSet(object.podCidr)
+        ? globalThis.String(object.podCidr)
+        : isSet(object.pod_cidr)
+        ? globalThis.String(object.pod_cidr)
+        : "",
+    };
+  },
+
+  toJSON(message: Peer): unknown {
+    const obj: any = {};
+    if (message.nodeName !== "") {
+      obj.nodeName = message.nodeName;
+    }
+    if (message.internalIp !== "") {
+      obj.internalIp = message.internalIp;
+    }
+    if (message.podCidr !== "") {
+      obj.podCidr = message.podCidr;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Peer>, I>>(base?: I): Peer {
+    return Peer.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Peer>, I>>(object: I): Peer {
+    const message = createBasePeer();
+    message.nodeName = object.nodeName ?? "";
+    message.internalIp = object.internalIp ?? "";
+    message.podCidr = object.podCidr ?? "";
+    return message;
+  },
+};
+
+function createBasePeers(): Peers {
+  return { peers: [] };
+}
+
+export const Peers: MessageFns<Peers> = {
+  encode(message: Peers, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.peers) {
+      Peer.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Peers {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePeers();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.peers.push(Peer.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Peers {
+    return { peers: globalThis.Array.isArray(object?.peers) ? object.peers.map((e: any) => Peer.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: Peers): unknown {
+    const obj: any = {};
+    if (message.peers?.length) {
+      obj.peers = message.peers.map((e) => Peer.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Peers>, I>>(base?: I): Peers {
+    return Peers.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Peers>, I>>(object: I): Peers {
+    const message = createBasePeers();
+    message.peers = object.peers?.map((e) => Peer.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseServerMessage(): ServerMessage {
   return { payload: undefined };
 }
@@ -2240,6 +2493,9 @@ export const ServerMessage: MessageFns<ServerMessage> = {
         break;
       case "change":
         PodChange.encode(message.payload.value, writer.uint32(18).fork()).join();
+        break;
+      case "peers":
+        Peers.encode(message.payload.value, writer.uint32(26).fork()).join();
         break;
     }
     return writer;
@@ -2274,6 +2530,14 @@ export const ServerMessage: MessageFns<ServerMessage> = {
             message.payload = { $case: "change", value: PodChange.decode(reader, reader.uint32()) };
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.payload = { $case: "peers", value: Peers.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2294,6 +2558,8 @@ export const ServerMessage: MessageFns<ServerMessage> = {
         ? { $case: "fullSet", value: DesiredPods.fromJSON(object.full_set) }
         : isSet(object.change)
         ? { $case: "change", value: PodChange.fromJSON(object.change) }
+        : isSet(object.peers)
+        ? { $case: "peers", value: Peers.fromJSON(object.peers) }
         : undefined,
     };
   },
@@ -2304,6 +2570,8 @@ export const ServerMessage: MessageFns<ServerMessage> = {
       obj.fullSet = DesiredPods.toJSON(message.payload.value);
     } else if (message.payload?.$case === "change") {
       obj.change = PodChange.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "peers") {
+      obj.peers = Peers.toJSON(message.payload.value);
     }
     return obj;
   },
@@ -2326,7 +2594,187 @@ export const ServerMessage: MessageFns<ServerMessage> = {
         }
         break;
       }
+      case "peers": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "peers", value: Peers.fromPartial(object.payload.value) };
+        }
+        break;
+      }
     }
+    return message;
+  },
+};
+
+function createBaseGetObjectRequest(): GetObjectRequest {
+  return { kind: "", namespace: "", name: "" };
+}
+
+export const GetObjectRequest: MessageFns<GetObjectRequest> = {
+  encode(message: GetObjectRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(18).string(message.namespace);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetObjectRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetObjectRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetObjectRequest {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+    };
+  },
+
+  toJSON(message: GetObjectRequest): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetObjectRequest>, I>>(base?: I): GetObjectRequest {
+    return GetObjectRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetObjectRequest>, I>>(object: I): GetObjectRequest {
+    const message = createBaseGetObjectRequest();
+    message.kind = object.kind ?? "";
+    message.namespace = object.namespace ?? "";
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseGetObjectResponse(): GetObjectResponse {
+  return { objectJson: Buffer.alloc(0) };
+}
+
+export const GetObjectResponse: MessageFns<GetObjectResponse> = {
+  encode(message: GetObjectResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.objectJson.length !== 0) {
+      writer.uint32(10).bytes(message.objectJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetObjectResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetObjectResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.objectJson = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetObjectResponse {
+    return {
+      objectJson: isSet(object.objectJson)
+        ? Buffer.from(bytesFromBase64(object.objectJson))
+        : isSet(object.object_json)
+        ? Buffer.from(bytesFromBase64(object.object_json))
+        : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: GetObjectResponse): unknown {
+    const obj: any = {};
+    if (message.objectJson.length !== 0) {
+      obj.objectJson = base64FromBytes(message.objectJson);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetObjectResponse>, I>>(base?: I): GetObjectResponse {
+    return GetObjectResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetObjectResponse>, I>>(object: I): GetObjectResponse {
+    const message = createBaseGetObjectResponse();
+    message.objectJson = object.objectJson ?? Buffer.alloc(0);
     return message;
   },
 };
@@ -3148,11 +3596,31 @@ export const NodeServiceService = {
     responseSerialize: (value: ServerMessage): Buffer => Buffer.from(ServerMessage.encode(value).finish()),
     responseDeserialize: (value: Buffer): ServerMessage => ServerMessage.decode(value),
   },
+  /**
+   * A ConfigMap or Secret that a pod bound to the calling node references (env, envFrom, volumes),
+   * fetched when the pod engine needs it, as kubelet reads them; anything else is PERMISSION_DENIED,
+   * an absent object NOT_FOUND.
+   */
+  getObject: {
+    path: "/flotilla.node.v1.NodeService/GetObject" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetObjectRequest): Buffer => Buffer.from(GetObjectRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetObjectRequest => GetObjectRequest.decode(value),
+    responseSerialize: (value: GetObjectResponse): Buffer => Buffer.from(GetObjectResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetObjectResponse => GetObjectResponse.decode(value),
+  },
 } as const;
 
 export interface NodeServiceServer extends UntypedServiceImplementation {
   register: handleUnaryCall<RegisterRequest, RegisterResponse>;
   connect: handleBidiStreamingCall<AgentMessage, ServerMessage>;
+  /**
+   * A ConfigMap or Secret that a pod bound to the calling node references (env, envFrom, volumes),
+   * fetched when the pod engine needs it, as kubelet reads them; anything else is PERMISSION_DENIED,
+   * an absent object NOT_FOUND.
+   */
+  getObject: handleUnaryCall<GetObjectRequest, GetObjectResponse>;
 }
 
 export interface NodeServiceClient extends Client {
@@ -3174,6 +3642,26 @@ export interface NodeServiceClient extends Client {
   connect(): ClientDuplexStream<AgentMessage, ServerMessage>;
   connect(options: Partial<CallOptions>): ClientDuplexStream<AgentMessage, ServerMessage>;
   connect(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<AgentMessage, ServerMessage>;
+  /**
+   * A ConfigMap or Secret that a pod bound to the calling node references (env, envFrom, volumes),
+   * fetched when the pod engine needs it, as kubelet reads them; anything else is PERMISSION_DENIED,
+   * an absent object NOT_FOUND.
+   */
+  getObject(
+    request: GetObjectRequest,
+    callback: (error: ServiceError | null, response: GetObjectResponse) => void,
+  ): ClientUnaryCall;
+  getObject(
+    request: GetObjectRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetObjectResponse) => void,
+  ): ClientUnaryCall;
+  getObject(
+    request: GetObjectRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetObjectResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const NodeServiceClient = makeGenericClientConstructor(
