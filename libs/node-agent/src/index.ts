@@ -11,3 +11,9 @@ export type {
   PodStatusReport,
   PodUsageSample,
 } from './pods/node-pods.types';
+export { APISERVER_CLIENT_COMMON_NAME, startAgentService } from './agent-service/agent-service.server';
+export type {
+  AgentServiceOptions,
+  AgentServiceTls,
+  RunningAgentService,
+} from './agent-service/agent-service.server';

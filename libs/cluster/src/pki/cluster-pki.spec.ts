@@ -26,6 +26,24 @@ describe('cluster PKI', () => {
     expect(statSync(pki.caKeyFile).mode & 0o077).toBe(0);
   });
 
+  it('issues the apiserver a client certificate for node agents, verified by the CA for client use', () => {
+    const pki = ensureClusterPki({ dir, apiserverHosts: ['127.0.0.1'] });
+    const verify = spawnSync(
+      'openssl',
+      ['verify', '-purpose', 'sslclient', '-CAfile', pki.caCertFile, pki.apiserverAgentClient.certFile],
+      { encoding: 'utf8' },
+    );
+    expect(verify.stdout).toContain(': OK');
+    const subject = spawnSync(
+      'openssl',
+      ['x509', '-in', pki.apiserverAgentClient.certFile, '-noout', '-subject'],
+      {
+        encoding: 'utf8',
+      },
+    ).stdout;
+    expect(subject).toMatch(/CN ?= ?flotilla-apiserver/);
+  });
+
   it('keeps the CA and certificate across calls and reissues when the hosts change', () => {
     const first = ensureClusterPki({ dir, apiserverHosts: ['127.0.0.1'] });
     const ca = readFileSync(first.caCertFile, 'utf8');

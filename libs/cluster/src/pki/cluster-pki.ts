@@ -18,6 +18,8 @@ export interface ClusterPki {
   readonly caCertFile: string;
   readonly caKeyFile: string;
   readonly apiserver: CertificatePaths;
+  /** The apiserver's client identity toward node agents (logs, exec), as kube-apiserver's kubelet client. */
+  readonly apiserverAgentClient: CertificatePaths;
 }
 
 export interface PkiOptions {
@@ -65,7 +67,19 @@ export function ensureClusterPki(options: PkiOptions): ClusterPki {
     days,
     usage: 'serverAuth',
   });
-  return { caCertFile, caKeyFile, apiserver };
+  const apiserverAgentClient = ensureSignedCertificate({
+    dir: options.dir,
+    name: 'apiserver-agent-client',
+    // Agents admit exactly this common name on AgentService (APISERVER_CLIENT_COMMON_NAME).
+    commonName: 'flotilla-apiserver',
+    organization: 'system:masters',
+    hosts: [],
+    caCertFile,
+    caKeyFile,
+    days,
+    usage: 'clientAuth',
+  });
+  return { caCertFile, caKeyFile, apiserver, apiserverAgentClient };
 }
 
 export interface SignedCertificateOptions {
