@@ -1,7 +1,15 @@
 // Pod creates through the apiserver against raw etcd puts of the same bytes, measured in the same
 // run on the same etcd, at concurrency 1 and 64. Prints JSON; the target is a ratio of at least 0.5.
+// Beside throughput it reports CPU milliseconds per operation of the apiserver, etcd and this client
+// process: on a shared machine throughput is noisy, CPU per request far less so.
 //
-//   node dist/bench/apiserver/apiserver.bench.js [--operations 2000]
+//   node dist/bench/apiserver/apiserver.bench.js [--operations 2000] [--warmup 200] [--concurrency 1,64]
+//     [--profile-dir DIR]
+//
+// --warmup runs that many untimed operations of each kind first, so JIT compilation of the apiserver
+// and etcd's first allocations are not counted against either side. --profile-dir runs the apiserver
+// with --cpu-prof and leaves the .cpuprofile there.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -16,8 +24,67 @@ import {
   stopProcess,
 } from '@flotilla/cluster';
 import { round, runLoad, type LoadResult } from '../support/stats';
+import { cpuMsFromProcStat, cpuMsPerOperation } from './process-cpu.util';
 
-const operations = Number(process.argv[process.argv.indexOf('--operations') + 1]) || 2000;
+function flag(name: string): string | undefined {
+  const index = process.argv.indexOf(name);
+  return index < 0 ? undefined : process.argv[index + 1];
+}
+
+const operations = Number(flag('--operations')) || 2000;
+const warmup = Number(flag('--warmup') ?? 200);
+const profileDir = flag('--profile-dir');
+const concurrencies = (flag('--concurrency') ?? '1,64').split(',').map(Number);
+
+function ticksPerSecond(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
+const TICKS = ticksPerSecond();
+
+function processCpuMs(pid: number): number {
+  return cpuMsFromProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'), TICKS);
+}
+
+function ownCpuMs(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+}
+
+interface CpuPerOperation {
+  apiserver: number;
+  etcd: number;
+  client: number;
+}
+
+/** Runs a load and reads the CPU each process spent on it. */
+async function measured(options: {
+  operations: number;
+  concurrency: number;
+  pids: { apiserver: number; etcd: number };
+  operation: (index: number) => Promise<void>;
+}): Promise<LoadResult & { cpuMsPerOperation: CpuPerOperation }> {
+  const before = {
+    apiserver: processCpuMs(options.pids.apiserver),
+    etcd: processCpuMs(options.pids.etcd),
+    client: ownCpuMs(),
+  };
+  const result = await runLoad(options);
+  const per = (after: number, start: number): number =>
+    cpuMsPerOperation({ before: start, after, operations: options.operations });
+  return {
+    ...result,
+    cpuMsPerOperation: {
+      apiserver: per(processCpuMs(options.pids.apiserver), before.apiserver),
+      etcd: per(processCpuMs(options.pids.etcd), before.etcd),
+      client: per(ownCpuMs(), before.client),
+    },
+  };
+}
 
 function podManifest(name: string): Record<string, unknown> {
   return {
@@ -92,7 +159,10 @@ async function main(): Promise<void> {
     const token = ensureAdminToken(tokenFile);
     const apiserver = await startApiserver({
       command: process.execPath,
-      args: [resolve(__dirname, '../../apps/apiserver/src/main.js')],
+      args: [
+        ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(profileDir)] : []),
+        resolve(__dirname, '../../apps/apiserver/src/main.js'),
+      ],
       etcdUrl: etcd.url,
       port: await freePort(),
       bindAddress: '127.0.0.1',
@@ -117,22 +187,34 @@ async function main(): Promise<void> {
       metadata: { name: 'bench' },
     });
 
-    const results: Record<string, { etcd: LoadResult; apiserver: LoadResult; ratio: number }> = {};
-    for (const concurrency of [1, 64]) {
+    const pids = { apiserver: apiserver.pid, etcd: etcd.pid };
+    const etcdPut = (prefix: string) => async (i: number) => {
+      await etcdClient
+        .put(`/registry/core/pods/bench/${prefix}-${i}`)
+        .value(JSON.stringify(podManifest(`${prefix}-${i}`)));
+    };
+    const apiCreate = (prefix: string) => (i: number) =>
+      post(target, '/api/v1/namespaces/bench/pods', podManifest(`${prefix}-${i}`));
+    if (warmup > 0) {
+      await runLoad({ operations: warmup, concurrency: 8, operation: etcdPut('raw-warmup') });
+      await runLoad({ operations: warmup, concurrency: 8, operation: apiCreate('pod-warmup') });
+    }
+
+    type Measured = Awaited<ReturnType<typeof measured>>;
+    const results: Record<string, { etcd: Measured; apiserver: Measured; ratio: number }> = {};
+    for (const concurrency of concurrencies) {
       const count = concurrency === 1 ? Math.ceil(operations / 4) : operations;
-      const etcdResult = await runLoad({
+      const etcdResult = await measured({
         operations: count,
         concurrency,
-        operation: async (i) => {
-          const key = `/registry/core/pods/bench/raw-c${concurrency}-${i}`;
-          await etcdClient.put(key).value(JSON.stringify(podManifest(`raw-c${concurrency}-${i}`)));
-        },
+        pids,
+        operation: etcdPut(`raw-c${concurrency}`),
       });
-      const apiResult = await runLoad({
+      const apiResult = await measured({
         operations: count,
         concurrency,
-        operation: (i) =>
-          post(target, '/api/v1/namespaces/bench/pods', podManifest(`pod-c${concurrency}-${i}`)),
+        pids,
+        operation: apiCreate(`pod-c${concurrency}`),
       });
       results[`concurrency${concurrency}`] = {
         etcd: etcdResult,
@@ -148,6 +230,7 @@ async function main(): Promise<void> {
           benchmark: 'apiserver-pod-create',
           anchor: 'raw etcd3 put of the same JSON on the same etcd',
           target: 'ratio >= 0.5',
+          warmup,
           podBytes: JSON.stringify(podManifest('pod-c64-0000')).length,
           results,
         },
