@@ -15,6 +15,14 @@ declare global {
 
 // Jest workers are forked after this runs, so they inherit these variables.
 export default async function globalSetup(): Promise<void> {
+  // Node hosts (namespaces, the LAN bridge, cgroups) of test runs that died, before their test dirs go:
+  // a node's state dir may still hold mounts, which must be detached rather than deleted through.
+  if (process.getuid?.() === 0) {
+    const { sweepDeadNodeClusters } = await import('@flotilla/cluster');
+    await sweepDeadNodeClusters().catch((error: unknown) =>
+      process.stderr.write(`warning: sweeping dead test clusters failed: ${String(error)}\n`),
+    );
+  }
   const { sweepTestDirs } = await import('./leftovers');
   sweepTestDirs();
   const { startTestServices } = await import('./services');

@@ -31,3 +31,17 @@ export { DEFAULT_PORTS, readClusterState } from './local-cluster/cluster-state';
 export type { ClusterPorts, ClusterState, ComponentRecord } from './local-cluster/cluster-state';
 export { startRegistry, registryAnswers } from './components/registry.component';
 export type { RegistryOptions, RegistryTokenAuth, RunningRegistry } from './components/registry.component';
+export {
+  destroyNodeCluster,
+  NodeCluster,
+  NODE_CLUSTER_RECORDS,
+  openNodeCluster,
+  readNodeCluster,
+  sweepDeadNodeClusters,
+} from './node-hosts/node-cluster';
+export type { AddNodeOptions, NodeClusterRecord, OpenNodeClusterOptions } from './node-hosts/node-cluster';
+export { NodeHost } from './node-hosts/node-host';
+export type { NodeHostRecord, NodeProcessSpec, NodeRunResult } from './node-hosts/node-host';
+export type { NodeLanRecord } from './node-hosts/node-lan.network';
+export { nodeHostNames, testClusterId } from './node-hosts/node-host-names.util';
+export type { NodeHostNames } from './node-hosts/node-host-names.util';
