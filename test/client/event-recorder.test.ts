@@ -76,4 +76,29 @@ describe('event recorder', () => {
     expect(after[0]?.['count']).toBe(1);
     expect(after[0]?.metadata.name).not.toBe(first?.metadata.name);
   });
+
+  it('drops events beyond its write limit and backlog instead of queueing without bound', async () => {
+    const target = await client.create<KubeObject>(type('cm'), {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'busy' },
+    });
+    const dropped: string[] = [];
+    const recorder = createEventRecorder({
+      client,
+      component: 'test-controller',
+      limit: { writes: 1, backlog: 1 },
+      onDropped: (reason) => dropped.push(reason),
+    });
+    await Promise.all(
+      ['One', 'Two', 'Three', 'Four'].map((reason) => recorder.record(target, 'Normal', reason, reason)),
+    );
+    expect(dropped).toEqual(['Three', 'Four']);
+    // Once the burst has drained, new events are written again.
+    await recorder.record(target, 'Normal', 'Five', 'five');
+    const reasons = (await client.list(type('events'), { fieldSelector: 'involvedObject.name=busy' })).items
+      .map((event) => String(event['reason']))
+      .sort();
+    expect(reasons).toEqual(['Five', 'One', 'Two']);
+  });
 });

@@ -1,7 +1,10 @@
 export { schedulePod } from './framework/schedule-pod';
 export { DEFAULT_PROFILE } from './framework/plugin-registry';
 export type { SchedulerProfile } from './framework/plugin-registry';
-export type { FilterPlugin, ScheduleResult, ScorePlugin } from './framework/plugin.types';
+export type { FilterPlugin, PreScorePlugin, ScheduleResult, ScorePlugin } from './framework/plugin.types';
+export { CycleState, StateKey } from './framework/cycle-state';
+export type { ScheduleOptions } from './framework/schedule-pod';
+export { feasibleNodesToFind } from './framework/feasible-nodes.util';
 export {
   SUCCESS,
   fitErrorMessage,
@@ -11,7 +14,8 @@ export {
   unschedulable,
 } from './framework/status';
 export type { Status, StatusCode } from './framework/status';
-export { buildNodeInfos, nodeView, podRequests, podView } from './framework/scheduling-views';
+export { nodeView, podRequests, podView } from './framework/scheduling-views';
+export { SchedulerCache, buildNodeInfos } from './cache/scheduler-cache';
 export type { NodeInfo, NodeView, PodView, Resources, Taint, Toleration } from './framework/scheduling-views';
 export { DEFAULT_SCHEDULER_NAME, startScheduler } from './runner/scheduler-runner';
 export type { RunningScheduler, SchedulerOptions } from './runner/scheduler-runner';

@@ -16,6 +16,14 @@ export interface EventRecorderOptions {
   readonly onError?: (error: unknown) => void;
   /** How many distinct events to remember for folding repeats (default 4096). */
   readonly cacheSize?: number;
+  /**
+   * Best effort under load, as client-go's broadcaster (whose 1000-deep channel drops when full):
+   * at most `writes` event writes at once, at most `backlog` more waiting; beyond that an event is
+   * dropped and reported to `onDropped`, so a burst of events never competes with the caller's work.
+   * Absent: every event is written at once.
+   */
+  readonly limit?: { readonly writes: number; readonly backlog: number };
+  readonly onDropped?: (reason: string, target: KubeObject) => void;
 }
 
 export interface EventRecorder {
@@ -35,6 +43,7 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
   const recorded = new Map<string, Recorded>();
   // One write at a time per key, so two quick repeats cannot both create an event.
   const pending = new Map<string, Promise<void>>();
+  const slots = options.limit ? new WriteSlots(options.limit.writes, options.limit.backlog) : undefined;
 
   const remember = (key: string, value: Recorded): void => {
     recorded.delete(key);
@@ -108,9 +117,17 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
         reason,
         message,
       ]);
+      if (slots && !slots.admit()) {
+        options.onDropped?.(reason, target);
+        return Promise.resolve();
+      }
       const previous = pending.get(key) ?? Promise.resolve();
       const next = previous
-        .then(() => write(key, target, type, reason, message))
+        .then(() =>
+          slots
+            ? slots.run(() => write(key, target, type, reason, message))
+            : write(key, target, type, reason, message),
+        )
         .catch((error: unknown) => options.onError?.(error))
         .finally(() => {
           if (pending.get(key) === next) pending.delete(key);
@@ -119,6 +136,36 @@ export function createEventRecorder(options: EventRecorderOptions): EventRecorde
       return next;
     },
   };
+}
+
+/** A counting semaphore with a bounded queue: admit() reserves a place, run() waits for a slot. */
+class WriteSlots {
+  private running = 0;
+  private admitted = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(
+    private readonly writes: number,
+    private readonly backlog: number,
+  ) {}
+
+  admit(): boolean {
+    if (this.admitted >= this.writes + this.backlog) return false;
+    this.admitted += 1;
+    return true;
+  }
+
+  async run(work: () => Promise<void>): Promise<void> {
+    if (this.running >= this.writes) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running += 1;
+    try {
+      await work();
+    } finally {
+      this.running -= 1;
+      this.admitted -= 1;
+      this.waiting.shift()?.();
+    }
+  }
 }
 
 function eventsType(): ResourceType {

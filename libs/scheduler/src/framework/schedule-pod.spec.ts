@@ -44,3 +44,42 @@ describe('schedulePod', () => {
     expect(schedulePod(testPod('r2', owner), nodes)).toMatchObject({ kind: 'scheduled', nodeName: 'b' });
   });
 });
+
+describe('schedulePod on large clusters', () => {
+  const many = (count: number) =>
+    Array.from({ length: count }, (_, i) => infoFor(testNode(`n${String(i).padStart(4, '0')}`)));
+
+  it('stops filtering after the adaptive share of feasible nodes and reports how far it got', () => {
+    const result = schedulePod(testPod('p'), many(1000), undefined, { startIndex: 0 });
+    expect(result).toMatchObject({ kind: 'scheduled', evaluatedNodes: 420 });
+  });
+
+  it('starts where it is told, so successive cycles look at other nodes', () => {
+    const nodes = many(1000);
+    const result = schedulePod(testPod('p'), nodes, undefined, { startIndex: 900, random: () => 0.99 });
+    expect(result.kind).toBe('scheduled');
+    if (result.kind === 'scheduled') {
+      // 900..999 then 0..319: the scored nodes wrap around the end of the list.
+      expect(result.scores.has('n0900')).toBe(true);
+      expect(result.scores.has('n0319')).toBe(true);
+      expect(result.scores.has('n0320')).toBe(false);
+    }
+  });
+
+  it('looks at every node before it calls a pod unschedulable', () => {
+    const nodes = many(300);
+    const result = schedulePod(testPod('p', { requests: resources(5000, 1) }), nodes);
+    expect(result).toMatchObject({
+      kind: 'unschedulable',
+      message: '0/300 nodes are available: 300 Insufficient cpu.',
+    });
+  });
+
+  it('breaks ties at random among the best nodes', () => {
+    const nodes = many(3);
+    const first = schedulePod(testPod('p'), nodes, undefined, { random: () => 0.99 });
+    const last = schedulePod(testPod('p'), nodes, undefined, { random: () => 0 });
+    expect(first).toMatchObject({ nodeName: 'n0000' });
+    expect(last).toMatchObject({ nodeName: 'n0002' });
+  });
+});

@@ -1,5 +1,6 @@
 import type { KubeObject } from '@flotilla/api';
-import { buildNodeInfos, nodeView, podView } from './scheduling-views';
+import { buildNodeInfos } from '../cache/scheduler-cache';
+import { nodeView, podView } from './scheduling-views';
 
 describe('scheduling views', () => {
   it('reads requests exactly, with init containers as Kubernetes counts them', () => {

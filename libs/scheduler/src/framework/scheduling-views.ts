@@ -51,10 +51,13 @@ export interface NodeView {
 }
 
 export interface NodeInfo {
-  node: NodeView;
-  pods: readonly PodView[];
-  /** Sum of the requests of the pods bound to the node. */
-  requested: Resources;
+  readonly node: NodeView;
+  /** Pods bound (or assumed) on the node, by `namespace/name`. */
+  readonly pods: ReadonlyMap<string, PodView>;
+  /** Sum of the requests of those pods. */
+  readonly requested: Readonly<Resources>;
+  /** How many of those pods each controlling owner (by uid) has, for spreading replicas. */
+  readonly ownerCounts: ReadonlyMap<string, number>;
 }
 
 type Json = Record<string, unknown>;
@@ -142,18 +145,4 @@ export function nodeView(node: KubeObject): NodeView {
       pods: quantity(allocatable['pods'] ?? '110').value(),
     },
   };
-}
-
-/** Groups bound pods by node and sums their requests. */
-export function buildNodeInfos(nodes: readonly NodeView[], pods: readonly PodView[]): NodeInfo[] {
-  return nodes.map((node) => {
-    const bound = pods.filter((pod) => pod.nodeName === node.name);
-    const requested: Resources = { milliCpu: 0n, memoryBytes: 0n, pods: 0n };
-    for (const pod of bound) {
-      requested.milliCpu += pod.requests.milliCpu;
-      requested.memoryBytes += pod.requests.memoryBytes;
-      requested.pods += 1n;
-    }
-    return { node, pods: bound, requested };
-  });
 }

@@ -1,6 +1,6 @@
 // Builders for plugin specs: nodes and pods with just the fields a case needs.
 import type { NodeInfo, NodeView, PodView, Resources } from './scheduling-views';
-import { buildNodeInfos } from './scheduling-views';
+import { buildNodeInfos } from '../cache/scheduler-cache';
 
 const GI = 1024n * 1024n * 1024n;
 

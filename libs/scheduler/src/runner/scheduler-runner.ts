@@ -1,9 +1,11 @@
 // The scheduler's control loop, in the Kubernetes controller style: informer handlers only enqueue
-// "namespace/name" keys; scheduleOne(key) re-reads the pod and nodes from the informer caches,
-// decides with the framework, and binds through the API's binding subresource (a conditional write:
-// a pod already bound elsewhere answers 409 and is left alone). Unschedulable pods get
-// PodScheduled=False with Kubernetes' message and a FailedScheduling event, and are retried with
-// back-off, and again whenever nodes or bound pods change.
+// "namespace/name" keys and keep the scheduler cache (each node's bound and assumed pods) current;
+// scheduleOne(key) re-reads the pod from the informer cache, decides with the framework, assumes the
+// pod on its node and binds through the API's binding subresource (a conditional write: a pod
+// already bound elsewhere answers 409 and is left alone). The decision is synchronous, so several
+// keys in flight at once never decide against the same free capacity; only the bindings overlap.
+// Unschedulable pods get PodScheduled=False with Kubernetes' message and a FailedScheduling event,
+// and are retried with back-off, and again whenever a node or a bound pod changes.
 import { RESOURCE_TYPES, kubeTimestamp, type KubeObject, type ResourceType } from '@flotilla/api';
 import {
   createEventRecorder,
@@ -16,8 +18,9 @@ import {
   type RestClient,
 } from '@flotilla/client';
 import { KeyedWorkQueue } from '@flotilla/queue';
+import { SchedulerCache } from '../cache/scheduler-cache';
 import { schedulePod } from '../framework/schedule-pod';
-import { buildNodeInfos, nodeView, podView, type PodView } from '../framework/scheduling-views';
+import { nodeView, podView, type NodeView } from '../framework/scheduling-views';
 import { DEFAULT_PROFILE, type SchedulerProfile } from '../framework/plugin-registry';
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
@@ -31,6 +34,8 @@ export interface SchedulerOptions {
   queueName?: string;
   profile?: SchedulerProfile;
   resyncIntervalMs?: number;
+  /** Pods decided on and bound at once (decisions stay one at a time; bindings overlap). Default 32. */
+  concurrency?: number;
   /**
    * Several replicas elect one leader through this Lease; only the leader schedules, so two
    * schedulers never place pods against the same free capacity at once. Omit for a single replica.
@@ -87,9 +92,11 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
     resyncPeriodMs: 0,
   });
   const nodes: Informer<KubeObject> = createInformer({ client, resource: nodeType, resyncPeriodMs: 0 });
-  // Pods this scheduler has bound whose binding the informer has not shown yet: counted on their
-  // node so that back-to-back decisions never over-commit it.
-  const assumed = new Map<string, string>();
+  const cache = new SchedulerCache();
+  // Pods that found no node last time: a change to a node or a bound pod may make them fit.
+  const unschedulable = new Set<string>();
+  // Each cycle starts where the previous one stopped filtering, so every node gets its turn.
+  let nextStartIndex = 0;
 
   const isPending = (pod: PodObject): boolean =>
     !pod.spec?.nodeName &&
@@ -100,6 +107,7 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
   const queue = new KeyedWorkQueue({
     name: options.queueName ?? 'scheduler',
     redisUrl: options.redisUrl,
+    concurrency: options.concurrency ?? 32,
     resync: {
       intervalMs: options.resyncIntervalMs ?? 30_000,
       keys: () => Promise.resolve(pods.list().filter(isPending).map(objectKey)),
@@ -110,42 +118,54 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
   const enqueue = (key: string): void => {
     queue.add(key).catch((error: unknown) => log('enqueue failed', { pod: key, error: String(error) }));
   };
-  const enqueuePending = (): void =>
-    pods
-      .list()
-      .filter(isPending)
-      .forEach((pod) => enqueue(objectKey(pod)));
+  const requeueUnschedulable = (): void => unschedulable.forEach(enqueue);
 
+  const observePod = (pod: PodObject): void => {
+    const key = objectKey(pod);
+    if (isTerminal(pod)) cache.removePod(key);
+    else cache.upsertPod(podView(pod));
+    if (pod.spec?.nodeName || isTerminal(pod)) unschedulable.delete(key);
+  };
   pods.addEventHandler({
-    onAdd: (pod) => (isPending(pod) ? enqueue(objectKey(pod)) : undefined),
+    onAdd: (pod) => {
+      observePod(pod);
+      if (isPending(pod)) enqueue(objectKey(pod));
+    },
     onUpdate: (previous, current) => {
-      if (current.spec?.nodeName) assumed.delete(objectKey(current));
+      observePod(current);
       if (isPending(current)) enqueue(objectKey(current));
       // A pod that finished frees its requests: pending pods may fit now.
-      else if (!isTerminal(previous) && isTerminal(current)) enqueuePending();
+      else if (!isTerminal(previous) && isTerminal(current)) requeueUnschedulable();
     },
     onDelete: (pod) => {
-      assumed.delete(objectKey(pod));
-      if (pod.spec?.nodeName) enqueuePending();
+      cache.removePod(objectKey(pod));
+      unschedulable.delete(objectKey(pod));
+      if (pod.spec?.nodeName) requeueUnschedulable();
     },
   });
-  nodes.addEventHandler({ onAdd: enqueuePending, onUpdate: enqueuePending, onDelete: enqueuePending });
-
-  const boundPods = (): PodView[] =>
-    pods
-      .list()
-      .filter((pod) => !isTerminal(pod))
-      .map((pod) => {
-        const view = podView(pod);
-        const node = pod.spec?.nodeName ?? assumed.get(view.key);
-        return node ? { ...view, nodeName: node } : view;
-      })
-      .filter((view) => view.nodeName !== undefined);
+  nodes.addEventHandler({
+    onAdd: (node) => {
+      cache.setNode(nodeView(node));
+      requeueUnschedulable();
+    },
+    onUpdate: (previous, current) => {
+      const view = nodeView(current);
+      cache.setNode(view);
+      // Heartbeats change a node every few seconds; only what scheduling reads is worth a retry.
+      if (schedulingSignature(nodeView(previous)) !== schedulingSignature(view)) requeueUnschedulable();
+    },
+    onDelete: (node) => {
+      cache.removeNode(node.metadata?.name ?? '');
+      requeueUnschedulable();
+    },
+  });
 
   const events = createEventRecorder({
     client,
     component: schedulerName,
     onError: (error) => log('could not record an event', { error: String(error) }),
+    // Events are best effort: under a burst they must not take the apiserver's writes from bindings.
+    limit: { writes: 4, backlog: 1000 },
   });
   const recordEvent = (
     pod: PodObject,
@@ -187,16 +207,20 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
   async function scheduleOne(key: string): Promise<void> {
     if (!isLeader()) return;
     const pod = pods.get(key);
-    if (!pod || !isPending(pod) || assumed.has(key)) return;
-    const infos = buildNodeInfos(nodes.list().map(nodeView), boundPods());
-    const result = schedulePod(podView(pod), infos, profile);
+    if (!pod || !isPending(pod) || cache.isAssumed(key)) return;
+    const view = podView(pod);
+    const nodeInfos = cache.nodeInfos();
+    const result = schedulePod(view, nodeInfos, profile, { startIndex: nextStartIndex });
     if (result.kind === 'unschedulable') {
+      unschedulable.add(key);
       await markUnschedulable(pod, result.message);
       log('pod is unschedulable', { pod: key, message: result.message });
       // Thrown so the queue retries with back-off; node and pod changes also re-enqueue it.
       throw new Error(result.message);
     }
-    assumed.set(key, result.nodeName);
+    nextStartIndex = (nextStartIndex + result.evaluatedNodes) % Math.max(1, nodeInfos.length);
+    unschedulable.delete(key);
+    cache.assume(view, result.nodeName);
     try {
       await client.request({
         method: 'POST',
@@ -209,14 +233,19 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
         },
       });
     } catch (error) {
-      assumed.delete(key);
+      cache.forget(key);
       // Bound meanwhile (by another replica) or deleted: nothing left to do for this pod.
       if (isConflict(error) || isNotFound(error)) return;
       throw error;
     }
-    log('pod bound', { pod: key, node: result.nodeName });
-    await recordEvent(pod, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${result.nodeName}`);
+    void recordEvent(pod, 'Normal', 'Scheduled', `Successfully assigned ${key} to ${result.nodeName}`);
   }
+
+  const enqueuePending = (): void =>
+    pods
+      .list()
+      .filter(isPending)
+      .forEach((pod) => enqueue(objectKey(pod)));
 
   pods.start();
   nodes.start();
@@ -265,4 +294,18 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
       await queue.close();
     },
   };
+}
+
+/** What of a node the filters and scores read; a change here may let an unschedulable pod fit. */
+function schedulingSignature(node: NodeView): string {
+  const { allocatable } = node;
+  return JSON.stringify([
+    node.ready,
+    node.unschedulable,
+    String(allocatable.milliCpu),
+    String(allocatable.memoryBytes),
+    String(allocatable.pods),
+    node.labels,
+    node.taints,
+  ]);
 }
