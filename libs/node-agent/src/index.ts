@@ -1,5 +1,10 @@
 // The node agent: the connection to the apiserver and the pod engine behind the NodePods seam.
 export { NodePodsError } from './pods/node-pods.types';
+export { createNodePods } from './pods/node-pods.engine';
+export type { NodePodsOptions } from './pods/node-pods.options';
+export type { ClusterDns } from './pods/pod-dns.util';
+export type { BackoffPolicy } from './pods/restart-backoff.util';
+export type { ResolveObject } from './pods/volumes/pod-volumes';
 export type {
   ContainerUsageSample,
   NodePods,
