@@ -7,3 +7,5 @@ export { TokenAuthenticator, TokenFileError } from './auth/token-authenticator';
 export type { UserInfo } from './auth/token-authenticator';
 export { AllowAuthenticatedAuthorizer } from './auth/authorizer';
 export type { Authorizer, AuthorizationDecision, RequestAttributes } from './auth/authorizer';
+export type { NodeServiceOptions } from './nodes/node-service';
+export type { ContainerUsage, NodeMetrics, NodeMetricsReader, PodUsage } from './nodes/node-metrics.store';

@@ -11,6 +11,8 @@ import { AllowAuthenticatedAuthorizer, type Authorizer } from '../auth/authorize
 import { TokenAuthenticator } from '../auth/token-authenticator';
 import { apiErrors } from '../http/api-error';
 import { MAX_BODY_BYTES } from '../http/request-body';
+import type { NodeMetricsReader } from '../nodes/node-metrics.store';
+import { startNodeService, type NodeServiceOptions, type RunningNodeService } from '../nodes/node-service';
 import { KubePatcher } from '../resources/kube-patcher';
 import { NamespaceCleanup } from '../resources/namespace-cleanup';
 import { KubernetesObjectModel, type ObjectModel } from '../resources/object-model';
@@ -37,6 +39,8 @@ export interface ApiServerOptions {
   logLevel?: string;
   /** How often etcd history is compacted (default 5 minutes, as Kubernetes). */
   compactionIntervalMs?: number;
+  /** Serve the gRPC NodeService to node agents, with the TLS certificate above (required then). */
+  nodeService?: Omit<NodeServiceOptions, 'tlsCertFile' | 'tlsPrivateKeyFile' | 'bindAddress'>;
   /** Overrides for tests and embedding. */
   store?: Store;
   model?: ObjectModel;
@@ -49,6 +53,10 @@ export interface RunningApiServer {
   url: string;
   port: number;
   logger: Logger;
+  /** The NodeService's port, when it runs. */
+  grpcPort?: number;
+  /** The latest metrics each connected node sent, when the NodeService runs. */
+  nodeMetrics?: NodeMetricsReader;
   /** Runs one compaction interval now (records the current revision, compacts to the last one). */
   compact(): Promise<void>;
   close(): Promise<void>;
@@ -173,12 +181,35 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `${scheme}://${host}:${port}`;
   logger.info({ url, etcd: options.etcdServers }, 'apiserver listening');
+  let nodeService: RunningNodeService | undefined;
+  if (options.nodeService) {
+    if (!options.tlsCertFile || !options.tlsPrivateKeyFile) {
+      await app.close();
+      await storage.stop();
+      throw new Error('the NodeService (--grpc-port) needs --tls-cert-file and --tls-private-key-file');
+    }
+    nodeService = await startNodeService(
+      {
+        ...options.nodeService,
+        bindAddress: options.bindAddress,
+        tlsCertFile: options.tlsCertFile,
+        tlsPrivateKeyFile: options.tlsPrivateKeyFile,
+      },
+      { handler, store, logger },
+    ).catch(async (error: unknown) => {
+      await app.close();
+      await storage.stop();
+      throw error;
+    });
+  }
   return {
     url,
     port,
     logger,
+    ...(nodeService ? { grpcPort: nodeService.port, nodeMetrics: nodeService.metrics } : {}),
     compact: () => storage.compactor.runOnce(),
     close: async () => {
+      await nodeService?.close();
       namespaceCleanup.stop();
       await app.close();
       await storage.stop();

@@ -1,0 +1,348 @@
+// One agent's Connect stream. Down: the node's full desired pod set (pods bound to it, from the watch
+// cache) on connect and after any watch reset, then each change; the peer set whenever it changes.
+// Up: heartbeats become the Node's conditions and a renewed Lease in kube-node-lease; pod statuses
+// become pods/status writes (only for pods bound to this node, only for the same pod uid); a
+// released pod that is being deleted is removed; metrics are kept as the node's latest sample.
+import type { Node, Pod, WatchEvent } from '@flotilla/api';
+import { status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
+import type {
+  AgentMessage,
+  DesiredPod,
+  Heartbeat,
+  MetricsReport,
+  Peer,
+  PodStatusUpdate,
+  ServerMessage,
+} from '@flotilla/proto';
+import { PodChange_Type } from '@flotilla/proto';
+import type { Logger } from 'pino';
+import { LatestPerKeyQueue } from './latest-per-key.queue';
+import type { NodeDirectory } from './node-directory';
+import { HeartbeatError, mergeHeartbeat } from './node-conditions.util';
+import type { NodeMetricsSink } from './node-metrics.store';
+import { apiErrorCode, isConflict, type NodeObjects, type ObjectWatch } from './node-objects.adapter';
+
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+const CONFLICT_RETRIES = 5;
+const REWATCH_DELAY_MS = 500;
+
+export interface NodeSessionOptions {
+  nodeName: string;
+  call: ServerDuplexStream<AgentMessage, ServerMessage>;
+  objects: NodeObjects;
+  directory: NodeDirectory;
+  metrics: NodeMetricsSink;
+  logger: Logger;
+  /** How often the Node is rewritten when nothing changed (its Lease is renewed on every heartbeat). */
+  statusReportIntervalMs: number;
+  leaseDurationSeconds: number;
+  onClosed: () => void;
+}
+
+interface LeaseObject {
+  apiVersion: 'coordination.k8s.io/v1';
+  kind: 'Lease';
+  metadata: Node['metadata'];
+  spec?: { holderIdentity?: string; leaseDurationSeconds?: number; acquireTime?: string; renewTime?: string };
+}
+
+/** Lease times are MicroTime in Kubernetes: RFC 3339 with six fractional digits. */
+function microTime(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/** The node went away under a live stream: the agent must register again. */
+class NodeGoneError extends Error {}
+
+export class NodeSession {
+  private readonly nodeName: string;
+  private readonly call: ServerDuplexStream<AgentMessage, ServerMessage>;
+  private readonly logger: Logger;
+  private podWatch: ObjectWatch | undefined;
+  private unsubscribePeers: (() => void) | undefined;
+  private rewatchTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly writes: LatestPerKeyQueue<AgentMessage['payload']>;
+
+  constructor(private readonly options: NodeSessionOptions) {
+    this.nodeName = options.nodeName;
+    this.call = options.call;
+    this.logger = options.logger.child({ node: options.nodeName });
+    this.writes = new LatestPerKeyQueue(
+      (_key, payload) => this.handle(payload),
+      (key, error) => {
+        if (error instanceof NodeGoneError) {
+          this.close(GrpcStatus.FAILED_PRECONDITION, error.message);
+          return;
+        }
+        this.logger.warn({ err: error, key }, 'a node report could not be written; the next report retries');
+      },
+    );
+  }
+
+  async start(): Promise<void> {
+    this.call.on('data', (message: AgentMessage) => this.receive(message));
+    this.call.on('end', () => this.close());
+    this.call.on('error', () => this.close());
+    this.call.on('cancelled', () => this.close());
+    this.call.on('close', () => this.close());
+    const node = await this.options.objects.get<Node>({
+      kind: 'Node',
+      name: this.nodeName,
+    });
+    if (!node) {
+      this.close(
+        GrpcStatus.FAILED_PRECONDITION,
+        `node ${this.nodeName} is not registered: call Register, then Connect`,
+      );
+      return;
+    }
+    await this.watchPods();
+    if (this.closed) return;
+    this.send({ payload: { $case: 'peers', value: { peers: this.options.directory.peers() } } });
+    this.unsubscribePeers = this.options.directory.subscribe((peers: Peer[]) =>
+      this.send({ payload: { $case: 'peers', value: { peers } } }),
+    );
+    this.logger.info('node connected');
+  }
+
+  private send(message: ServerMessage): void {
+    if (!this.closed) this.call.write(message);
+  }
+
+  private async watchPods(): Promise<void> {
+    let initial: Map<string, DesiredPod> | undefined = new Map();
+    const desiredOf = (pod: Pod): DesiredPod => ({
+      namespace: pod.metadata.namespace ?? '',
+      name: pod.metadata.name ?? '',
+      uid: pod.metadata.uid ?? '',
+      podJson: Buffer.from(JSON.stringify(pod)),
+    });
+    const watch = await this.options.objects.watch({
+      kind: 'Pod',
+      fieldSelector: `spec.nodeName=${this.nodeName}`,
+      onEvent: (event: WatchEvent) => {
+        if (event.type === 'ERROR' || event.type === 'BOOKMARK') return;
+        const desired = desiredOf(event.object as unknown as Pod);
+        if (initial) {
+          if (event.type === 'DELETED') initial.delete(desired.uid);
+          else initial.set(desired.uid, desired);
+          return;
+        }
+        const type = event.type === 'DELETED' ? PodChange_Type.DELETE : PodChange_Type.UPSERT;
+        this.send({ payload: { $case: 'change', value: { type, pod: desired } } });
+      },
+      onEnd: () => {
+        if (this.closed) return;
+        this.rewatchTimer = setTimeout(() => {
+          this.watchPods().catch((error: unknown) => {
+            this.logger.warn({ err: error }, "could not watch the node's pods again; closing the stream");
+            this.close(GrpcStatus.UNAVAILABLE, 'the apiserver lost its pod watch: reconnect');
+          });
+        }, REWATCH_DELAY_MS);
+      },
+    });
+    if (this.closed) {
+      watch.close();
+      return;
+    }
+    this.podWatch = watch;
+    const pods = [...initial.values()];
+    initial = undefined;
+    this.send({ payload: { $case: 'fullSet', value: { pods } } });
+  }
+
+  private receive(message: AgentMessage): void {
+    const payload = message.payload;
+    if (!payload) return;
+    switch (payload.$case) {
+      case 'heartbeat':
+        this.writes.push('heartbeat', payload);
+        return;
+      case 'podStatus':
+        this.writes.push(`pod/${payload.value.namespace}/${payload.value.name}`, payload);
+        return;
+      case 'metrics':
+        this.recordMetrics(payload.value);
+        return;
+    }
+  }
+
+  private async handle(payload: AgentMessage['payload']): Promise<void> {
+    if (payload?.$case === 'heartbeat') return this.heartbeat(payload.value);
+    if (payload?.$case === 'podStatus') return this.podStatus(payload.value);
+  }
+
+  private recordMetrics(report: MetricsReport): void {
+    this.options.metrics.record({
+      nodeName: this.nodeName,
+      time: report.time,
+      receivedAt: new Date(),
+      nodeCpuUsageNanos: report.nodeCpuUsageNanoseconds,
+      nodeMemoryWorkingSetBytes: report.nodeMemoryWorkingSetBytes,
+      pods: report.pods.map((pod) => ({
+        namespace: pod.namespace,
+        name: pod.name,
+        uid: pod.uid,
+        containers: pod.containers.map((container) => ({
+          name: container.name,
+          cpuUsageNanos: container.cpuUsageNanoseconds,
+          memoryWorkingSetBytes: container.memoryWorkingSetBytes,
+        })),
+      })),
+    });
+  }
+
+  private async heartbeat(heartbeat: Heartbeat): Promise<void> {
+    // The server's clock, not the agent's: the node lifecycle controller compares these with its own.
+    const now = new Date();
+    await this.renewLease(now);
+    for (let attempt = 1; ; attempt++) {
+      const node = await this.options.objects.get<Node>({
+        kind: 'Node',
+        name: this.nodeName,
+      });
+      if (!node) throw new NodeGoneError(`node ${this.nodeName} was deleted: register again`);
+      let merged;
+      try {
+        merged = mergeHeartbeat({
+          existing: node.status?.conditions ?? [],
+          reported: heartbeat.conditions,
+          now,
+          reportIntervalMs: this.options.statusReportIntervalMs,
+        });
+      } catch (error) {
+        if (error instanceof HeartbeatError) {
+          this.logger.warn({ reason: error.message }, 'ignored a malformed heartbeat');
+          return;
+        }
+        throw error;
+      }
+      if (!merged.write) return;
+      try {
+        await this.options.objects.update(
+          { kind: 'Node', name: this.nodeName },
+          { ...node, status: { ...(node.status ?? {}), conditions: merged.conditions } },
+          'status',
+        );
+        return;
+      } catch (error) {
+        if (!isConflict(error) || attempt >= CONFLICT_RETRIES) throw error;
+      }
+    }
+  }
+
+  private async renewLease(now: Date): Promise<void> {
+    const ref = { kind: 'Lease' as const, namespace: NODE_LEASE_NAMESPACE, name: this.nodeName };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const lease = await this.options.objects.get<LeaseObject>(ref);
+        if (lease) {
+          await this.options.objects.update(ref, {
+            ...lease,
+            spec: {
+              ...(lease.spec ?? {}),
+              holderIdentity: this.nodeName,
+              leaseDurationSeconds: this.options.leaseDurationSeconds,
+              renewTime: microTime(now),
+            },
+          });
+          return;
+        }
+        const node = await this.options.objects.get<Node>({
+          kind: 'Node',
+          name: this.nodeName,
+        });
+        if (!node) throw new NodeGoneError(`node ${this.nodeName} was deleted: register again`);
+        // Owned by the Node, as kubelet's lease is, so deleting the Node collects the Lease.
+        await this.options.objects.create(ref, {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: {
+            name: this.nodeName,
+            namespace: NODE_LEASE_NAMESPACE,
+            ownerReferences: [
+              { apiVersion: 'v1', kind: 'Node', name: this.nodeName, uid: node.metadata.uid ?? '' },
+            ],
+          },
+          spec: {
+            holderIdentity: this.nodeName,
+            leaseDurationSeconds: this.options.leaseDurationSeconds,
+            acquireTime: microTime(now),
+            renewTime: microTime(now),
+          },
+        });
+        return;
+      } catch (error) {
+        const retry = isConflict(error) || apiErrorCode(error) === 409;
+        if (!retry || attempt >= CONFLICT_RETRIES) throw error;
+      }
+    }
+  }
+
+  private async podStatus(update: PodStatusUpdate): Promise<void> {
+    let status: unknown;
+    try {
+      status = JSON.parse(Buffer.from(update.statusJson).toString('utf8'));
+    } catch {
+      this.logger.warn(
+        { pod: `${update.namespace}/${update.name}` },
+        'ignored a pod status that is not JSON',
+      );
+      return;
+    }
+    if (typeof status !== 'object' || status === null || Array.isArray(status)) {
+      this.logger.warn(
+        { pod: `${update.namespace}/${update.name}` },
+        'ignored a pod status that is not an object',
+      );
+      return;
+    }
+    const ref = { kind: 'Pod' as const, namespace: update.namespace, name: update.name };
+    for (let attempt = 1; ; attempt++) {
+      const pod = await this.options.objects.get<Pod>(ref);
+      // Gone, or a new pod under the same name: this report is about an object that no longer exists.
+      if (!pod || pod.metadata.uid !== update.uid) return;
+      if (pod.spec?.nodeName !== this.nodeName) {
+        this.logger.warn(
+          { pod: `${update.namespace}/${update.name}`, boundTo: pod.spec?.nodeName ?? '' },
+          'refused a status report for a pod bound to another node',
+        );
+        return;
+      }
+      try {
+        if (update.released && pod.metadata.deletionTimestamp) {
+          await this.options.objects.delete(ref, { uid: update.uid, gracePeriodSeconds: 0 });
+          return;
+        }
+        await this.options.objects.update(ref, { ...pod, status: status as Pod['status'] }, 'status');
+        return;
+      } catch (error) {
+        if (apiErrorCode(error) === 404) return;
+        if (!isConflict(error) || attempt >= CONFLICT_RETRIES) throw error;
+      }
+    }
+  }
+
+  /** Ends the stream (with a status for the agent when given) and stops watching. */
+  close(code?: GrpcStatus, details?: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.rewatchTimer) clearTimeout(this.rewatchTimer);
+    this.podWatch?.close();
+    this.unsubscribePeers?.();
+    if (code !== undefined) {
+      this.logger.info({ code: GrpcStatus[code], details }, 'closing the node stream');
+      this.call.emit('error', { code, details: details ?? '' });
+    } else if (!this.call.writableEnded) {
+      this.call.end();
+    }
+    this.options.onClosed();
+    this.logger.info('node disconnected');
+  }
+
+  /** Waits for writes in flight (for an orderly shutdown). */
+  idle(): Promise<void> {
+    return this.writes.idle();
+  }
+}
