@@ -17,3 +17,9 @@ export {
 export type { NodeLifecycleOptions, RunningNodeLifecycle } from './node-lifecycle/node-lifecycle.controller';
 export { UNREACHABLE_TAINT, nodeHealth } from './node-lifecycle/node-health.util';
 export type { NodeHealth, NodeHeartbeat } from './node-lifecycle/node-health.util';
+export { startReplicaSetController } from './replicaset/replicaset.controller';
+export type {
+  ReplicaSetControllerOptions,
+  RunningReplicaSetController,
+} from './replicaset/replicaset.controller';
+export { podsToDelete, POD_DELETION_COST_ANNOTATION } from './replicaset/pod-ranking.util';
