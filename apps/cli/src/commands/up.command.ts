@@ -13,6 +13,7 @@ import {
   writeKubeconfigFile,
 } from '@flotilla/client';
 import { CliError, EXIT_USAGE, type CliContext } from '../cli-context';
+import { DEFAULT_NODE_CPUS, DEFAULT_NODE_MEMORY, nodeSpecsFrom, type NodeSpec } from './up-nodes.util';
 
 export const LOCAL_CONTEXT = 'flotilla';
 const LOCAL_USER = 'flotilla-admin';
@@ -23,6 +24,11 @@ interface UpFlags {
   readonly etcdPort?: number;
   readonly etcdPeerPort?: number;
   readonly redisPort?: number;
+  readonly registryPort?: number;
+  readonly nodes?: number;
+  readonly nodeCpus?: string;
+  readonly nodeMemory?: string;
+  readonly node?: string[];
 }
 
 function portNumber(value: string): number {
@@ -43,6 +49,20 @@ export function createUpCommand(context: CliContext): Command {
       .option('--etcd-port <port>', "etcd's client port (default 12379)", portNumber)
       .option('--etcd-peer-port <port>', "etcd's peer port (default 12380)", portNumber)
       .option('--redis-port <port>', "Redis's port (default 16379)", portNumber)
+      .option('--registry-port <port>', "the registry's port on the node LAN (default 5000)", portNumber)
+      // Nodes are remembered too: `up` without node flags brings back the previous nodes.
+      .option(
+        '--nodes <count>',
+        'node hosts to run, each a network namespace with its own cgroup and agent (needs root; 0: none)',
+        wholeNumber,
+      )
+      .option('--node-cpus <cpus>', `CPU limit of each node (default ${DEFAULT_NODE_CPUS})`)
+      .option('--node-memory <memory>', `memory limit of each node (default ${DEFAULT_NODE_MEMORY})`)
+      .option(
+        '--node <name[:cpus[:memory]]>',
+        'a node with its own size, e.g. big:2:4Gi (repeatable; instead of --nodes)',
+        collect,
+      )
       .action(async (flags: UpFlags) => {
         const home = flags.home ? resolve(context.io.cwd, flags.home) : flotillaHome(context.io.env);
         const ports: Partial<ClusterPorts> = {
@@ -50,7 +70,9 @@ export function createUpCommand(context: CliContext): Command {
           ...(flags.etcdPort !== undefined ? { etcdClient: flags.etcdPort } : {}),
           ...(flags.etcdPeerPort !== undefined ? { etcdPeer: flags.etcdPeerPort } : {}),
           ...(flags.redisPort !== undefined ? { redis: flags.redisPort } : {}),
+          ...(flags.registryPort !== undefined ? { registry: flags.registryPort } : {}),
         };
+        const nodes = nodeSpecsOrUndefined(flags);
         const apiserverMain = locateComponent('apiserver', 'FLOTILLA_APISERVER', context.io.env);
         const schedulerMain = locateComponent('scheduler', 'FLOTILLA_SCHEDULER', context.io.env);
         const controllerManagerMain = locateComponent(
@@ -58,9 +80,17 @@ export function createUpCommand(context: CliContext): Command {
           'FLOTILLA_CONTROLLER_MANAGER',
           context.io.env,
         );
+        const agentMain =
+          nodes === undefined || nodes.length > 0
+            ? locateOptionalComponent('node-agent', 'FLOTILLA_NODE_AGENT', context.io.env)
+            : undefined;
         const connection = await clusterUp({
           home,
           apiserverCommand: { command: process.execPath, args: [apiserverMain] },
+          ...(nodes !== undefined ? { nodes } : {}),
+          ...(agentMain !== undefined
+            ? { agentCommand: { command: process.execPath, args: [agentMain] } }
+            : {}),
           controllers: [
             { name: 'scheduler', command: process.execPath, args: [schedulerMain] },
             { name: 'controller-manager', command: process.execPath, args: [controllerManagerMain] },
@@ -76,6 +106,12 @@ export function createUpCommand(context: CliContext): Command {
           token: connection.token,
         });
         context.io.write(`Cluster is up at ${connection.server}\n`);
+        for (const node of connection.nodes) context.io.write(`Node ${node.name} at ${node.address}\n`);
+        if (connection.registry !== undefined) {
+          context.io.write(
+            `Registry at ${connection.registry}: \`flotilla image push IMAGE\` pushes there, and every node pulls from it\n`,
+          );
+        }
         context.io.write(`Wrote ${kubeconfigFile} (context "${LOCAL_CONTEXT}")\n`);
         const kubeconfigEnv = context.io.env['KUBECONFIG'];
         if (
@@ -147,6 +183,8 @@ function progressLine(event: ProgressEvent): string {
       return `✓ ${event.component} started (pid ${event.pid}${event.url ? `, ${event.url}` : ''})`;
     case 'stopped':
       return `✓ ${event.component} stopped (pid ${event.pid})`;
+    case 'removed':
+      return `✓ ${event.what} removed`;
   }
 }
 
@@ -168,4 +206,47 @@ function locateComponent(
     );
   }
   return main;
+}
+
+function wholeNumber(value: string): number {
+  const count = Number(value);
+  if (!(Number.isInteger(count) && count >= 0)) {
+    throw new CliError(`"${value}" is not a whole number`, EXIT_USAGE);
+  }
+  return count;
+}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+/** Undefined when no node flag is given: the cluster keeps the nodes it had. */
+function nodeSpecsOrUndefined(flags: UpFlags): NodeSpec[] | undefined {
+  if (
+    flags.nodes === undefined &&
+    flags.node === undefined &&
+    flags.nodeCpus === undefined &&
+    flags.nodeMemory === undefined
+  ) {
+    return undefined;
+  }
+  try {
+    return nodeSpecsFrom({ ...flags, nodes: flags.nodes ?? (flags.node ? undefined : 1) });
+  } catch (error) {
+    throw new CliError(error instanceof Error ? error.message : String(error), EXIT_USAGE);
+  }
+}
+
+/** The node agent's entry point when it is built; the cluster then refuses nodes with a clear message. */
+function locateOptionalComponent(
+  name: 'node-agent',
+  variable: string,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  const configured = env[variable];
+  const main =
+    configured && configured !== ''
+      ? resolve(configured)
+      : resolve(__dirname, `../../../${name}/src/main.js`);
+  return existsSync(main) ? main : undefined;
 }

@@ -12,6 +12,25 @@ export interface ClusterState {
   readonly version: 1;
   readonly ports: ClusterPorts;
   readonly components: Record<string, ComponentRecord>;
+  /** The node hosts of `flotilla up --nodes N`; kept so a later `up` reuses the same LAN and names. */
+  readonly nodeHosts?: NodeHostsState;
+  /** host:port of the cluster's image registry: where `flotilla image push` goes by default. */
+  readonly registry?: string;
+}
+
+export interface NodeHostsState {
+  readonly clusterId: string;
+  /** The LAN block (172.31.<block>.0/24) the cluster had, asked for again after a reboot. */
+  readonly block: number;
+  /** The host's address on the LAN, where the control plane and registry listen. */
+  readonly hostAddress: string;
+  readonly nodes: readonly UpNodeSpec[];
+}
+
+export interface UpNodeSpec {
+  readonly name: string;
+  readonly cpuMillicores?: number;
+  readonly memoryBytes?: number;
 }
 
 export interface ClusterPorts {
@@ -19,6 +38,8 @@ export interface ClusterPorts {
   readonly etcdClient: number;
   readonly etcdPeer: number;
   readonly redis: number;
+  /** The registry's port on the node LAN address (only with node hosts). */
+  readonly registry: number;
 }
 
 export const DEFAULT_PORTS: ClusterPorts = {
@@ -27,6 +48,8 @@ export const DEFAULT_PORTS: ClusterPorts = {
   etcdClient: 12379,
   etcdPeer: 12380,
   redis: 16379,
+  // On the cluster's own LAN address, so the standard port collides with nothing on loopback.
+  registry: 5000,
 };
 
 export function readClusterState(file: string): ClusterState | undefined {
