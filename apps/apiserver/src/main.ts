@@ -18,6 +18,10 @@ const program = new Command('flotilla-apiserver')
   .requiredOption('--token-auth-file <file>', 'bearer tokens, one `token,user,uid,"groups"` per line')
   .option('--tls-cert-file <file>', 'serving certificate (PEM)')
   .option('--tls-private-key-file <file>', 'serving key (PEM)')
+  .option('--grpc-port <port>', 'serve the gRPC NodeService to node agents on this port (mutual TLS)', port)
+  .option('--client-ca-file <file>', "CA that signed the node agents' client certificates (with --grpc-port)")
+  .option('--cluster-cidr <cidr>', 'pod range of the cluster; each node gets a /24 of it', '10.244.0.0/16')
+  .option('--service-cluster-ip-range <cidr>', 'range of Service virtual IPs told to agents', '10.96.0.0/12')
   .option('--etcd-compaction-interval <seconds>', 'how often etcd history is compacted', port, 300)
   .option('--log-level <level>', 'pino log level: debug, info, warn, error', 'info');
 
@@ -31,11 +35,22 @@ const flags = program.opts<{
   tlsPrivateKeyFile?: string;
   etcdCompactionInterval: number;
   logLevel: string;
+  grpcPort?: number;
+  clientCaFile?: string;
+  clusterCidr: string;
+  serviceClusterIpRange: string;
 }>();
 
 if (Boolean(flags.tlsCertFile) !== Boolean(flags.tlsPrivateKeyFile)) {
   process.stderr.write(
     'flotilla-apiserver: give both --tls-cert-file and --tls-private-key-file, or neither\n',
+  );
+  process.exit(2);
+}
+
+if (flags.grpcPort !== undefined && (!flags.clientCaFile || !flags.tlsCertFile || !flags.tlsPrivateKeyFile)) {
+  process.stderr.write(
+    'flotilla-apiserver: --grpc-port needs --client-ca-file (the cluster CA) and --tls-cert-file/--tls-private-key-file\n',
   );
   process.exit(2);
 }
@@ -48,6 +63,16 @@ startApiServer({
   ...(flags.tlsCertFile ? { tlsCertFile: flags.tlsCertFile } : {}),
   ...(flags.tlsPrivateKeyFile ? { tlsPrivateKeyFile: flags.tlsPrivateKeyFile } : {}),
   compactionIntervalMs: flags.etcdCompactionInterval * 1000,
+  ...(flags.grpcPort !== undefined && flags.clientCaFile
+    ? {
+        nodeService: {
+          port: flags.grpcPort,
+          clientCaFile: flags.clientCaFile,
+          clusterCidr: flags.clusterCidr,
+          serviceCidr: flags.serviceClusterIpRange,
+        },
+      }
+    : {}),
   logLevel: flags.logLevel,
 })
   .then((server) => {
