@@ -66,6 +66,8 @@ static int apply(struct shim_config *c, const char *key, char *value, char *err,
     if (!strcmp(key, "arg")) return push_string(&p->args, &p->nargs, value);
     if (!strcmp(key, "env")) return push_string(&p->env, &p->nenv, value);
     if (!strcmp(key, "cgroup_procs")) return push_string(&c->cgroup_procs, &c->ncgroup_procs, value);
+    if (!strcmp(key, "cgroup_v1")) return push_string(&c->cgroup_v1, &c->ncgroup_v1, value);
+    if (!strcmp(key, "cgroup_v2")) return c->cgroup_v2 = value, 0;
     if (!strcmp(key, "cwd")) return p->cwd = value, 0;
     if (!strcmp(key, "hostname")) return c->hostname = value, 0;
     if (!strcmp(key, "rootfs")) return c->rootfs = value, 0;

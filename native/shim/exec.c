@@ -1,6 +1,7 @@
 /* `flotilla-shim exec DIR CONFIG`: runs one more process in a running container. It joins the
- * init's namespaces and cgroups, forks (a pid namespace applies to children) and the child applies
- * the same capabilities, identity and no_new_privs as the init before execve. It stays in the
+ * init's namespaces and forks (a pid namespace applies to children); the child joins the
+ * container's cgroups as the init does (cgroup.c) and applies the same capabilities, identity and
+ * no_new_privs before execve. It stays in the
  * foreground: the caller's stdio are the process's (non-tty), or it relays a pty it owns (tty). */
 #include "shim.h"
 
@@ -86,6 +87,9 @@ int exec_in_container(const char *container_dir, const char *exec_config_path) {
             die("joining cgroup %s: %s", config.cgroup_procs[i], strerror(errno));
         close(fd);
     }
+    /* The process joins the container's cgroups itself, as the init does (see cgroup.c). */
+    struct cgroup_join join;
+    cgroup_join_prepare(&config, &join);
     int master_fd = -1, slave_fd = -1;
     /* Opened before entering the mount namespace: the pty is ours, never the container's /dev/ptmx. */
     if (p->tty && open_pty(&master_fd, &slave_fd) < 0) die("opening a pty: %s", strerror(errno));
@@ -108,15 +112,17 @@ int exec_in_container(const char *container_dir, const char *exec_config_path) {
     int error_pipe[2];
     if (pipe2(error_pipe, O_CLOEXEC) < 0) die("pipe: %s", strerror(errno));
 
-    pid_t child = fork();
+    pid_t child = clone_process(0, &join);
     if (child < 0) die("fork: %s", strerror(errno));
     if (child == 0) {
         sigprocmask(SIG_SETMASK, &previous, NULL);
         child_set_error_fd(error_pipe[1]);
+        cgroup_join_self(&join, &config);
         if (slave_fd >= 0) take_controlling_tty(slave_fd);
         exec_process(p);
     }
     close(error_pipe[1]);
+    cgroup_join_release(&join);
     if (slave_fd >= 0) close(slave_fd);
     char failure[4096];
     ssize_t failure_len;

@@ -55,6 +55,8 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc < 3) return usage();
+    trace_open();
+    trace_mark("shim runs"); /* twice: before and after the re-exec from the sealed copy */
     if (!strcmp(argv[1], "run") && argc <= 4) {
         int status_fd = -1;
         if (argc == 4) {

@@ -44,6 +44,9 @@ struct shim_config {
     char *gid_map;
     char **cgroup_procs; /* files the init's pid is written to before it may continue */
     size_t ncgroup_procs;
+    char **cgroup_v1; /* v1 cgroup directories the init joins itself (see cgroup.c) */
+    size_t ncgroup_v1;
+    char *cgroup_v2; /* the v2 cgroup directory the init is cloned into */
     char *oom_file; /* memory.events (v2) or memory.oom_control (v1): read at exit for the OOM hint */
     char *log_path;
     int wait_attach; /* with a tty: hold the init until the first client attaches */
@@ -57,6 +60,9 @@ void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void set_report_fd(int fd);
 void report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void close_report(void);
+/* FLOTILLA_SHIM_TRACE=FILE appends "<CLOCK_MONOTONIC ns> <pid> <step>" lines, to see where a start goes. */
+void trace_open(void);
+void trace_mark(const char *step);
 int write_all(int fd, const void *buf, size_t len);
 int write_file_atomic(const char *path, const char *content);
 int read_small_file(const char *path, char *buf, size_t len);
@@ -66,6 +72,22 @@ unsigned long long process_start_time(pid_t pid);
 /* Errors in the child are written to an error pipe and end the child; the parent reports them. */
 void child_set_error_fd(int fd);
 void child_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* cgroup.c: joining the container's cgroups without the kernel's global migration lock. */
+struct cgroup_join {
+    int self;     /* the init writes "0" to the v1 tasks files itself */
+    int *v1_fds;  /* open tasks files, one per v1 directory */
+    size_t nv1;
+    int v2_fd;    /* the v2 directory for CLONE_INTO_CGROUP, or -1 */
+    int joined_v2; /* clone3 put the child there */
+};
+void cgroup_join_prepare(const struct shim_config *c, struct cgroup_join *join);
+/* fork-like: returns 0 in the child, which runs on a copy of the caller's stack. */
+pid_t clone_process(int namespace_flags, struct cgroup_join *join);
+void cgroup_join_self(const struct cgroup_join *join, const struct shim_config *c);
+/* In the run shim, what the init does not do itself: cgroup_procs files, and v1 with a user namespace. */
+void cgroup_join_by_pid(const struct cgroup_join *join, const struct shim_config *c, pid_t pid);
+void cgroup_join_release(struct cgroup_join *join);
 
 /* rootfs.c */
 int open_in_root(int root_fd, const char *path, int create_kind);

@@ -28,7 +28,6 @@
 
 #define LINE_MAX_BYTES 16384
 #define MAX_CLIENTS 16
-#define CHILD_STACK_BYTES (256 * 1024)
 #define ATTACH_WAIT_MS 10000
 #define DRAIN_AFTER_EXIT_MS 5000
 
@@ -50,6 +49,7 @@ struct client {
 
 struct child_args {
     const struct shim_config *config;
+    const struct cgroup_join *join;
     int sync_fd, error_fd, stdin_fd, stdout_fd, stderr_fd, console_fd;
 };
 
@@ -128,6 +128,9 @@ static int child_main(void *arg) {
     do n = read(a->sync_fd, &go, 1);
     while (n < 0 && errno == EINTR);
     if (n != 1) _exit(1); /* the shim died before releasing us */
+    trace_mark("init released");
+    cgroup_join_self(a->join, c);
+    trace_mark("init in its cgroups");
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -141,6 +144,7 @@ static int child_main(void *arg) {
     }
     if (!c->netns || !strcmp(c->netns, "new")) bring_loopback_up();
     setup_rootfs(c);
+    trace_mark("init rootfs ready");
     if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
         child_fail("setting hostname %s: %s", c->hostname, strerror(errno));
     if (a->console_fd >= 0) {
@@ -320,20 +324,6 @@ static void write_id_map(pid_t pid, const char *name, const char *map) {
     close(fd);
 }
 
-static void join_cgroups(const struct shim_config *c, pid_t pid) {
-    char text[32];
-    int len = snprintf(text, sizeof(text), "%d\n", (int)pid);
-    for (size_t i = 0; i < c->ncgroup_procs; i++) {
-        int fd = open(c->cgroup_procs[i], O_WRONLY | O_CLOEXEC);
-        if (fd < 0 || write_all(fd, text, (size_t)len) < 0) {
-            int saved = errno;
-            kill(pid, SIGKILL);
-            die("putting the container into cgroup %s: %s", c->cgroup_procs[i], strerror(saved));
-        }
-        close(fd);
-    }
-}
-
 /* The first client's first frame is its window size: applying it before the init runs means the
  * program's first look at the terminal already sees the right size. */
 static void wait_for_first_client(int listen_fd, struct client *clients, int master_fd) {
@@ -352,6 +342,7 @@ int run_container(const char *container_dir, int status_fd) {
     char err[4096];
     if (config_load("shim.conf", &config, err, sizeof(err)) < 0) die("%s", err);
     const struct shim_config *c = &config;
+    trace_mark("shim config read");
     daemonize();
 
     sigset_t handled;
@@ -380,14 +371,17 @@ int run_container(const char *container_dir, int status_fd) {
         if (stdin_fd < 0) die("opening /dev/null: %s", strerror(errno));
     }
 
-    int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD;
+    int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
     if (!c->netns || !strcmp(c->netns, "new")) flags |= CLONE_NEWNET;
     if (c->uid_map) flags |= CLONE_NEWUSER;
-    struct child_args args = {c, sync_pipe[0], error_pipe[1], stdin_fd, out_pipe[1], err_pipe[1], console[1]};
-    char *stack = mmap(NULL, CHILD_STACK_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (stack == MAP_FAILED) die("allocating the child stack: %s", strerror(errno));
-    pid_t init = clone(child_main, stack + CHILD_STACK_BYTES, flags, &args);
+    struct cgroup_join join;
+    cgroup_join_prepare(c, &join);
+    struct child_args args = {c, &join, sync_pipe[0], error_pipe[1], stdin_fd, out_pipe[1], err_pipe[1], console[1]};
+    trace_mark("shim cloning");
+    pid_t init = clone_process(flags, &join);
     if (init < 0) die("clone: %s (are namespaces available to root here?)", strerror(errno));
+    if (init == 0) _exit(child_main(&args));
+    trace_mark("shim cloned");
     close(sync_pipe[0]);
     close(error_pipe[1]);
     if (console[1] >= 0) close(console[1]);
@@ -399,7 +393,8 @@ int run_container(const char *container_dir, int status_fd) {
         write_id_map(init, "uid_map", c->uid_map);
         write_id_map(init, "gid_map", c->gid_map);
     }
-    join_cgroups(c, init);
+    cgroup_join_by_pid(&join, c, init);
+    cgroup_join_release(&join);
     write_pid_file("shim.pid", getpid());
     write_pid_file("init.pid", init);
     report("created %d", (int)init);
@@ -438,6 +433,7 @@ int run_container(const char *container_dir, int status_fd) {
         if (listen_fd >= 0) unlink("attach.sock");
         return 1;
     }
+    trace_mark("shim saw the exec");
     report("started");
     close_report();
 

@@ -11,6 +11,22 @@
 #include <unistd.h>
 
 static int report_fd = -1;
+static int trace_fd = -1;
+
+void trace_open(void) {
+    const char *path = getenv("FLOTILLA_SHIM_TRACE");
+    if (path && *path) trace_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+}
+
+void trace_mark(const char *step) {
+    if (trace_fd < 0) return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    char line[256];
+    int n = snprintf(line, sizeof(line), "%lld %d %s\n", (long long)now.tv_sec * 1000000000LL + now.tv_nsec,
+                     (int)getpid(), step);
+    if (n > 0) (void)write_all(trace_fd, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
 static int child_error_fd = -1;
 
 void set_report_fd(int fd) { report_fd = fd; }

@@ -36,6 +36,8 @@ function containerCgroupOf(handle: CgroupHandle): ContainerCgroup {
   const oomFile = oomFileOf(handle);
   return {
     procsFiles: handle.procsFiles,
+    version: handle.version,
+    directories: handle.directories,
     ...(oomFile !== undefined ? { oomFile } : {}),
     async usage() {
       const usage = await handle.usage();

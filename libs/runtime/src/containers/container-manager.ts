@@ -3,13 +3,18 @@
 // one started. The shim is each container's parent; this class only writes its input, starts it and
 // reads what it leaves behind.
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, openSync, watch } from 'node:fs';
-import { mkdir, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { closeSync, mkdirSync, openSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { stat, unlink, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { isAbsolute, join } from 'node:path';
 import { ATTACH_SOCKET_NAME, encodeResize } from '../shim/attach-protocol';
 import { locateShimBinary } from '../shim/shim-binary';
-import { renderShimExecConfig, renderShimRunConfig, type ShimNetwork } from '../shim/shim-config';
+import {
+  renderShimExecConfig,
+  renderShimRunConfig,
+  type ShimCgroup,
+  type ShimNetwork,
+} from '../shim/shim-config';
 import { launchShim, spawnShimExec } from '../shim/shim-launcher';
 import {
   isSameProcessAlive,
@@ -21,6 +26,7 @@ import {
 } from '../shim/shim-status';
 import { ContainerError } from './container.error';
 import type {
+  ContainerCgroup,
   ContainerCgroupUsage,
   ContainerCgroups,
   ContainerInfo,
@@ -112,6 +118,22 @@ function changeIn(dir: string, signal?: AbortSignal): Promise<void> {
       // The directory vanished (removed meanwhile): the timer ends the wait and the caller re-reads.
     }
   });
+}
+
+/** By directory when the cgroup says how (fast), else by cgroup.procs files. */
+function shimCgroupOf(cgroup: ContainerCgroup | undefined): {
+  cgroupProcsFiles: readonly string[];
+  cgroup?: ShimCgroup;
+} {
+  if (cgroup?.version !== undefined && cgroup.directories !== undefined) {
+    return { cgroupProcsFiles: [], cgroup: { version: cgroup.version, directories: cgroup.directories } };
+  }
+  return { cgroupProcsFiles: cgroup?.procsFiles ?? [] };
+}
+
+/** What the shim leaves from a previous run; small local files, removed synchronously on the start path. */
+function removeShimFiles(dir: string): void {
+  for (const file of ['status', 'init.pid', 'shim.pid']) rmSync(join(dir, file), { force: true });
 }
 
 function hasLimits(spec: ContainerSpec): boolean {
@@ -246,7 +268,7 @@ export class ContainerManager {
   async start(reference: string): Promise<ContainerInfo> {
     const { record, launch } = await this.launch(reference, false);
     await this.awaitStart(record, launch.started);
-    return this.inspect(record.id);
+    return this.describe(record);
   }
 
   /**
@@ -273,7 +295,7 @@ export class ContainerManager {
         'StartFailed',
         `container ${record.name} started but its terminal could not be attached`,
       );
-    return { info: await this.inspect(record.id), terminal };
+    return { info: await this.describe(record), terminal };
   }
 
   async stop(reference: string, options: StopOptions = {}): Promise<ContainerInfo> {
@@ -392,7 +414,7 @@ export class ContainerManager {
           additionalGids: user.additionalGids,
           tty: options.tty ?? false,
         },
-        cgroupProcsFiles: cgroup?.procsFiles ?? [],
+        ...shimCgroupOf(cgroup),
       }),
     );
     const child = spawnShimExec(this.shimPath, containerDir, configPath, {
@@ -514,8 +536,10 @@ export class ContainerManager {
       );
     }
     const dir = this.store.directoryOf(record.id);
-    await Promise.all(['status', 'init.pid', 'shim.pid'].map((file) => rm(join(dir, file), { force: true })));
-    if (previous === 'stopped') record.restartCount += 1;
+    if (previous === 'stopped') {
+      removeShimFiles(dir);
+      record.restartCount += 1;
+    }
 
     const cgroup = await this.options.cgroups?.create(record.id, record.spec.resources ?? {});
     const mode = record.spec.network ?? 'none';
@@ -537,8 +561,8 @@ export class ContainerManager {
       network = path === undefined ? { mode: 'host' } : { mode: 'join', path };
     }
     // The root filesystem is data until the shim mounts it; its mount point is ours to provide.
-    await mkdir(record.rootfs.target, { recursive: true });
-    await writeFile(
+    mkdirSync(record.rootfs.target, { recursive: true });
+    writeFileSync(
       join(dir, 'shim.conf'),
       renderShimRunConfig({
         process: record.process,
@@ -548,7 +572,7 @@ export class ContainerManager {
         readOnlyRootfs: record.spec.readOnlyRootfs ?? false,
         mounts: record.spec.volumes ?? [],
         network,
-        cgroupProcsFiles: cgroup?.procsFiles ?? [],
+        ...shimCgroupOf(cgroup),
         ...(cgroup?.oomFile !== undefined ? { oomFile: cgroup.oomFile } : {}),
         waitForAttach,
       }),
@@ -561,10 +585,7 @@ export class ContainerManager {
       await started;
     } catch (error: unknown) {
       // A failed start leaves the container as it was (created or stopped), as Docker does.
-      const dir = this.store.directoryOf(record.id);
-      await Promise.all(
-        ['status', 'init.pid', 'shim.pid'].map((file) => rm(join(dir, file), { force: true })),
-      );
+      removeShimFiles(this.store.directoryOf(record.id));
       if (record.network) await this.options.network?.detach(record.id).catch(() => undefined);
       const reason = error instanceof Error ? error.message : String(error);
       throw new ContainerError('StartFailed', `container ${record.name} did not start: ${reason}`);

@@ -57,8 +57,12 @@ export interface ContainerCgroupUsage {
 }
 
 export interface ContainerCgroup {
-  /** cgroup.procs files the shim writes the init's pid into. */
+  /** cgroup.procs files the shim writes the init's pid into (used when version and directories are absent). */
   procsFiles: readonly string[];
+  /** With directories: the shim joins the cgroup by directory, without the kernel's global migration lock. */
+  version?: 'v1' | 'v2';
+  /** The cgroup's directories: one per v1 hierarchy, or the one v2 directory. */
+  directories?: readonly string[];
   /** The file whose `oom_kill N` line tells whether the OOM killer acted. */
   oomFile?: string;
   usage(): Promise<ContainerCgroupUsage>;

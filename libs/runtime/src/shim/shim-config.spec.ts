@@ -56,6 +56,36 @@ describe('shim configuration', () => {
     ]);
   });
 
+  it('names cgroups by directory: one line per v1 hierarchy, one v2 directory', () => {
+    const base = {
+      process,
+      hostname: 'box',
+      rootfs: '/r',
+      readOnlyRootfs: false,
+      mounts: [],
+      network: { mode: 'new' } as const,
+      cgroupProcsFiles: [],
+      waitForAttach: false,
+    };
+    const v1 = renderShimRunConfig({
+      ...base,
+      cgroup: { version: 'v1', directories: ['/sys/fs/cgroup/memory/f/c1', '/sys/fs/cgroup/pids/f/c1'] },
+    });
+    expect(v1).toContain('cgroup_v1=/sys/fs/cgroup/memory/f/c1\ncgroup_v1=/sys/fs/cgroup/pids/f/c1\n');
+    const v2 = renderShimExecConfig({
+      process,
+      cgroupProcsFiles: [],
+      cgroup: { version: 'v2', directories: ['/sys/fs/cgroup/f/c1'] },
+    });
+    expect(v2.split('\n')).toContain('cgroup_v2=/sys/fs/cgroup/f/c1');
+    expect(() =>
+      renderShimRunConfig({ ...base, cgroup: { version: 'v2', directories: ['/a', '/b'] } }),
+    ).toThrow('one directory');
+    expect(() => renderShimRunConfig({ ...base, cgroup: { version: 'v1', directories: ['rel'] } })).toThrow(
+      'absolute',
+    );
+  });
+
   it('refuses what the shim could not use safely', () => {
     const base = {
       process,

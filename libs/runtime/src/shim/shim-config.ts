@@ -19,6 +19,17 @@ export interface ShimProcess {
   tty: boolean;
 }
 
+/**
+ * The cgroup a container process joins, by directory: the shim joins v1 hierarchies by having the
+ * process write itself to each `tasks` file and v2 with clone3(CLONE_INTO_CGROUP), both without
+ * the kernel's global migration lock (an RCU grace period per start; see native/shim/cgroup.c).
+ */
+export interface ShimCgroup {
+  version: 'v1' | 'v2';
+  /** One directory per mounted v1 hierarchy, or the one v2 directory. */
+  directories: readonly string[];
+}
+
 /** How the container's network namespace is chosen. */
 export type ShimNetwork = { mode: 'new' } | { mode: 'host' } | { mode: 'join'; path: string };
 
@@ -32,8 +43,10 @@ export interface ShimRunConfig {
   readOnlyRootfs: boolean;
   mounts: readonly ShimMount[];
   network: ShimNetwork;
-  /** cgroup.procs files the init's pid is written to before it may continue. */
+  /** cgroup.procs files the init's pid is written to before it may continue (the slow way). */
   cgroupProcsFiles: readonly string[];
+  /** The cgroup the init joins before it may continue (the fast way). */
+  cgroup?: ShimCgroup;
   /** memory.events (v2) or memory.oom_control (v1), read at exit for the OOM hint. */
   oomFile?: string;
   /** Hold the init until the first attach client connects (run -it), so no output is missed. */
@@ -43,6 +56,7 @@ export interface ShimRunConfig {
 export interface ShimExecConfig {
   process: ShimProcess;
   cgroupProcsFiles: readonly string[];
+  cgroup?: ShimCgroup;
 }
 
 /** Escapes what the line format reserves; config.c reverses it. */
@@ -76,6 +90,18 @@ function processLines(process: ShimProcess): Array<[string, string]> {
   ];
 }
 
+function cgroupLines(cgroup: ShimCgroup | undefined): Array<[string, string]> {
+  if (cgroup === undefined) return [];
+  for (const directory of cgroup.directories) requireAbsolute('a cgroup directory', directory);
+  if (cgroup.version === 'v2') {
+    if (cgroup.directories.length !== 1 || cgroup.directories[0] === undefined) {
+      throw new Error(`a v2 cgroup is one directory, got ${cgroup.directories.length}`);
+    }
+    return [['cgroup_v2', cgroup.directories[0]]];
+  }
+  return cgroup.directories.map((directory): [string, string] => ['cgroup_v1', directory]);
+}
+
 function render(lines: Array<[string, string]>): string {
   return lines.map(([key, value]) => `${key}=${escapeShimValue(value)}\n`).join('');
 }
@@ -98,6 +124,7 @@ export function renderShimRunConfig(config: ShimRunConfig): string {
   const network = config.network;
   lines.push(['netns', network.mode === 'join' ? network.path : network.mode]);
   for (const file of config.cgroupProcsFiles) lines.push(['cgroup_procs', file]);
+  lines.push(...cgroupLines(config.cgroup));
   if (config.oomFile !== undefined) lines.push(['oom_file', config.oomFile]);
   lines.push(['wait_attach', config.waitForAttach ? '1' : '0']);
   return render(lines);
@@ -106,5 +133,6 @@ export function renderShimRunConfig(config: ShimRunConfig): string {
 export function renderShimExecConfig(config: ShimExecConfig): string {
   const lines = processLines(config.process);
   for (const file of config.cgroupProcsFiles) lines.push(['cgroup_procs', file]);
+  lines.push(...cgroupLines(config.cgroup));
   return render(lines);
 }
