@@ -18,6 +18,12 @@ const program = new Command('flotilla-apiserver')
   .requiredOption('--token-auth-file <file>', 'bearer tokens, one `token,user,uid,"groups"` per line')
   .option('--tls-cert-file <file>', 'serving certificate (PEM)')
   .option('--tls-private-key-file <file>', 'serving key (PEM)')
+  .option(
+    '--agent-client-certificate <file>',
+    'client certificate toward node agents for logs and exec (PEM)',
+  )
+  .option('--agent-client-key <file>', 'key of --agent-client-certificate (PEM)')
+  .option('--agent-certificate-authority <file>', "CA of the node agents' serving certificates (PEM)")
   .option('--grpc-port <port>', 'serve the gRPC NodeService to node agents on this port (mutual TLS)', port)
   .option('--client-ca-file <file>', "CA that signed the node agents' client certificates (with --grpc-port)")
   .option('--cluster-cidr <cidr>', 'pod range of the cluster; each node gets a /24 of it', '10.244.0.0/16')
@@ -33,6 +39,9 @@ const flags = program.opts<{
   tokenAuthFile: string;
   tlsCertFile?: string;
   tlsPrivateKeyFile?: string;
+  agentClientCertificate?: string;
+  agentClientKey?: string;
+  agentCertificateAuthority?: string;
   etcdCompactionInterval: number;
   logLevel: string;
   grpcPort?: number;
@@ -44,6 +53,14 @@ const flags = program.opts<{
 if (Boolean(flags.tlsCertFile) !== Boolean(flags.tlsPrivateKeyFile)) {
   process.stderr.write(
     'flotilla-apiserver: give both --tls-cert-file and --tls-private-key-file, or neither\n',
+  );
+  process.exit(2);
+}
+
+const agentFlags = [flags.agentClientCertificate, flags.agentClientKey, flags.agentCertificateAuthority];
+if (agentFlags.some(Boolean) && !agentFlags.every(Boolean)) {
+  process.stderr.write(
+    'flotilla-apiserver: give --agent-client-certificate, --agent-client-key and --agent-certificate-authority together, or none (logs and exec then answer 503)\n',
   );
   process.exit(2);
 }
@@ -62,6 +79,9 @@ startApiServer({
   tokenAuthFile: flags.tokenAuthFile,
   ...(flags.tlsCertFile ? { tlsCertFile: flags.tlsCertFile } : {}),
   ...(flags.tlsPrivateKeyFile ? { tlsPrivateKeyFile: flags.tlsPrivateKeyFile } : {}),
+  ...(flags.agentClientCertificate ? { agentClientCertFile: flags.agentClientCertificate } : {}),
+  ...(flags.agentClientKey ? { agentClientKeyFile: flags.agentClientKey } : {}),
+  ...(flags.agentCertificateAuthority ? { agentCaFile: flags.agentCertificateAuthority } : {}),
   compactionIntervalMs: flags.etcdCompactionInterval * 1000,
   ...(flags.grpcPort !== undefined && flags.clientCaFile
     ? {

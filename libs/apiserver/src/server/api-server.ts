@@ -21,6 +21,8 @@ import { ResourceHandler } from '../resources/resource-handler';
 import { ResourceReads } from '../resources/resource-reads';
 import { ResourceStorage } from '../resources/resource-storage';
 import { ResourceWrites } from '../resources/resource-writes';
+import { AgentDialer } from '../pod-proxy/agent-dialer';
+import { registerPodProxyRoutes } from '../pod-proxy/pod-proxy.routes';
 import { ApiController, type ApiDependencies } from './api.controller';
 import { ApiMetrics } from './api-metrics';
 import { HealthController, type HealthDependencies } from './health.controller';
@@ -47,6 +49,10 @@ export interface ApiServerOptions {
   patcher?: Patcher;
   openApi?: HealthDependencies['openApi'];
   authorizer?: Authorizer;
+  /** The apiserver's client certificate toward node agents and the CA of their serving certificates (logs, exec). */
+  agentClientCertFile?: string;
+  agentClientKeyFile?: string;
+  agentCaFile?: string;
 }
 
 export interface RunningApiServer {
@@ -101,6 +107,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     options.patcher ?? new KubePatcher(),
   );
   const metrics = new ApiMetrics();
+  const authorizer = options.authorizer ?? new AllowAuthenticatedAuthorizer();
   const https =
     options.tlsCertFile && options.tlsPrivateKeyFile
       ? { cert: readFileSync(options.tlsCertFile), key: readFileSync(options.tlsPrivateKeyFile) }
@@ -120,7 +127,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     ApiServerModule.with(
       {
         handler,
-        authorizer: options.authorizer ?? new AllowAuthenticatedAuthorizer(),
+        authorizer,
         metrics,
         serverAddress: `${host}:${options.port}`,
       },
@@ -175,6 +182,20 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       'request',
     );
     done();
+  });
+  registerPodProxyRoutes(fastify, {
+    reads: new ResourceReads(storage),
+    authorizer,
+    dialer: new AgentDialer(
+      options.agentClientCertFile && options.agentClientKeyFile && options.agentCaFile
+        ? {
+            certFile: options.agentClientCertFile,
+            keyFile: options.agentClientKeyFile,
+            caFile: options.agentCaFile,
+          }
+        : undefined,
+    ),
+    logger,
   });
   await app.listen(options.port, options.bindAddress);
   const address = fastify.server.address();

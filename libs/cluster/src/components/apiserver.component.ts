@@ -15,6 +15,8 @@ export interface ApiserverOptions {
   readonly certFile: string;
   readonly keyFile: string;
   readonly caCertFile: string;
+  /** The apiserver's client certificate toward node agents (logs, exec); agents' certificates chain to caCertFile. */
+  readonly agentClient?: { readonly certFile: string; readonly keyFile: string };
   readonly logDir: string;
 }
 
@@ -41,6 +43,16 @@ export async function startApiserver(options: ApiserverOptions): Promise<Running
       options.certFile,
       '--tls-private-key-file',
       options.keyFile,
+      ...(options.agentClient
+        ? [
+            '--agent-client-certificate',
+            options.agentClient.certFile,
+            '--agent-client-key',
+            options.agentClient.keyFile,
+            '--agent-certificate-authority',
+            options.caCertFile,
+          ]
+        : []),
     ],
     logFile: join(options.logDir, 'apiserver.log'),
   });

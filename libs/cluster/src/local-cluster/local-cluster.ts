@@ -217,6 +217,7 @@ export async function clusterUp(options: UpOptions): Promise<ClusterConnection> 
           certFile: pki.apiserver.certFile,
           keyFile: pki.apiserver.keyFile,
           caCertFile: pki.caCertFile,
+          agentClient: pki.apiserverAgentClient,
           logDir: layout.logDir,
         }),
     },

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import type { Readable } from 'node:stream';
 import {
+  Metadata,
   Server,
   ServerCredentials,
   status as GrpcStatus,
@@ -127,6 +128,9 @@ export async function startAgentService(options: AgentServiceOptions): Promise<R
           readable.destroy();
           return;
         }
+        // Headers now tell the apiserver the log exists, so it can answer 200 before the first line
+        // arrives (a follow of a quiet container) rather than hold the HTTP response until then.
+        call.sendMetadata(new Metadata());
         readable.on('data', (chunk: Buffer | string) => {
           const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
           if (!call.write({ data })) readable.pause();
