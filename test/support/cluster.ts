@@ -24,10 +24,24 @@ export interface RequestOptions {
   token?: string | null;
 }
 
+export interface TestControlPlaneOptions {
+  /** Where the apiserver listens (default 127.0.0.1); node hosts reach it on their LAN's host address. */
+  readonly bindAddress?: string;
+  /** Serve the gRPC NodeService to node agents on a free port of bindAddress. */
+  readonly nodeService?: boolean;
+  /** How often agents heartbeat (seconds; the NodeService's default otherwise). */
+  readonly heartbeatIntervalSeconds?: number;
+}
+
 export interface TestControlPlane {
   readonly url: string;
   readonly etcdUrl: string;
   readonly caFile: string;
+  /** The CA's key, to sign node certificates. */
+  readonly caKeyFile: string;
+  readonly pkiDir: string;
+  /** The NodeService's port, when asked for. */
+  readonly grpcPort?: number;
   readonly token: string;
   readonly kubeconfigPath: string;
   readonly dir: string;
@@ -36,7 +50,11 @@ export interface TestControlPlane {
   stop(): Promise<void>;
 }
 
-export async function startTestControlPlane(name = 'test'): Promise<TestControlPlane> {
+export async function startTestControlPlane(
+  name = 'test',
+  options: TestControlPlaneOptions = {},
+): Promise<TestControlPlane> {
+  const bindAddress = options.bindAddress ?? '127.0.0.1';
   const dir = mkdtempSync(join(tmpdir(), `flotilla-${name}-`));
   claimTestDir(dir);
   const etcd = await startEtcd({
@@ -45,22 +63,33 @@ export async function startTestControlPlane(name = 'test'): Promise<TestControlP
     clientPort: await freePort(),
     peerPort: await freePort(),
   });
-  const pki = ensureClusterPki({ dir: join(dir, 'pki'), apiserverHosts: ['127.0.0.1', 'localhost'] });
+  const pki = ensureClusterPki({
+    dir: join(dir, 'pki'),
+    apiserverHosts: ['127.0.0.1', 'localhost', ...(bindAddress === '127.0.0.1' ? [] : [bindAddress])],
+  });
   const tokenFile = join(dir, 'tokens.csv');
   const token = ensureAdminToken(tokenFile);
   let apiserver: RunningApiServer;
   try {
     apiserver = await startApiServer({
       etcdServers: [etcd.url],
-      bindAddress: '127.0.0.1',
+      bindAddress,
       port: 0,
       tokenAuthFile: tokenFile,
       tlsCertFile: pki.apiserver.certFile,
       tlsPrivateKeyFile: pki.apiserver.keyFile,
-      agentClientCertFile: pki.apiserverAgentClient.certFile,
-      agentClientKeyFile: pki.apiserverAgentClient.keyFile,
-      agentCaFile: pki.caCertFile,
       logLevel: process.env['FLOTILLA_TEST_LOG'] ?? 'warn',
+      ...(options.nodeService
+        ? {
+            nodeService: {
+              port: 0,
+              clientCaFile: pki.caCertFile,
+              ...(options.heartbeatIntervalSeconds !== undefined
+                ? { heartbeatIntervalSeconds: options.heartbeatIntervalSeconds }
+                : {}),
+            },
+          }
+        : {}),
     });
   } catch (error) {
     await stopProcess(etcd.pid);
@@ -120,6 +149,9 @@ export async function startTestControlPlane(name = 'test'): Promise<TestControlP
     url: apiserver.url,
     etcdUrl: etcd.url,
     caFile: pki.caCertFile,
+    caKeyFile: pki.caKeyFile,
+    pkiDir: join(dir, 'pki'),
+    ...(apiserver.grpcPort !== undefined ? { grpcPort: apiserver.grpcPort } : {}),
     token,
     kubeconfigPath,
     dir,
