@@ -1,10 +1,24 @@
-// Store on etcd v3 through the etcd3 client's raw KV and watch APIs. Every write is one transaction
-// that compares the key's mod revision, which is exactly Kubernetes' optimistic concurrency:
-// resourceVersion is the mod revision, so a stale write fails instead of overwriting.
+// Store on etcd v3: reads and writes are unary KV calls over our own HTTP/2 gRPC client (one per
+// apiserver request, so their cost matters), watches go through the etcd3 package. Every write is
+// one transaction that compares the key's mod revision, which is exactly Kubernetes' optimistic
+// concurrency: resourceVersion is the mod revision, so a stale write fails instead of overwriting.
 import type { KubeObject } from '@flotilla/api';
-import { CompareResult, CompareTarget, Etcd3 } from 'etcd3';
-import type { IKeyValue, IResponseHeader, Watcher } from 'etcd3';
+import { Etcd3 } from 'etcd3';
+import type { IKeyValue, Watcher } from 'etcd3';
 import { decodeContinue, encodeContinue } from './continue-token';
+import { EtcdKvClient } from './etcd-kv.client';
+import {
+  CompareResult,
+  CompareTarget,
+  decodeCompactionResponse,
+  decodeRangeResponse,
+  decodeTxnResponse,
+  encodeCompactionRequest,
+  encodeRangeRequest,
+  encodeTxnRequest,
+  type KeyValue,
+  type ResponseOp,
+} from './etcd-protobuf.util';
 import {
   StoreError,
   type ListOptions,
@@ -39,11 +53,8 @@ export function prefixRangeEnd(prefix: string): Buffer {
   return Buffer.from([0]);
 }
 
-function revisionOf(header: IResponseHeader | undefined): number {
-  return Number(header?.revision ?? 0);
-}
-
-function decode(kv: IKeyValue, revision = Number(kv.mod_revision)): KubeObject {
+/** A key-value from either client: ours (KeyValue) for reads and writes, etcd3's for watch events. */
+function decode(kv: { key: Buffer; value: Buffer }, revision: number): KubeObject {
   let parsed: unknown;
   try {
     parsed = JSON.parse(kv.value.toString('utf8'));
@@ -79,26 +90,41 @@ function translateError(error: unknown, what: string): StoreError {
   return new StoreError('Unavailable', `${what}: etcd did not answer (${message})`);
 }
 
+function decodeKv(kv: KeyValue): KubeObject {
+  return decode(kv, kv.modRevision);
+}
+
 export class EtcdStore implements Store {
-  private readonly client: Etcd3;
+  /** Only for watches; created on the first one. */
+  private watchClient: Etcd3 | undefined;
+  private readonly kv: EtcdKvClient;
+  private readonly endpoints: string[];
   private readonly maxValueBytes: number;
   private readonly callTimeoutMs: number;
 
   constructor(options: EtcdStoreOptions) {
-    this.client = new Etcd3({ hosts: options.endpoints, dialTimeout: 5000 });
+    this.endpoints = options.endpoints;
+    this.kv = new EtcdKvClient({ endpoints: options.endpoints });
     this.maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
     this.callTimeoutMs = options.callTimeoutMs ?? 10_000;
   }
 
-  private deadline(): { deadline: Date } {
-    return { deadline: new Date(Date.now() + this.callTimeoutMs) };
+  private deadline(): { timeoutMs: number } {
+    return { timeoutMs: this.callTimeoutMs };
+  }
+
+  private watches(): Etcd3 {
+    this.watchClient ??= new Etcd3({ hosts: this.endpoints, dialTimeout: 5000 });
+    return this.watchClient;
   }
 
   async get(key: string): Promise<KubeObject | undefined> {
     try {
-      const response = await this.client.kv.range({ key: Buffer.from(key) }, this.deadline());
+      const response = decodeRangeResponse(
+        await this.kv.call('Range', encodeRangeRequest({ key: Buffer.from(key) }), this.deadline()),
+      );
       const kv = response.kvs[0];
-      return kv ? decode(kv) : undefined;
+      return kv ? decodeKv(kv) : undefined;
     } catch (error) {
       throw translateError(error, `get ${key}`);
     }
@@ -114,24 +140,22 @@ export class EtcdStore implements Store {
     }
     const limit = options.limit && options.limit > 0 ? options.limit : 0;
     try {
-      const response = await this.client.kv.range(
-        {
-          key: Buffer.from(start),
-          range_end: prefixRangeEnd(prefix),
-          limit,
-          revision,
-        },
-        this.deadline(),
+      const response = decodeRangeResponse(
+        await this.kv.call(
+          'Range',
+          encodeRangeRequest({ key: Buffer.from(start), rangeEnd: prefixRangeEnd(prefix), limit, revision }),
+          this.deadline(),
+        ),
       );
-      const readRevision = revision || revisionOf(response.header);
-      const items = response.kvs.map((kv) => decode(kv));
+      const readRevision = revision || response.revision;
+      const items = response.kvs.map(decodeKv);
       const result: ListResult = { items, revision: readRevision };
       const last = response.kvs[response.kvs.length - 1];
       if (response.more && last) {
         // "\0" is the smallest suffix, so the next page starts right after the last key returned.
         const nextStart = last.key.toString('utf8').slice(prefix.length) + '\u0000';
         result.continue = encodeContinue({ revision: readRevision, startAfterPrefix: nextStart });
-        result.remainingItemCount = Math.max(0, Number(response.count) - items.length);
+        result.remainingItemCount = Math.max(0, response.count - items.length);
       }
       return result;
     } catch (error) {
@@ -160,23 +184,22 @@ export class EtcdStore implements Store {
     const value = encode(object);
     this.checkSize(key, value);
     try {
-      const response = await this.client.kv.txn(
-        {
-          compare: [
-            {
-              key: Buffer.from(key),
-              target: CompareTarget.Create,
-              result: CompareResult.Equal,
-              create_revision: 0,
-            },
-          ],
-          success: [{ request_put: { key: Buffer.from(key), value: Buffer.from(value) } }],
-          failure: [],
-        },
-        this.deadline(),
+      const keyBytes = Buffer.from(key);
+      const response = decodeTxnResponse(
+        await this.kv.call(
+          'Txn',
+          encodeTxnRequest({
+            compare: [
+              { key: keyBytes, target: CompareTarget.Create, result: CompareResult.Equal, revision: 0 },
+            ],
+            success: [{ put: { key: keyBytes, value: Buffer.from(value) } }],
+            failure: [],
+          }),
+          this.deadline(),
+        ),
       );
       if (!response.succeeded) throw new StoreError('AlreadyExists', `${key} already exists`);
-      return withRevision(object, revisionOf(response.header));
+      return withRevision(object, response.revision);
     } catch (error) {
       throw translateError(error, `create ${key}`);
     }
@@ -186,70 +209,69 @@ export class EtcdStore implements Store {
     const value = encode(object);
     this.checkSize(key, value);
     try {
-      const response = await this.client.kv.txn(
-        {
-          compare: [
-            {
-              key: Buffer.from(key),
-              target: CompareTarget.Mod,
-              result: CompareResult.Equal,
-              mod_revision: expectedRevision,
-            },
-          ],
-          success: [{ request_put: { key: Buffer.from(key), value: Buffer.from(value) } }],
-          failure: [{ request_range: { key: Buffer.from(key) } }],
-        },
-        this.deadline(),
+      const keyBytes = Buffer.from(key);
+      const response = decodeTxnResponse(
+        await this.kv.call(
+          'Txn',
+          encodeTxnRequest({
+            compare: [
+              {
+                key: keyBytes,
+                target: CompareTarget.Mod,
+                result: CompareResult.Equal,
+                revision: expectedRevision,
+              },
+            ],
+            success: [{ put: { key: keyBytes, value: Buffer.from(value) } }],
+            failure: [{ range: { key: keyBytes } }],
+          }),
+          this.deadline(),
+        ),
       );
-      if (!response.succeeded)
-        throw this.conflictOrMissing(key, response.responses[0]?.response_range?.kvs[0]);
-      return withRevision(object, revisionOf(response.header));
+      if (!response.succeeded) throw this.conflictOrMissing(key, firstRangeKv(response.responses));
+      return withRevision(object, response.revision);
     } catch (error) {
       throw translateError(error, `update ${key}`);
     }
   }
 
-  private conflictOrMissing(key: string, current: IKeyValue | undefined): StoreError {
+  private conflictOrMissing(key: string, current: KeyValue | undefined): StoreError {
     if (!current) return new StoreError('NotFound', `${key} not found`);
     return new StoreError(
       'Conflict',
       'the object has been modified; please apply your changes to the latest version and try again',
-      Number(current.mod_revision),
+      current.modRevision,
     );
   }
 
   async delete(key: string, expectedRevision?: number): Promise<KubeObject> {
     try {
-      const response = await this.client.kv.txn(
-        {
-          compare:
-            expectedRevision === undefined
-              ? [
-                  {
-                    key: Buffer.from(key),
-                    target: CompareTarget.Create,
-                    result: CompareResult.Greater,
-                    create_revision: 0,
-                  },
-                ]
-              : [
-                  {
-                    key: Buffer.from(key),
+      const keyBytes = Buffer.from(key);
+      const response = decodeTxnResponse(
+        await this.kv.call(
+          'Txn',
+          encodeTxnRequest({
+            compare: [
+              expectedRevision === undefined
+                ? { key: keyBytes, target: CompareTarget.Create, result: CompareResult.Greater, revision: 0 }
+                : {
+                    key: keyBytes,
                     target: CompareTarget.Mod,
                     result: CompareResult.Equal,
-                    mod_revision: expectedRevision,
+                    revision: expectedRevision,
                   },
-                ],
-          success: [{ request_delete_range: { key: Buffer.from(key), prev_kv: true } }],
-          failure: [{ request_range: { key: Buffer.from(key) } }],
-        },
-        this.deadline(),
+            ],
+            success: [{ deleteRange: { key: keyBytes, prevKv: true } }],
+            failure: [{ range: { key: keyBytes } }],
+          }),
+          this.deadline(),
+        ),
       );
-      if (!response.succeeded)
-        throw this.conflictOrMissing(key, response.responses[0]?.response_range?.kvs[0]);
-      const previous = response.responses[0]?.response_delete_range?.prev_kvs[0];
+      if (!response.succeeded) throw this.conflictOrMissing(key, firstRangeKv(response.responses));
+      const first = response.responses[0];
+      const previous = first && 'deleteRange' in first ? first.deleteRange.prevKvs[0] : undefined;
       if (!previous) throw new StoreError('NotFound', `${key} not found`);
-      return decode(previous, revisionOf(response.header));
+      return decode(previous, response.revision);
     } catch (error) {
       throw translateError(error, `delete ${key}`);
     }
@@ -258,11 +280,14 @@ export class EtcdStore implements Store {
   async currentRevision(): Promise<number> {
     try {
       // A count-only range of one key is the cheapest linearizable read that carries the revision.
-      const response = await this.client.kv.range(
-        { key: Buffer.from('/'), count_only: true },
-        this.deadline(),
+      const response = decodeRangeResponse(
+        await this.kv.call(
+          'Range',
+          encodeRangeRequest({ key: Buffer.from('/'), countOnly: true }),
+          this.deadline(),
+        ),
       );
-      return revisionOf(response.header);
+      return response.revision;
     } catch (error) {
       throw translateError(error, 'read the current revision');
     }
@@ -273,8 +298,9 @@ export class EtcdStore implements Store {
     const current = await this.currentRevision();
     if (revision >= current) return;
     try {
-      await this.client.kv.range(
-        { key: Buffer.from(prefix), count_only: true, revision: revision + 1 },
+      await this.kv.call(
+        'Range',
+        encodeRangeRequest({ key: Buffer.from(prefix), countOnly: true, revision: revision + 1 }),
         this.deadline(),
       );
     } catch (error) {
@@ -286,7 +312,7 @@ export class EtcdStore implements Store {
     await this.checkNotCompacted(prefix, options.fromRevision);
     let closed = false;
     let lastRevision = options.fromRevision;
-    const watcher: Watcher = await this.client
+    const watcher: Watcher = await this.watches()
       .watch()
       .prefix(prefix)
       .withPreviousKV()
@@ -308,7 +334,9 @@ export class EtcdStore implements Store {
         lastRevision = Math.max(lastRevision, revision);
         options.onEvent(toStoreEvent(event.type, event.kv, event.prev_kv ?? undefined, revision));
       }
-      if (response.events.length === 0 && options.onProgress) options.onProgress(revisionOf(response.header));
+      if (response.events.length === 0 && options.onProgress) {
+        options.onProgress(Number(response.header.revision));
+      }
     });
     watcher.on('error', (error) => fail(translateError(error, `watch ${prefix}`)));
     watcher.on('disconnected', () => {
@@ -333,15 +361,24 @@ export class EtcdStore implements Store {
 
   async compact(revision: number): Promise<void> {
     try {
-      await this.client.kv.compact({ revision, physical: true }, this.deadline());
+      decodeCompactionResponse(
+        await this.kv.call('Compact', encodeCompactionRequest({ revision, physical: true }), this.deadline()),
+      );
     } catch (error) {
       throw translateError(error, `compact to ${revision}`);
     }
   }
 
   async close(): Promise<void> {
-    this.client.close();
+    this.kv.close();
+    this.watchClient?.close();
   }
+}
+
+/** The key-value a failed txn's range read found (the conditional writes' failure branch). */
+function firstRangeKv(responses: ResponseOp[]): KeyValue | undefined {
+  const first = responses[0];
+  return first && 'range' in first ? first.range.kvs[0] : undefined;
 }
 
 function withRevision(object: KubeObject, revision: number): KubeObject {
@@ -355,7 +392,7 @@ function toStoreEvent(
   revision: number,
 ): StoreEvent {
   const key = kv.key.toString('utf8');
-  const previous = previousKv ? decode(previousKv) : undefined;
+  const previous = previousKv ? decode(previousKv, Number(previousKv.mod_revision)) : undefined;
   if (type === 'Delete' || type === 1) {
     if (!previous) {
       // Without prev_kv (history compacted under us) we still know which key went away.
@@ -368,7 +405,7 @@ function toStoreEvent(
     }
     return { type: 'DELETED', key, object: withRevision(previous, revision), previous, revision };
   }
-  const object = decode(kv);
+  const object = decode(kv, revision);
   const created = kv.create_revision === kv.mod_revision;
   return previous && !created
     ? { type: 'MODIFIED', key, object, previous, revision }

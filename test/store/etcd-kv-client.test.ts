@@ -1,0 +1,123 @@
+// The store's own gRPC client when etcd is missing, silent, or restarted: every failure is a
+// StoreError Unavailable that says what happened, and the next call after etcd is back succeeds.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { KubeObject } from '@flotilla/api';
+import { freePort, startEtcd, stopProcess } from '@flotilla/cluster';
+import { EtcdStore, StoreError } from '@flotilla/store';
+import { requireTestEnv, until } from '../support/eventually';
+import { claimTestDir } from '../support/leftovers';
+
+const etcdUrl = requireTestEnv('FLOTILLA_TEST_ETCD');
+
+function pod(name: string): KubeObject {
+  return { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' } };
+}
+
+async function failure(promise: Promise<unknown>): Promise<StoreError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof StoreError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('EtcdStore calls when etcd is not there', () => {
+  it('fails with Unavailable, naming the key, when nothing listens', async () => {
+    const port = await freePort();
+    const store = new EtcdStore({ endpoints: [`http://127.0.0.1:${port}`], callTimeoutMs: 2000 });
+    try {
+      const error = await failure(store.get('/registry/core/pods/default/a'));
+      expect(error.code).toBe('Unavailable');
+      expect(error.message).toContain('get /registry/core/pods/default/a: etcd did not answer');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('fails with Unavailable after the deadline when etcd accepts but never answers', async () => {
+    const sockets: Socket[] = [];
+    const silent: Server = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const address = silent.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const store = new EtcdStore({ endpoints: [`http://127.0.0.1:${port}`], callTimeoutMs: 300 });
+    try {
+      const error = await failure(store.currentRevision());
+      expect(error.code).toBe('Unavailable');
+      expect(error.message).toContain('DeadlineExceeded: no answer within 300 ms');
+    } finally {
+      await store.close();
+      sockets.forEach((socket) => socket.destroy());
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('moves on to the next endpoint when the first one is down', async () => {
+    const dead = `http://127.0.0.1:${await freePort()}`;
+    const store = new EtcdStore({ endpoints: [dead, etcdUrl], callTimeoutMs: 2000 });
+    const key = `/registry/test-${randomUUID()}/pods/default/a`;
+    try {
+      const created = await until('a create through the second endpoint', () =>
+        store.create(key, pod('a')).catch((error: unknown) => {
+          if (error instanceof StoreError && error.code === 'Unavailable') return undefined;
+          throw error;
+        }),
+      );
+      expect(Number(created.metadata?.resourceVersion)).toBeGreaterThan(0);
+      expect((await store.get(key))?.metadata?.name).toBe('a');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('EtcdStore calls across an etcd restart', () => {
+  const root = mkdtempSync(join(tmpdir(), 'flotilla-test-etcd-restart-'));
+  claimTestDir(root);
+  let pid: number | undefined;
+  afterAll(async () => {
+    if (pid !== undefined) await stopProcess(pid);
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('answers Unavailable while etcd is down and reconnects once it is back', async () => {
+    const options = {
+      dataDir: join(root, 'etcd'),
+      logDir: root,
+      clientPort: await freePort(),
+      peerPort: await freePort(),
+    };
+    const etcd = await startEtcd(options);
+    pid = etcd.pid;
+    const store = new EtcdStore({ endpoints: [etcd.url], callTimeoutMs: 2000 });
+    try {
+      const created = await store.create('/registry/core/pods/default/a', pod('a'));
+      await stopProcess(etcd.pid);
+      pid = undefined;
+      const error = await failure(store.get('/registry/core/pods/default/a'));
+      expect(error.code).toBe('Unavailable');
+
+      pid = (await startEtcd(options)).pid;
+      const found = await until('a read after etcd restarted', () =>
+        store.get('/registry/core/pods/default/a').catch(() => undefined),
+      );
+      expect(found.metadata?.resourceVersion).toBe(created.metadata?.resourceVersion);
+      const updated = await store.update(
+        '/registry/core/pods/default/a',
+        { ...found, metadata: { ...found.metadata, labels: { restarted: 'yes' } } },
+        Number(found.metadata?.resourceVersion),
+      );
+      expect(Number(updated.metadata?.resourceVersion)).toBeGreaterThan(
+        Number(created.metadata?.resourceVersion),
+      );
+    } finally {
+      await store.close();
+    }
+  });
+});
