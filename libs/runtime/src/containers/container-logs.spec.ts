@@ -58,16 +58,23 @@ describe('container logs', () => {
   it('follows the file while the container runs and ends when it stops', async () => {
     let running = true;
     const seen: string[] = [];
+    // The line must come after the reader took its tail, or tail 0 would rightly skip it.
+    let following: () => void = () => undefined;
+    const followed = new Promise<void>((resolve) => (following = resolve));
     const reading = (async () => {
       for await (const entry of readContainerLog(path, {
         tail: 0,
         follow: true,
-        isRunning: async () => running,
+        isRunning: async () => {
+          following();
+          return running;
+        },
       })) {
         seen.push(entry.content);
         if (entry.content === 'three') running = false;
       }
     })();
+    await followed;
     await appendFile(path, '2026-11-23T10:00:03.000000000Z stdout F three\n');
     await reading;
     expect(seen).toEqual(['three']);

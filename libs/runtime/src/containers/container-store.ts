@@ -3,7 +3,8 @@
 //   STATE/containers/ID/{shim.conf,shim.pid,init.pid,status,container.log,attach.sock,upper,work,rootfs}
 //   STATE/container-names/NAME           the id owning NAME, created exclusively so names stay unique
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readdir, readFile, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ContainerError } from './container.error';
 import type { ContainerRecord } from './container.types';
@@ -11,6 +12,14 @@ import { errnoCode } from '../shim/errno';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const ID = /^[0-9a-f]{64}$/;
+
+function readOptionalSync(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
 
 function isMissing(error: unknown): boolean {
   return errnoCode(error) === 'ENOENT';
@@ -41,9 +50,9 @@ export class ContainerStore {
         `container name "${name}" is invalid: use letters, digits, "_", "." and "-", starting with a letter or digit`,
       );
     }
-    await mkdir(this.namesDir, { recursive: true });
+    mkdirSync(this.namesDir, { recursive: true });
     try {
-      await writeFile(join(this.namesDir, name), id, { flag: 'wx' });
+      writeFileSync(join(this.namesDir, name), id, { flag: 'wx' });
     } catch (error: unknown) {
       if (errnoCode(error) === 'EEXIST') {
         const owner = (await readFile(join(this.namesDir, name), 'utf8').catch(() => '')).slice(0, 12);
@@ -63,22 +72,27 @@ export class ContainerStore {
   }
 
   async create(record: ContainerRecord): Promise<void> {
-    await mkdir(this.directoryOf(record.id), { recursive: true, mode: 0o700 });
+    mkdirSync(this.directoryOf(record.id), { recursive: true, mode: 0o700 });
     await this.save(record);
   }
 
-  /** Atomic replace: a concurrent reader sees the old record or the new one, never half. */
+  /**
+   * Atomic replace: a concurrent reader sees the old record or the new one, never half. Not fsynced:
+   * after a power loss the shim's own files (status, pid files) decide the state, and a record lost
+   * with its container's processes is what a reboot leaves anyway. Synchronous: a few KiB into the
+   * page cache cost less than two thread-pool round trips, on every start.
+   */
   async save(record: ContainerRecord): Promise<void> {
     const path = join(this.directoryOf(record.id), 'container.json');
     const temporary = `${path}.${process.pid}.tmp`;
-    await writeFile(temporary, JSON.stringify(record, null, 2));
-    await rename(temporary, path);
+    writeFileSync(temporary, JSON.stringify(record, null, 2));
+    renameSync(temporary, path);
   }
 
   async load(id: string): Promise<ContainerRecord | undefined> {
     try {
       return JSON.parse(
-        await readFile(join(this.directoryOf(id), 'container.json'), 'utf8'),
+        readFileSync(join(this.directoryOf(id), 'container.json'), 'utf8'),
       ) as ContainerRecord;
     } catch (error: unknown) {
       if (isMissing(error)) return undefined;
@@ -97,7 +111,9 @@ export class ContainerStore {
 
   /** A name, a full id or an unambiguous id prefix, as Docker accepts. */
   async resolve(reference: string): Promise<string> {
-    const named = await readFile(join(this.namesDir, reference), 'utf8').catch(() => undefined);
+    // A full id is its own directory: no listing of every container to find it.
+    if (ID.test(reference) && existsSync(this.directoryOf(reference))) return reference;
+    const named = readOptionalSync(join(this.namesDir, reference));
     if (named && ID.test(named) && NAME.test(reference)) return named;
     if (/^[0-9a-f]+$/.test(reference)) {
       const matches = (await this.ids()).filter((id) => id.startsWith(reference));

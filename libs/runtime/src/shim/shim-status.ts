@@ -1,6 +1,8 @@
 // What the shim leaves in a container directory, read back by any process: init.pid while the
-// container runs, status once its init has exited.
-import { readFile } from 'node:fs/promises';
+// container runs, status once its init has exited. The files are a few bytes on local disk (and
+// /proc is in memory), so they are read synchronously: a read through libuv's thread pool costs
+// more than the read itself, and every state query makes three of them.
+import { readFileSync } from 'node:fs';
 import { errnoCode } from './errno';
 
 /** How the container's init ended, as the shim recorded it. */
@@ -61,7 +63,7 @@ export function parseProcessIdentity(text: string): ProcessIdentity {
 export async function processStartTime(pid: number): Promise<string | undefined> {
   let stat: string;
   try {
-    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
@@ -76,7 +78,7 @@ export async function isSameProcessAlive(identity: ProcessIdentity): Promise<boo
 
 export async function readOptional(path: string): Promise<string | undefined> {
   try {
-    return await readFile(path, 'utf8');
+    return readFileSync(path, 'utf8');
   } catch (error: unknown) {
     if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;
