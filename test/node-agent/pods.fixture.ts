@@ -48,6 +48,8 @@ export interface TestNode {
   engine: NodePods;
   /** Every report any engine of this node emitted, in order. */
   reports: PodStatusReport[];
+  /** What the engines logged (problems they could not put in a pod's status). */
+  logs: string[];
   /** Makes a new engine on the same state dir (after close()), as an agent restart does. */
   restart(): Promise<NodePods>;
   pod(name: string, spec: Omit<PodSpec, 'nodeName'>, extra?: Partial<Pod['metadata']>): Pod;
@@ -143,6 +145,7 @@ export async function startTestNode(
   ).trim();
   await loadImageArchive(new ImageStore({ stateDir }), archive);
 
+  const logs: string[] = [];
   const options: NodePodsOptions = {
     nodeName: `node-${runId}`,
     stateDir,
@@ -152,7 +155,7 @@ export async function startTestNode(
     cgroupParent,
     nodeIP: '127.0.0.1',
     resyncIntervalMs: 1000,
-    log: () => undefined,
+    log: (message) => logs.push(message),
     ...overrides,
   };
   const reports: PodStatusReport[] = [];
@@ -166,6 +169,7 @@ export async function startTestNode(
     options,
     engine: track(await createNodePods(options)),
     reports,
+    logs,
     async restart() {
       node.engine = track(await createNodePods(options));
       return node.engine;

@@ -58,7 +58,13 @@ export class ProbeWorker {
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), delayMs);
+    this.timer = setTimeout(() => {
+      this.tick().catch((error: unknown) => {
+        // A probe that cannot even be attempted counts as failing; the worker carries on.
+        this.lastMessage = error instanceof Error ? error.message : String(error);
+        this.schedule((this.options.probe.periodSeconds ?? 10) * 1000);
+      });
+    }, delayMs);
     this.timer.unref();
   }
 
