@@ -2,6 +2,7 @@
 // process, beside raw etcd transaction throughput measured in the same run on the same etcd.
 //
 //   node dist/bench/scheduler/scheduler.bench.js [--nodes 1000] [--pods 10000] [--latency-pods 1000]
+//     [--profile-dir DIR]
 //
 // Phase 1 (throughput, as kube-scheduler's scheduler_perf "SchedulingBasic"): `--nodes` Ready nodes
 // and `--pods` pending pods exist before the scheduler starts; we time from its start until every
@@ -36,6 +37,9 @@ const nodeCount = flag('nodes', 1000);
 const podCount = flag('pods', 10_000);
 const latencyPodCount = flag('latency-pods', 1000);
 const NAMESPACE = 'bench';
+/** --profile-dir DIR: the scheduler process writes a V8 CPU profile there when it stops. */
+const profileDirIndex = process.argv.indexOf('--profile-dir');
+const profileDir = profileDirIndex >= 0 ? process.argv[profileDirIndex + 1] : undefined;
 
 function coreType(kind: string): ResourceType {
   const type = resourceTypeForKind('v1', kind);
@@ -240,7 +244,10 @@ async function main(): Promise<void> {
     const scheduler = await startController({
       name: 'scheduler',
       command: process.execPath,
-      args: [resolve(__dirname, '../../apps/scheduler/src/main.js')],
+      args: [
+        ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : []),
+        resolve(__dirname, '../../apps/scheduler/src/main.js'),
+      ],
       kubeconfigFile,
       redisUrl: redis.url,
       logDir: home,
