@@ -41,6 +41,8 @@ export {
 } from './node-hosts/node-cluster';
 export type { AddNodeOptions, NodeClusterRecord, OpenNodeClusterOptions } from './node-hosts/node-cluster';
 export { NodeHost } from './node-hosts/node-host';
+export { ensureNodeCertificate, nodeIsReady, startNodeAgent } from './node-hosts/node-agent.component';
+export type { NodeAgentOptions, RunningNodeAgent } from './node-hosts/node-agent.component';
 export type { NodeHostRecord, NodeProcessSpec, NodeRunResult } from './node-hosts/node-host';
 export type { NodeLanRecord } from './node-hosts/node-lan.network';
 export { nodeHostNames, testClusterId } from './node-hosts/node-host-names.util';
