@@ -15,6 +15,7 @@ import { eventually } from '../support/eventually';
 import { FileLogsProcessExecPods } from './logs-exec.fixture';
 
 const KUBECTL = '/usr/bin/kubectl';
+const FLOTILLA = join(__dirname, '..', '..', 'bin', 'flotilla');
 const runId = randomBytes(4).toString('hex');
 const namespace = `logs-exec-${runId}`;
 const nodeName = `agent-${runId}`;
@@ -51,6 +52,14 @@ const kubectl = (...args: string[]): Promise<Run> =>
   run(KUBECTL, ['--kubeconfig', cp.kubeconfigPath, '-n', namespace, ...args]);
 const kubectlIn = (input: string, ...args: string[]): Promise<Run> =>
   run(KUBECTL, ['--kubeconfig', cp.kubeconfigPath, '-n', namespace, ...args], input);
+
+const flotilla = (...args: string[]): Promise<Run> =>
+  run(FLOTILLA, ['--kubeconfig', cp.kubeconfigPath, '-n', namespace, ...args]);
+const flotillaIn = (input: string, ...args: string[]): Promise<Run> =>
+  run(FLOTILLA, ['--kubeconfig', cp.kubeconfigPath, '-n', namespace, ...args], input);
+
+/** Quotes one argument for `sh -c`. */
+const quote = (argument: string): string => `'${argument.replace(/'/g, `'\\''`)}'`;
 
 async function create(path: string, body: object): Promise<void> {
   const result = await cp.request('POST', path, { body });
@@ -103,12 +112,15 @@ beforeAll(async () => {
   await create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   await create(`/api/v1/namespaces/${namespace}/pods`, pod('solo', ['app']));
   await create(`/api/v1/namespaces/${namespace}/pods`, pod('duo', ['web', 'sidecar']));
+  await create(`/api/v1/namespaces/${namespace}/pods`, pod('chatty', ['app']));
   await create(`/api/v1/namespaces/${namespace}/pods`, pod('pending', ['app'], false));
   pods.addPod({ namespace, name: 'solo', containers: ['app'] });
   pods.addPod({ namespace, name: 'duo', containers: ['web', 'sidecar'] });
+  pods.addPod({ namespace, name: 'chatty', containers: ['app'] });
   writeFileSync(pods.logFile(namespace, 'solo', 'app'), 'one\ntwo\nthree\n');
   writeFileSync(pods.logFile(namespace, 'solo', 'app', true), 'before the restart\n');
   writeFileSync(pods.logFile(namespace, 'duo', 'web'), 'web says hi\n');
+  writeFileSync(pods.logFile(namespace, 'chatty', 'app'), 'one\ntwo\nthree\n');
   writeFileSync(pods.logFile(namespace, 'duo', 'sidecar'), 'sidecar says hi\n');
 });
 
@@ -148,13 +160,21 @@ describe('kubectl logs', () => {
   });
 
   it('follows until kubectl goes away, and the read on the node stops with it', async () => {
-    const follow = spawn(KUBECTL, ['--kubeconfig', cp.kubeconfigPath, '-n', namespace, 'logs', '-f', 'solo']);
+    const follow = spawn(KUBECTL, [
+      '--kubeconfig',
+      cp.kubeconfigPath,
+      '-n',
+      namespace,
+      'logs',
+      '-f',
+      'chatty',
+    ]);
     children.push(follow);
     let output = '';
     follow.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await eventually(() => output === 'one\ntwo\nthree\n', 'the existing log');
     expect(pods.openFollows).toBe(1);
-    appendFileSync(pods.logFile(namespace, 'solo', 'app'), 'four\n');
+    appendFileSync(pods.logFile(namespace, 'chatty', 'app'), 'four\n');
     await eventually(() => output.endsWith('three\nfour\n'), 'the appended line');
     follow.kill('SIGINT');
     await eventually(() => pods.openFollows === 0, 'the node to stop reading the followed log');
@@ -234,6 +254,95 @@ describe('kubectl exec', () => {
     expect(missing.stderr).toContain('cannot run no-such-command-here');
     const unscheduled = await kubectl('exec', 'pending', '--', 'true');
     expect(unscheduled.stderr).toContain('pod pending does not have a host assigned');
+  });
+});
+
+describe('flotilla logs and exec (bin/flotilla, built)', () => {
+  it('prints logs with the container, tail and previous flags', async () => {
+    expect(await flotilla('logs', 'solo')).toMatchObject({ code: 0, stdout: 'one\ntwo\nthree\n' });
+    expect(await flotilla('logs', 'pod/solo', '--tail', '1')).toMatchObject({ code: 0, stdout: 'three\n' });
+    expect(await flotilla('logs', '-p', 'solo')).toMatchObject({ code: 0, stdout: 'before the restart\n' });
+    expect(await flotilla('logs', 'duo', '-c', 'web', '--since', '5m', '--timestamps')).toMatchObject({
+      code: 0,
+      stdout: 'web says hi\n',
+    });
+    expect(pods.logRequests.at(-1)).toMatchObject({ container: 'web', sinceSeconds: 300, timestamps: true });
+    const ambiguous = await flotilla('logs', 'duo');
+    expect(ambiguous.code).toBe(1);
+    expect(ambiguous.stderr).toBe(
+      'Error from server (BadRequest): a container name must be specified for pod duo, choose one of: [web sidecar]\n',
+    );
+  });
+
+  it('follows with -f until interrupted, and the node stops reading', async () => {
+    const follow = spawn(FLOTILLA, [
+      '--kubeconfig',
+      cp.kubeconfigPath,
+      '-n',
+      namespace,
+      'logs',
+      '-f',
+      'duo',
+      '-c',
+      'sidecar',
+    ]);
+    children.push(follow);
+    let output = '';
+    follow.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await eventually(() => output === 'sidecar says hi\n', 'the existing log', 20_000);
+    appendFileSync(pods.logFile(namespace, 'duo', 'sidecar'), 'still here\n');
+    await eventually(() => output.endsWith('still here\n'), 'the appended line');
+    follow.kill('SIGINT');
+    await new Promise((resolve) => follow.once('exit', resolve));
+    await eventually(() => pods.openFollows === 0, 'the node to stop reading the followed log');
+  });
+
+  it('exec exits with the command exit code, with stdout and stderr apart', async () => {
+    const result = await flotilla('exec', 'solo', '--', 'sh', '-c', 'echo out; echo err >&2; exit 4');
+    expect(result).toMatchObject({ code: 4, stdout: 'out\n', stderr: 'err\n' });
+  });
+
+  it('exec -i passes stdin and closes it at its end', async () => {
+    expect(
+      await flotillaIn('piped\n', 'exec', '-i', 'solo', '--', 'sh', '-c', 'cat; echo closed'),
+    ).toMatchObject({
+      code: 0,
+      stdout: 'piped\nclosed\n',
+    });
+  });
+
+  it('exec -it gives the command a terminal of this terminal size (under script)', async () => {
+    const inner = [
+      FLOTILLA,
+      '--kubeconfig',
+      cp.kubeconfigPath,
+      '-n',
+      namespace,
+      'exec',
+      '-i',
+      '-t',
+      'solo',
+      '--',
+    ]
+      .concat(['sh', '-c', 'tty; exit 5'])
+      .map(quote)
+      .join(' ');
+    const resizesBefore = pods.resizes.length;
+    const result = await run('script', ['-qec', `stty rows 30 cols 100; ${inner}`, '/dev/null']);
+    expect(result.code).toBe(5);
+    expect(result.stdout).toMatch(/\/dev\/pts\/\d+/);
+    expect(pods.execRequests.at(-1)).toMatchObject({
+      tty: true,
+      stdin: true,
+      command: ['sh', '-c', 'tty; exit 5'],
+    });
+    expect(pods.resizes.slice(resizesBefore)).toContainEqual({ rows: 30, columns: 100 });
+  });
+
+  it('exec without a terminal says so and runs anyway', async () => {
+    const result = await flotilla('exec', '-t', 'solo', '--', 'echo', 'plain');
+    expect(result).toMatchObject({ code: 0, stdout: 'plain\n' });
+    expect(result.stderr).toContain('Unable to use a TTY');
   });
 });
 

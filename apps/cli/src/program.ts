@@ -10,6 +10,8 @@ import { createDiffCommand } from './commands/diff.command';
 import { createDownCommand, createUpCommand } from './commands/up.command';
 import { createGetCommand } from './commands/get.command';
 import { createImageCommand } from './commands/image/image.command';
+import { createPodExecCommand } from './commands/pods/pod-exec.command';
+import { createPodLogsCommand } from './commands/pods/pod-logs.command';
 import { createRolloutCommand } from './commands/rollout.command';
 import { createScaleCommand } from './commands/scale.command';
 import { createVersionCommand } from './commands/version.command';
@@ -31,6 +33,8 @@ export function createProgram(context: CliContext): Command {
     .addCommand(createWaitCommand(context))
     .addCommand(createDiffCommand(context))
     .addCommand(createScaleCommand(context))
+    .addCommand(createPodLogsCommand(context))
+    .addCommand(createPodExecCommand(context))
     .addCommand(createRolloutCommand(context))
     .addCommand(createConfigCommand(context))
     .addCommand(createUpCommand(context))

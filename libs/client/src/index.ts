@@ -57,3 +57,7 @@ export { createInformer, objectKey } from './informer/informer';
 export type { Informer, InformerHandlers, InformerOptions } from './informer/informer';
 export { startLeaderElection } from './leader-election/leader-elector';
 export type { LeaderElectionOptions, LeaderElector } from './leader-election/leader-elector';
+export { streamPodLogs } from './pods/pod-logs';
+export type { PodLogsOptions } from './pods/pod-logs';
+export { execInPod, podExecPath } from './pods/pod-exec';
+export type { PodExecOptions } from './pods/pod-exec';
