@@ -22,3 +22,13 @@ export type {
   AgentServiceTls,
   RunningAgentService,
 } from './agent-service/agent-service.server';
+export { NodeConnection, NodeRegistrationError, defaultNodeConditions } from './connection/node-connection';
+export type {
+  ConnectionState,
+  NodeConnectionOptions,
+  NodeConnectionTls,
+  PeerRouteTable,
+} from './connection/node-connection';
+export { ReserveError, nodeResources } from './connection/node-resources.util';
+export type { NodeReserve } from './connection/node-resources.util';
+export { AGENT_VERSION, collectNodeInfo } from './connection/node-info';
