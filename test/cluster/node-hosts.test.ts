@@ -3,7 +3,15 @@
 // instruction; removing a node or the cluster, or sweeping a dead run's cluster, leaves nothing behind.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +148,35 @@ describe('node hosts', () => {
     expect(sent.exitCode).toBe(0);
     await eventually(() => heard.includes('hello-from-small'), 'the large node to receive a line');
     expect(await exitOf(listener)).toBe(0);
+  });
+
+  it('shows the node its own interfaces in /sys and shares the namespaces and mounts it makes', async () => {
+    const sys = await small.run({ command: BUSYBOX, args: ['ls', '/sys/class/net'] });
+    expect(sys.stdout.split('\n').filter(Boolean).sort()).toEqual(['eth0', 'lo']);
+    const cgroupFs = await small.run({ command: BUSYBOX, args: ['ls', '/sys/fs/cgroup'] });
+    expect(cgroupFs.stdout).toMatch(/memory|cgroup\.controllers/);
+
+    // Pod namespaces and pod volumes an agent makes must outlive it and be seen by its successor.
+    const podNamespace = `fln-${clusterId}-probe`;
+    const volume = join(small.record.stateDir, 'volume');
+    mkdirSync(volume);
+    const made = await small.run({
+      command: '/bin/sh',
+      args: ['-c', `ip netns add ${podNamespace} && mount -t tmpfs tmpfs ${volume}`],
+    });
+    expect(made.stderr).toBe('');
+    try {
+      expect(namespaces()).toContain(podNamespace);
+      expect(readFileSync('/proc/self/mountinfo', 'utf8')).toContain(` ${volume} `);
+      const seen = await small.run({
+        command: BUSYBOX,
+        args: ['sh', '-c', `grep -c ' ${volume} ' /proc/self/mountinfo`],
+      });
+      expect(seen.stdout.trim()).toBe('1');
+    } finally {
+      if (namespaces().includes(podNamespace)) execFileSync('ip', ['netns', 'delete', podNamespace]);
+      execFileSync('umount', ['-l', volume], { stdio: 'ignore' });
+    }
   });
 
   it('reads back different limits on each node', async () => {

@@ -58,6 +58,7 @@ export interface NodeRunResult {
 /** Builds the node host; a half-built one is torn down again before the error is thrown. */
 export async function createNodeHost(spec: NodeHostSpec): Promise<NodeHost> {
   requireBinary('nsenter', 'util-linux');
+  requireBinary('unshare', 'util-linux');
   const names = nodeHostNames(spec.clusterId, spec.name);
   const record: NodeHostRecord = {
     clusterId: spec.clusterId,
@@ -79,6 +80,7 @@ export async function createNodeHost(spec: NodeHostSpec): Promise<NodeHost> {
     await cgroups.create(record.cgroup, limits);
     await cgroups.create(record.agentCgroup);
     mkdirSync(record.stateDir, { recursive: true, mode: 0o700 });
+    await shareStateDir(record.stateDir);
   } catch (error) {
     await removeNodeHost(record).catch(() => undefined);
     throw error;
@@ -114,6 +116,18 @@ async function createNodeNetwork(record: NodeHostRecord, lan: NodeLanRecord): Pr
     ['-n', record.namespace, '-batch', '-'],
     `${nodeSide.join('\n')}\n`,
   );
+}
+
+/**
+ * The state dir becomes a shared mount point, so that mounts the agent makes below it from its own
+ * mount namespace (pod volumes) are seen by the host (which removes them) and by the next agent.
+ */
+async function shareStateDir(stateDir: string): Promise<void> {
+  const mounted = readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((line) => line.split(' ')[4] === stateDir);
+  if (!mounted) await runChecked('binding the node state dir', 'mount', ['--bind', stateDir, stateDir]);
+  await runChecked('sharing the node state dir', 'mount', ['--make-shared', stateDir]);
 }
 
 export class NodeHost {
@@ -184,22 +198,42 @@ export class NodeHost {
   }
 
   /**
-   * nsenter joins the namespace and execs sh with the same pid; sh writes that pid into the agent
-   * cgroup (every v1 hierarchy) and execs the command, still with the same pid. Nothing of the
-   * command runs before both joins, and a failed join ends the process before the command starts.
+   * nsenter joins the network namespace and execs unshare, which execs sh in a mount namespace of its
+   * own, all with the same pid. sh first writes that pid into the agent cgroup (every v1 hierarchy),
+   * then gives the node its own /sys: sysfs shows the network devices of the namespace that mounts
+   * it, so without a fresh one the agent would see the host's interfaces in /sys/class/net (what
+   * `ip netns exec` remounts /sys for). The host's cgroup mounts are bound back over the new
+   * /sys/fs/cgroup through a descriptor opened before (--no-canonicalize, or mount would resolve the
+   * descriptor back to the hidden path). /sys is made a slave first so none of this reaches the
+   * host; every other mount keeps its propagation, so network namespaces the agent creates under
+   * /run/netns and mounts in its shared state dir are visible to the host and to the next agent.
+   * Nothing of the command runs before all of that, and a failure ends the process before it starts.
    */
   private async wrap(spec: NodeProcessSpec): Promise<{ command: string; args: string[] }> {
     const cgroups = await createCgroupManager();
     const handle = await cgroups.open(this.record.agentCgroup);
-    const joins = handle.procsFiles.map((file) => `echo $$ > '${file}'`).join(' && ');
+    const script = [
+      ...handle.procsFiles.map((file) => `echo $$ > '${file}'`),
+      'exec 3</sys/fs/cgroup',
+      'mount --make-rslave /sys',
+      'mount -t sysfs sysfs /sys',
+      'mount --no-canonicalize --rbind /proc/self/fd/3 /sys/fs/cgroup',
+      'exec 3<&-',
+      'exec "$@"',
+    ].join(' && ');
     return {
       command: 'nsenter',
       args: [
         `--net=${namespacePath(this.record.namespace)}`,
         '--',
+        'unshare',
+        '--mount',
+        '--propagation',
+        'unchanged',
+        '--',
         '/bin/sh',
         '-c',
-        `${joins} && exec "$@"`,
+        script,
         `flotilla-node-${this.record.name}`,
         spec.command,
         ...spec.args,
