@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startApiServer, type RunningApiServer } from '@flotilla/apiserver';
+import { startApiServer, type ApiServerOptions, type RunningApiServer } from '@flotilla/apiserver';
 import { ensureAdminToken, ensureClusterPki, freePort, startEtcd, stopProcess } from '@flotilla/cluster';
 import { stringify } from 'yaml';
 import { claimTestDir } from './leftovers';
@@ -47,6 +47,8 @@ export interface TestControlPlane {
   readonly dir: string;
   readonly apiserver: RunningApiServer;
   request(method: string, path: string, options?: RequestOptions): Promise<HttpResult>;
+  /** Stops the apiserver and starts a new one on the same ports and etcd (agents reconnect to it). */
+  restartApiServer(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -70,8 +72,9 @@ export async function startTestControlPlane(
   const tokenFile = join(dir, 'tokens.csv');
   const token = ensureAdminToken(tokenFile);
   let apiserver: RunningApiServer;
+  let apiserverOptions: ApiServerOptions;
   try {
-    apiserver = await startApiServer({
+    apiserverOptions = {
       etcdServers: [etcd.url],
       bindAddress,
       port: 0,
@@ -90,7 +93,8 @@ export async function startTestControlPlane(
             },
           }
         : {}),
-    });
+    };
+    apiserver = await startApiServer(apiserverOptions);
   } catch (error) {
     await stopProcess(etcd.pid);
     throw error;
@@ -155,8 +159,20 @@ export async function startTestControlPlane(
     token,
     kubeconfigPath,
     dir,
-    apiserver,
+    get apiserver() {
+      return apiserver;
+    },
     request,
+    async restartApiServer() {
+      const { port, grpcPort } = apiserver;
+      await apiserver.close();
+      const nodeService = apiserverOptions.nodeService;
+      apiserver = await startApiServer({
+        ...apiserverOptions,
+        port,
+        ...(nodeService && grpcPort !== undefined ? { nodeService: { ...nodeService, port: grpcPort } } : {}),
+      });
+    },
     async stop() {
       await apiserver.close();
       await stopProcess(etcd.pid);
