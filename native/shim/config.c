@@ -1,5 +1,5 @@
 /* The shim's configuration: one `key=value` per line, written by the TypeScript side. Repeated keys
- * (arg, env, group, cgroup_procs) append; mount_source starts a mount that the following
+ * (arg, env, group, cgroup_procs, cgroup_v1, exit_arg, exit_env) append; mount_source starts a mount that the following
  * mount_target and mount_readonly lines complete. Values escape backslash, newline and tab as
  * \\, \n and \t, so any byte string but NUL survives. */
 #include "shim.h"
@@ -90,8 +90,14 @@ static int apply(struct shim_config *c, const char *key, char *value, char *err,
         }
         return 0;
     }
-    if (!strcmp(key, "tty") || !strcmp(key, "readonly_rootfs") || !strcmp(key, "wait_attach")) {
-        int *flag = key[0] == 't' ? &p->tty : key[0] == 'r' ? &c->readonly_rootfs : &c->wait_attach;
+    if (!strcmp(key, "exit_arg")) return push_string(&c->exit_args, &c->nexit_args, value);
+    if (!strcmp(key, "exit_env")) return push_string(&c->exit_env, &c->nexit_env, value);
+    if (!strcmp(key, "tty") || !strcmp(key, "readonly_rootfs") || !strcmp(key, "wait_attach") ||
+        !strcmp(key, "stdin")) {
+        int *flag = key[0] == 't'   ? &p->tty
+                    : key[0] == 'r' ? &c->readonly_rootfs
+                    : key[0] == 'w' ? &c->wait_attach
+                                    : &c->open_stdin;
         if (parse_flag(value, flag)) {
             set_error(err, errlen, "%s must be 0 or 1, got \"%s\"", key, value);
             return -2;

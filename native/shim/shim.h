@@ -50,6 +50,11 @@ struct shim_config {
     char *oom_file; /* memory.events (v2) or memory.oom_control (v1): read at exit for the OOM hint */
     char *log_path;
     int wait_attach; /* with a tty: hold the init until the first client attaches */
+    int open_stdin;  /* without a tty: stdin is a pipe fed by attach clients (run -i), not /dev/null */
+    char **exit_args; /* run once the status is written (podman's exit command), e.g. to remove the container */
+    size_t nexit_args;
+    char **exit_env;
+    size_t nexit_env;
 };
 
 /* config.c */

@@ -1,8 +1,9 @@
 /* `flotilla-shim run DIR [STATUS_FD]`: daemonizes, clones the container's init into new namespaces,
  * puts it in its cgroups before it may continue, then stays as its parent: copies its output to the
  * log in CRI format, relays the pty to attach clients, forwards signals, reaps it and records how it
- * ended. Files live in DIR: shim.conf (input), shim.pid, init.pid, container.log, attach.sock,
- * status (output, written once the init has exited). */
+ * ended. Files live in DIR: shim.conf (input), shim.pid, init.pid, container.log, attach.sock (the
+ * terminal with a tty; stdin with `stdin=1` and no tty), status (output, written once the init has
+ * exited). An exit command, when configured, then replaces the shim. */
 #include "shim.h"
 
 #include <errno.h>
@@ -31,8 +32,10 @@
 #define ATTACH_WAIT_MS 10000
 #define DRAIN_AFTER_EXIT_MS 5000
 
+extern char **environ;
+
 /* Attach protocol, client to shim: a type byte, a 32-bit big-endian length, the payload. */
-enum { FRAME_STDIN = 0, FRAME_RESIZE = 1 };
+enum { FRAME_STDIN = 0, FRAME_RESIZE = 1, FRAME_CLOSE_STDIN = 2 };
 
 struct log_stream {
     int fd;
@@ -44,6 +47,8 @@ struct log_stream {
 struct client {
     int fd;
     size_t used;
+    size_t stdin_done; /* bytes of the first buffered stdin frame already in the pipe */
+    int stalled;       /* waiting for the container to read its stdin before taking more */
     unsigned char buf[8192];
 };
 
@@ -54,6 +59,8 @@ struct child_args {
 };
 
 static int log_fd = -1;
+/* run -i without a tty: the write end of the init's stdin pipe, non-blocking. */
+static int stdin_writer = -1;
 
 /* A fresh network namespace has only a loopback interface, and it is down: as with Docker's
  * --network none, programs expect 127.0.0.1 to work. */
@@ -208,6 +215,31 @@ static void drop_client(struct client *c) {
     close(c->fd);
     c->fd = -1;
     c->used = 0;
+    c->stdin_done = 0;
+    c->stalled = 0;
+}
+
+static void close_stdin_writer(void) {
+    if (stdin_writer >= 0) close(stdin_writer);
+    stdin_writer = -1;
+}
+
+/* Writes the rest of one stdin frame to the pipe; 0 when done, -1 when the pipe is full (the
+ * container has not read yet: the client waits, nothing is dropped). */
+static int feed_stdin(struct client *c, const unsigned char *payload, size_t len) {
+    while (c->stdin_done < len) {
+        ssize_t n = write(stdin_writer, payload + c->stdin_done, len - c->stdin_done);
+        if (n > 0) {
+            c->stdin_done += (size_t)n;
+        } else if (n < 0 && errno == EAGAIN) {
+            return -1;
+        } else if (!(n < 0 && errno == EINTR)) {
+            close_stdin_writer(); /* EPIPE: the container closed its stdin; the rest has no reader */
+            break;
+        }
+    }
+    c->stdin_done = 0;
+    return 0;
 }
 
 static void broadcast(struct client *clients, const char *data, size_t len) {
@@ -218,15 +250,10 @@ static void broadcast(struct client *clients, const char *data, size_t len) {
     }
 }
 
-static void client_input(struct client *c, int master_fd) {
-    ssize_t n = read(c->fd, c->buf + c->used, sizeof(c->buf) - c->used);
-    if (n <= 0) {
-        if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
-        drop_client(c);
-        return;
-    }
-    c->used += (size_t)n;
+/* Acts on the complete frames buffered for a client, stopping at stdin the pipe cannot take yet. */
+static void deliver_frames(struct client *c, int master_fd) {
     size_t at = 0;
+    c->stalled = 0;
     while (c->used - at >= 5) {
         unsigned char type = c->buf[at];
         uint32_t len = ((uint32_t)c->buf[at + 1] << 24) | ((uint32_t)c->buf[at + 2] << 16) |
@@ -237,9 +264,16 @@ static void client_input(struct client *c, int master_fd) {
         }
         if (c->used - at - 5 < len) break;
         unsigned char *payload = c->buf + at + 5;
-        if (type == FRAME_STDIN && master_fd >= 0) {
+        if (type == FRAME_STDIN && stdin_writer >= 0) {
+            if (feed_stdin(c, payload, len) < 0) {
+                c->stalled = 1;
+                break;
+            }
+        } else if (type == FRAME_STDIN && master_fd >= 0) {
             /* Input the container does not read is dropped, never allowed to block the shim. */
             (void)write_all(master_fd, payload, len);
+        } else if (type == FRAME_CLOSE_STDIN) {
+            close_stdin_writer();
         } else if (type == FRAME_RESIZE && len == 4 && master_fd >= 0) {
             struct winsize size = {.ws_row = (unsigned short)((payload[0] << 8) | payload[1]),
                                    .ws_col = (unsigned short)((payload[2] << 8) | payload[3])};
@@ -251,6 +285,17 @@ static void client_input(struct client *c, int master_fd) {
     c->used -= at;
 }
 
+static void client_input(struct client *c, int master_fd) {
+    ssize_t n = read(c->fd, c->buf + c->used, sizeof(c->buf) - c->used);
+    if (n <= 0) {
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+        drop_client(c);
+        return;
+    }
+    c->used += (size_t)n;
+    deliver_frames(c, master_fd);
+}
+
 static void accept_client(int listen_fd, struct client *clients) {
     int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) return;
@@ -258,6 +303,8 @@ static void accept_client(int listen_fd, struct client *clients) {
         if (clients[i].fd < 0) {
             clients[i].fd = fd;
             clients[i].used = 0;
+            clients[i].stdin_done = 0;
+            clients[i].stalled = 0;
             return;
         }
     }
@@ -335,6 +382,16 @@ static void wait_for_first_client(int listen_fd, struct client *clients, int mas
     if (poll(&first, 1, ATTACH_WAIT_MS) > 0) client_input(&clients[0], master_fd);
 }
 
+/* The exit command replaces the shim once the status is on disk (podman's conmon does the same), so
+ * whoever asked for it, e.g. `run -d --rm`, has the container removed although nobody waits. */
+static void run_exit_command(const struct shim_config *c) {
+    if (c->nexit_args == 0) return;
+    static char *empty_env[] = {NULL};
+    environ = c->exit_env ? c->exit_env : empty_env;
+    execv(c->exit_args[0], c->exit_args);
+    fprintf(stderr, "flotilla-shim: running the exit command %s: %s\n", c->exit_args[0], strerror(errno));
+}
+
 int run_container(const char *container_dir, int status_fd) {
     set_report_fd(status_fd);
     if (chdir(container_dir) < 0) die("container directory %s: %s", container_dir, strerror(errno));
@@ -367,8 +424,17 @@ int run_container(const char *container_dir, int status_fd) {
         listen_fd = open_attach_socket();
     } else {
         if (pipe2(out_pipe, O_CLOEXEC) < 0 || pipe2(err_pipe, O_CLOEXEC) < 0) die("pipe: %s", strerror(errno));
-        stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (stdin_fd < 0) die("opening /dev/null: %s", strerror(errno));
+        if (c->open_stdin) {
+            int in_pipe[2];
+            if (pipe2(in_pipe, O_CLOEXEC) < 0) die("pipe: %s", strerror(errno));
+            stdin_fd = in_pipe[0];
+            stdin_writer = in_pipe[1];
+            fcntl(stdin_writer, F_SETFL, O_NONBLOCK);
+            listen_fd = open_attach_socket();
+        } else {
+            stdin_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (stdin_fd < 0) die("opening /dev/null: %s", strerror(errno));
+        }
     }
 
     int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
@@ -450,7 +516,7 @@ int run_container(const char *container_dir, int status_fd) {
     int init_status = 0, init_exited = 0;
     struct timespec exited_at = {0, 0};
     for (;;) {
-        struct pollfd fds[2 + 2 + MAX_CLIENTS];
+        struct pollfd fds[2 + 2 + MAX_CLIENTS + 1];
         int count = 0, open_streams = 0;
         fds[count++] = (struct pollfd){.fd = signal_fd, .events = POLLIN};
         for (int i = 0; i < nstreams; i++) {
@@ -458,7 +524,14 @@ int run_container(const char *container_dir, int status_fd) {
             if (streams[i].fd >= 0) open_streams++;
         }
         fds[count++] = (struct pollfd){.fd = init_exited ? -1 : listen_fd, .events = POLLIN};
-        for (int i = 0; i < MAX_CLIENTS; i++) fds[count++] = (struct pollfd){.fd = clients[i].fd, .events = POLLIN};
+        int any_stalled = 0;
+        for (int i = 0; i < MAX_CLIENTS; i++) {
+            /* A stalled client is not read from: its input waits in the socket (back-pressure). */
+            int readable = clients[i].fd >= 0 && !clients[i].stalled;
+            any_stalled |= clients[i].fd >= 0 && clients[i].stalled;
+            fds[count++] = (struct pollfd){.fd = readable ? clients[i].fd : -1, .events = POLLIN};
+        }
+        fds[count++] = (struct pollfd){.fd = any_stalled ? stdin_writer : -1, .events = POLLOUT};
         int timeout = -1;
         if (init_exited) {
             if (open_streams == 0) break;
@@ -485,6 +558,7 @@ int run_container(const char *container_dir, int status_fd) {
                     if (reaped != init) continue;
                     init_status = status;
                     init_exited = 1;
+                    close_stdin_writer();
                     clock_gettime(CLOCK_MONOTONIC, &exited_at);
                 }
             }
@@ -507,6 +581,10 @@ int run_container(const char *container_dir, int status_fd) {
         for (int i = 0; i < MAX_CLIENTS; i++) {
             if (fds[base + 1 + i].revents && clients[i].fd >= 0) client_input(&clients[i], master_fd);
         }
+        if (fds[base + 1 + MAX_CLIENTS].revents) {
+            for (int i = 0; i < MAX_CLIENTS; i++)
+                if (clients[i].fd >= 0 && clients[i].stalled) deliver_frames(&clients[i], master_fd);
+        }
     }
     for (int i = 0; i < nstreams; i++)
         if (streams[i].fd >= 0) close_stream(&streams[i]);
@@ -514,5 +592,6 @@ int run_container(const char *container_dir, int status_fd) {
         if (clients[i].fd >= 0) drop_client(&clients[i]);
     if (listen_fd >= 0) unlink("attach.sock");
     write_status(c, init_status, NULL);
+    run_exit_command(c);
     return 0;
 }

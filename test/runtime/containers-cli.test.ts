@@ -1,9 +1,11 @@
 // `flotilla container ...` end to end with the real executable (bin/flotilla over dist/), and under a
 // pseudo-terminal (util-linux `script`) for `run -it`. Needs root and a current build.
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { requireFreshBuild, runFlotilla, type FlotillaResult } from '../cli/flotilla-process';
+import { until } from '../support/eventually';
 import { containerTestBed, type ContainerTestBed } from './containers.fixture';
 
 const repo = join(__dirname, '..', '..');
@@ -97,6 +99,52 @@ describe('flotilla container', () => {
       code: 1,
       stderr: expect.stringContaining('no such container'),
     });
+  });
+
+  it('pipes stdin to `run -i` without a terminal, to its end, with back-pressure', async () => {
+    const lines = Array.from({ length: 20_000 }, (_, index) => `line ${index}`).join('\n');
+    const result = await runFlotilla(
+      [
+        'container',
+        'run',
+        '-i',
+        '--rm',
+        '--rootfs',
+        bed.rootfs,
+        '--network',
+        'none',
+        '/bin/sh',
+        '-c',
+        // The container reads slowly at first, so the shim must hold input back rather than drop it.
+        'sleep 1; wc -l; echo done',
+      ],
+      { env: { FLOTILLA_STATE_DIR: bed.stateDir }, cwd: repo, stdin: `${lines}\n` },
+    );
+    expect(result).toEqual({ code: 0, stdout: '20000\ndone\n', stderr: '' });
+  });
+
+  it('removes a `run -d --rm` container once it exits, with nothing waiting for it', async () => {
+    const started = await flotilla(
+      'container',
+      'run',
+      '-d',
+      '--rm',
+      '--name',
+      'cli-gone',
+      '--rootfs',
+      bed.rootfs,
+      '--network',
+      'none',
+      '/bin/sh',
+      '-c',
+      'sleep 0.5',
+    );
+    expect(started.code).toBe(0);
+    const id = started.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f]{64}$/);
+    // The shim runs `flotilla container rm` in its own place; the directory going is the proof.
+    await until(`${id} removed by its shim`, async () => !existsSync(join(bed.stateDir, 'containers', id)));
+    expect(await flotilla('container', 'inspect', 'cli-gone')).toMatchObject({ code: 1 });
   });
 
   it('reports bad flags as usage errors and a missing program with 127', async () => {

@@ -2,8 +2,10 @@
 // Docker users expect, exit codes and logs. Needs root; fails with the reason otherwise.
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogEntry } from '@flotilla/runtime';
+import { until } from '../support/eventually';
 import { containerTestBed, runToEnd, type ContainerTestBed } from './containers.fixture';
 
 let bed: ContainerTestBed;
@@ -233,6 +235,18 @@ describe('container lifecycle', () => {
     await expect(bed.manager.start(missing.id)).rejects.toThrow(
       'executable file not found: /no/such/program',
     );
+  });
+
+  it('lists an exited autoRemove container no more, removing it when no shim did (no exit command here)', async () => {
+    const info = await bed.manager.create({ rootfsDir: bed.rootfs, command: sh('exit 0'), autoRemove: true });
+    await bed.manager.start(info.id);
+    await bed.manager.wait(info.id);
+    await until('the shim of the exited container to end', async () => {
+      const shim = Number((await readFile(join(info.directory, 'shim.pid'), 'utf8')).split(' ')[0]);
+      return !existsSync(`/proc/${shim}`);
+    });
+    expect((await bed.manager.list({ all: true })).map((listed) => listed.id)).not.toContain(info.id);
+    await expect(bed.manager.inspect(info.id)).rejects.toThrow('no such container');
   });
 
   it('stops with the stop signal, then SIGKILL once the grace period is over', async () => {

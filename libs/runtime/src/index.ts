@@ -135,7 +135,8 @@ export type {
   RootfsProvider,
   VolumeMount,
 } from './containers/container.types';
-export { encodeResize, encodeStdin } from './shim/attach-protocol';
+export { encodeCloseStdin, encodeResize, encodeStdin } from './shim/attach-protocol';
+export type { ShimExitCommand } from './shim/shim-config';
 export { locateShimBinary } from './shim/shim-binary';
 export type { ShimExitStatus } from './shim/shim-status';
 // registry (engineer F)

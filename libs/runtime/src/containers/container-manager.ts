@@ -13,6 +13,7 @@ import {
   renderShimExecConfig,
   renderShimRunConfig,
   type ShimCgroup,
+  type ShimExitCommand,
   type ShimNetwork,
 } from '../shim/shim-config';
 import { launchShim, spawnShimExec } from '../shim/shim-launcher';
@@ -56,6 +57,12 @@ export interface ContainerManagerOptions {
   cgroups?: ContainerCgroups;
   /** Without it the default network is `none` and `bridge` or port mappings are refused. */
   network?: NetworkAttacher;
+  /**
+   * The command that removes a container, run by its shim once it exits when the container asked
+   * for autoRemove (`run -d --rm`), as podman's conmon runs its exit command. Without it (or when it
+   * fails) list() removes such containers when it finds them stopped.
+   */
+  autoRemoveCommand?: (containerId: string) => ShimExitCommand;
 }
 
 export interface StopOptions {
@@ -368,6 +375,7 @@ export class ContainerManager {
       const record = await this.store.load(id);
       if (!record) continue; // being created or removed by another process right now
       const info = await this.describe(record);
+      if (await this.removeIfExitedWithAutoRemove(record, info.state)) continue;
       if (options.all || info.state.status === 'running') infos.push(info);
     }
     return infos.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
@@ -436,19 +444,38 @@ export class ContainerManager {
     return { id: record.id, name: record.name, usage: await cgroup.usage() };
   }
 
-  /** The terminal of a running tty container. */
+  /**
+   * The attach socket of a running container: its terminal (tty), or its stdin (`-i` without a
+   * tty: write encodeStdin frames, then encodeCloseStdin; output is in the log).
+   */
   async attach(reference: string): Promise<Socket> {
     const record = await this.load(reference);
-    if (!record.process.tty) {
+    if (!record.process.tty && !record.spec.stdin) {
       throw new ContainerError(
         'InvalidState',
-        `container ${record.name} has no terminal: use logs -f to follow its output`,
+        `container ${record.name} has neither a terminal nor an open stdin: use logs -f to follow its output`,
       );
     }
     if ((await this.stateOf(record)).status !== 'running') {
       throw new ContainerError('InvalidState', `container ${record.name} is not running`);
     }
     return this.connectAttach(record.id);
+  }
+
+  /**
+   * The safety net behind the shim's exit command: an autoRemove container that has stopped, whose
+   * shim (and so the exit command that replaced it) is gone, is removed here. Another process may
+   * be removing it at the same moment; whoever loses finds nothing left to do.
+   */
+  private async removeIfExitedWithAutoRemove(
+    record: ContainerRecord,
+    state: ContainerState,
+  ): Promise<boolean> {
+    if (!record.spec.autoRemove || state.status !== 'stopped') return false;
+    const shim = await this.identity(this.store.directoryOf(record.id), 'shim.pid');
+    if (shim && (await isSameProcessAlive(shim))) return false;
+    await this.remove(record.id).catch(() => undefined);
+    return true;
   }
 
   private async load(reference: string): Promise<ContainerRecord> {
@@ -575,6 +602,10 @@ export class ContainerManager {
         ...shimCgroupOf(cgroup),
         ...(cgroup?.oomFile !== undefined ? { oomFile: cgroup.oomFile } : {}),
         waitForAttach,
+        ...(record.spec.stdin && !record.process.tty ? { openStdin: true } : {}),
+        ...(record.spec.autoRemove && this.options.autoRemoveCommand
+          ? { exitCommand: this.options.autoRemoveCommand(record.id) }
+          : {}),
       }),
     );
     return { record, launch: launchShim(this.shimPath, dir) };

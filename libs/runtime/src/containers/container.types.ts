@@ -125,6 +125,13 @@ export interface ContainerSpec {
   user?: string;
   hostname?: string;
   tty?: boolean;
+  /** Keep stdin open (`-i`): without a tty it is a pipe that attach clients write to. */
+  stdin?: boolean;
+  /**
+   * Remove the container once it exits, with nobody waiting (`run -d --rm`): the shim runs the
+   * manager's autoRemoveCommand in its place, and list() removes any such container it finds stopped.
+   */
+  autoRemove?: boolean;
   network?: ContainerNetworkMode;
   ports?: PublishedPort[];
   volumes?: VolumeMount[];

@@ -6,6 +6,7 @@ import { ImageStore } from '../images/image.store';
 import { resolveStateDir } from '../images/state-dir';
 import { BridgeNetwork } from '../network/bridge-network';
 import { ImageRootfsProvider } from '../snapshots/image-rootfs.provider';
+import type { ShimExitCommand } from '../shim/shim-config';
 import { containerCgroupsFrom } from './container-cgroups.adapter';
 import { ContainerManager } from './container-manager';
 
@@ -15,6 +16,8 @@ export interface NodeContainersOptions {
   cgroupRoot?: string;
   /** The cgroup containers go under (default "flotilla"). */
   cgroupParent?: string;
+  /** See ContainerManagerOptions.autoRemoveCommand (the CLI passes `flotilla container rm`). */
+  autoRemoveCommand?: (containerId: string) => ShimExitCommand;
 }
 
 export async function createNodeContainerManager(
@@ -32,5 +35,6 @@ export async function createNodeContainerManager(
       options.cgroupParent !== undefined ? { parent: options.cgroupParent } : {},
     ),
     network: new BridgeNetwork({ stateDir }),
+    ...(options.autoRemoveCommand ? { autoRemoveCommand: options.autoRemoveCommand } : {}),
   });
 }

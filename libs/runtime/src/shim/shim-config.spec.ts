@@ -86,6 +86,37 @@ describe('shim configuration', () => {
     );
   });
 
+  it('renders an open stdin and an exit command with its own environment', () => {
+    const text = renderShimRunConfig({
+      process,
+      hostname: 'box',
+      rootfs: '/r',
+      readOnlyRootfs: false,
+      mounts: [],
+      network: { mode: 'new' },
+      cgroupProcsFiles: [],
+      waitForAttach: false,
+      openStdin: true,
+      exitCommand: { args: ['/usr/bin/node', 'cli.js', 'rm', 'c1'], env: ['FLOTILLA_STATE_DIR=/s'] },
+    });
+    expect(text).toContain(
+      'stdin=1\nexit_arg=/usr/bin/node\nexit_arg=cli.js\nexit_arg=rm\nexit_arg=c1\nexit_env=FLOTILLA_STATE_DIR=/s\n',
+    );
+    expect(() =>
+      renderShimRunConfig({
+        process,
+        hostname: 'box',
+        rootfs: '/r',
+        readOnlyRootfs: false,
+        mounts: [],
+        network: { mode: 'new' },
+        cgroupProcsFiles: [],
+        waitForAttach: false,
+        exitCommand: { args: ['node'], env: [] },
+      }),
+    ).toThrow('absolute');
+  });
+
   it('refuses what the shim could not use safely', () => {
     const base = {
       process,

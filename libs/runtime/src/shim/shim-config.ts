@@ -51,6 +51,17 @@ export interface ShimRunConfig {
   oomFile?: string;
   /** Hold the init until the first attach client connects (run -it), so no output is missed. */
   waitForAttach: boolean;
+  /** Without a tty: the init's stdin is a pipe fed through the attach socket (run -i), not /dev/null. */
+  openStdin?: boolean;
+  /** Run by the shim in its place once the exit status is written (e.g. removal for run -d --rm). */
+  exitCommand?: ShimExitCommand;
+}
+
+export interface ShimExitCommand {
+  /** An absolute program path and its arguments. */
+  args: readonly string[];
+  /** Its whole environment (the shim passes on nothing of its own). */
+  env: readonly string[];
 }
 
 export interface ShimExecConfig {
@@ -127,6 +138,14 @@ export function renderShimRunConfig(config: ShimRunConfig): string {
   lines.push(...cgroupLines(config.cgroup));
   if (config.oomFile !== undefined) lines.push(['oom_file', config.oomFile]);
   lines.push(['wait_attach', config.waitForAttach ? '1' : '0']);
+  if (config.openStdin) lines.push(['stdin', '1']);
+  if (config.exitCommand !== undefined) {
+    const [program] = config.exitCommand.args;
+    if (program === undefined) throw new Error('an exit command needs a program');
+    requireAbsolute('the exit command', program);
+    for (const arg of config.exitCommand.args) lines.push(['exit_arg', arg]);
+    for (const entry of config.exitCommand.env) lines.push(['exit_env', entry]);
+  }
   return render(lines);
 }
 

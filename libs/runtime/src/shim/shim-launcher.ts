@@ -31,9 +31,19 @@ async function* lines(stream: Readable): AsyncGenerator<string> {
   if (pending) yield pending;
 }
 
+/**
+ * The shim reads nothing from its environment (the container's comes from shim.conf), and a
+ * daemon should not keep the caller's: only the trace switch passes (see native/shim/util.c).
+ */
+function shimEnvironment(): NodeJS.ProcessEnv {
+  const trace = process.env['FLOTILLA_SHIM_TRACE'];
+  return trace === undefined ? {} : { FLOTILLA_SHIM_TRACE: trace };
+}
+
 export function launchShim(shimPath: string, containerDir: string): ShimLaunch {
   const child = spawn(shimPath, ['run', containerDir, '3'], {
     stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    env: shimEnvironment(),
   });
   const statusStream = child.stdio[3] as Readable;
   let stderr = '';

@@ -1,6 +1,6 @@
 // How container commands reach the node's runtime: daemonless, straight to the state dir
 // (FLOTILLA_STATE_DIR, else /var/lib/flotilla), as root.
-import { createNodeContainerManager, type ContainerManager } from '@flotilla/runtime';
+import { createNodeContainerManager, type ContainerManager, type ShimExitCommand } from '@flotilla/runtime';
 import type { Command } from 'commander';
 import { CliError, type CliContext } from '../../cli-context';
 
@@ -9,7 +9,33 @@ export async function openContainerManager(context: CliContext): Promise<Contain
     throw new CliError('container commands need root (namespaces, mounts and cgroups): run them with sudo');
   }
   const stateDir = context.io.env['FLOTILLA_STATE_DIR'];
-  return createNodeContainerManager(stateDir !== undefined ? { stateDir } : {});
+  return createNodeContainerManager({
+    ...(stateDir !== undefined ? { stateDir } : {}),
+    autoRemoveCommand: (id) => removeCommand(id, stateDir),
+  });
+}
+
+/**
+ * `flotilla container rm --force ID` as this very CLI runs, for a shim to run once its `run -d --rm`
+ * container exits; it gets this environment only, so the state dir is named in it.
+ */
+export function removeCommand(id: string, stateDir: string | undefined): ShimExitCommand {
+  const script = process.argv[1];
+  return {
+    args: [
+      process.execPath,
+      ...process.execArgv,
+      ...(script ? [script] : []),
+      'container',
+      'rm',
+      '--force',
+      id,
+    ],
+    env: [
+      'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+      ...(stateDir !== undefined ? [`FLOTILLA_STATE_DIR=${stateDir}`] : []),
+    ],
+  };
 }
 
 export function shortId(id: string): string {

@@ -1,8 +1,11 @@
 // `flotilla container run [options] IMAGE [COMMAND...]` (or `--rootfs DIR [COMMAND...]`): create and
 // start a container, then attach (-it), follow its output, or print its id (-d).
 import { Command } from 'commander';
+import type { Socket } from 'node:net';
 import {
   ContainerError,
+  encodeCloseStdin,
+  encodeStdin,
   type ContainerManager,
   type ContainerNetworkMode,
   type ContainerSpec,
@@ -57,12 +60,6 @@ export function specFromFlags(
   if (flags.network !== undefined && !NETWORK_MODES.includes(flags.network as ContainerNetworkMode)) {
     throw new CliError(`--network "${flags.network}" must be one of ${NETWORK_MODES.join(', ')}`, EXIT_USAGE);
   }
-  if (flags.detach && flags.rm) {
-    throw new CliError(
-      '--rm with -d is not supported: nothing waits for a detached container; run `container rm` after it exits',
-      EXIT_USAGE,
-    );
-  }
   const resources = {
     ...(flags.memory !== undefined ? { memoryBytes: parseMemory(flags.memory) } : {}),
     ...(flags.cpus !== undefined ? { cpuMillicores: parseCpus(flags.cpus) } : {}),
@@ -91,6 +88,9 @@ export function specFromFlags(
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
     ...(flags.stopSignal !== undefined ? { stopSignal: flags.stopSignal } : {}),
     ...(flags.readOnly ? { readOnlyRootfs: true } : {}),
+    ...(flags.interactive ? { stdin: true } : {}),
+    // Nobody waits for a detached container: its shim removes it when it exits (see autoRemove).
+    ...(flags.detach && flags.rm ? { autoRemove: true } : {}),
     tty: flags.tty ?? false,
   };
 }
@@ -108,6 +108,44 @@ async function followOutput(context: CliContext, manager: ContainerManager, id: 
   } finally {
     context.io.signal.removeEventListener('abort', forward);
   }
+}
+
+/**
+ * `run -i` without a tty: this process's stdin, to its end, becomes the container's through the
+ * shim's attach socket; the end of it closes the container's stdin, as a pipe would.
+ */
+function pipeStdin(manager: ContainerManager, id: string): { stop(): void } {
+  const stdin = process.stdin;
+  let socket: Socket | undefined;
+  let stopped = false;
+  const onData = (chunk: Buffer): void => {
+    // Back-pressure: the shim stops reading while the container has not read its stdin.
+    if (socket && !socket.write(encodeStdin(chunk))) {
+      stdin.pause();
+      socket.once('drain', () => stdin.resume());
+    }
+  };
+  const onEnd = (): void => void socket?.end(encodeCloseStdin());
+  const stop = (): void => {
+    stopped = true;
+    stdin.off('data', onData);
+    stdin.off('end', onEnd);
+    stdin.pause();
+    socket?.destroy();
+  };
+  manager
+    .attach(id)
+    .then((attached) => {
+      socket = attached;
+      // The container may end before its input does; then the rest of it has nowhere to go.
+      socket.on('error', stop);
+      socket.on('close', stop);
+      if (stopped) return stop();
+      stdin.on('data', onData);
+      stdin.once('end', onEnd);
+    })
+    .catch(() => undefined); // it has already exited: there is no stdin left to feed
+  return { stop };
 }
 
 /** Docker's exit codes for a start that failed: 127 the program is missing, 126 it cannot run. */
@@ -151,7 +189,7 @@ export function addRunOptions(command: Command): Command {
     )
     .option('--read-only', 'mount the root filesystem read-only')
     .option('-t, --tty', 'give the container a terminal')
-    .option('-i, --interactive', 'keep stdin attached (with -t: an interactive session)');
+    .option('-i, --interactive', "keep stdin open and send this terminal's input to it (with -t: a session)");
 }
 
 function runParser(): Command {
@@ -162,7 +200,7 @@ function runParser(): Command {
       .argument('[command...]', "the command and its arguments (default: the image's)")
       .passThroughOptions()
       .option('-d, --detach', 'start in the background and print the container id')
-      .option('--rm', 'remove the container when it exits'),
+      .option('--rm', 'remove the container when it exits (with -d: its shim removes it)'),
   );
 }
 
@@ -174,19 +212,19 @@ export function createRunCommand(context: CliContext): Command {
       const flags = parsed.opts<RunFlags>();
       const operands = parsed.args;
       const spec = specFromFlags(flags, operands, context.io.env);
-      if (flags.interactive && !flags.tty && !flags.detach) {
-        throw new CliError(
-          '-i without -t is not supported yet: use -it for an interactive session',
-          EXIT_USAGE,
-        );
-      }
       const manager = await openContainerManager(context);
       const created = await manager.create(spec);
       const removeIfAsked = async (): Promise<void> => {
         if (flags.rm) await manager.remove(created.id, { force: true });
       };
       if (flags.detach) {
-        await startOrExplain(() => manager.start(created.id));
+        try {
+          await startOrExplain(() => manager.start(created.id));
+        } catch (error: unknown) {
+          // A container that never ran has no shim to remove it.
+          await removeIfAsked();
+          throw error;
+        }
         context.io.write(`${created.id}\n`);
         return;
       }
@@ -196,7 +234,9 @@ export function createRunCommand(context: CliContext): Command {
           await relayTerminal(terminal);
         } else {
           await startOrExplain(() => manager.start(created.id));
+          const input = flags.interactive ? pipeStdin(manager, created.id) : undefined;
           await followOutput(context, manager, created.id);
+          input?.stop();
         }
         const exit = await manager.wait(created.id);
         if (exit.oomKilled) context.io.writeError(`container ${created.name} was killed: out of memory\n`);
