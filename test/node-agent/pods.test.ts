@@ -45,6 +45,7 @@ describe('a pod with two containers', () => {
   let pod: Pod;
   beforeAll(() => {
     pod = node.pod('web', {
+      terminationGracePeriodSeconds: 1,
       containers: [
         {
           name: 'web',
@@ -318,5 +319,115 @@ describe('init containers and restart policies', () => {
     expect(containerStatus(refused, 'app')?.state?.waiting?.message).toBe(
       'Container image "nothing:1" is not present with pull policy of Never',
     );
+  });
+});
+
+describe('logs, exec and reporting details', () => {
+  it('follows a log with tail and stops when the container ends', async () => {
+    const pod = node.pod('follow', {
+      restartPolicy: 'Never',
+      containers: [
+        {
+          name: 'app',
+          ...busybox,
+          command: ['sh', '-c', 'for i in 1 2 3 4 5; do echo line $i; sleep 0.3; done'],
+        },
+      ],
+    });
+    node.engine.upsertDesired(pod);
+    await waitForPod(node, pod, 'running', (r) => containerStatus(r, 'app')?.state?.running !== undefined);
+    for (let attempt = 0; attempt < 50 && !(await podLogs(pod, 'app')).includes('line 2'); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const followed = await node.engine.logs({
+      namespace: 'default',
+      pod: 'follow',
+      container: 'app',
+      follow: true,
+      previous: false,
+      timestamps: false,
+      tailLines: 1,
+    });
+    const text = await readAll(followed);
+    expect(text.endsWith('line 4\nline 5\n')).toBe(true);
+    expect(text).not.toContain('line 1');
+    expect(await podLogs(pod, 'app', { tailLines: 2 })).toBe('line 4\nline 5\n');
+    await waitForPod(node, pod, 'Succeeded', (r) => r.status.phase === 'Succeeded');
+  });
+
+  it('runs a hostNetwork pod in the node namespace with the node address', async () => {
+    const pod = node.pod('hostnet', {
+      hostNetwork: true,
+      terminationGracePeriodSeconds: 0,
+      containers: [{ name: 'app', ...busybox, command: ['sleep', '3600'] }],
+    });
+    node.engine.upsertDesired(pod);
+    const report = await waitForPod(
+      node,
+      pod,
+      'running',
+      (r) => containerStatus(r, 'app')?.state?.running !== undefined,
+    );
+    expect(report.status.podIP).toBe('127.0.0.1');
+    const links = (await execIn(node, pod, 'app', ['ip', 'link'])).output;
+    expect(links).toContain(node.options.bridgeName);
+  });
+
+  it('gives exec a terminal when asked', async () => {
+    const session = await node.engine.exec({
+      namespace: 'default',
+      pod: 'web',
+      container: 'sidecar',
+      command: ['sh', '-c', 'test -t 1 && echo tty'],
+      tty: true,
+      stdin: false,
+    });
+    expect(session.stderr).toBeUndefined();
+    const [output, code] = await Promise.all([readAll(session.stdout), session.exited]);
+    expect(output.replace(/\r/g, '')).toBe('tty\n');
+    expect(code).toBe(0);
+  });
+
+  it('restarts a container whose image changed', async () => {
+    const pod = node.pod('respec', {
+      terminationGracePeriodSeconds: 0,
+      containers: [{ name: 'app', ...busybox, command: ['sleep', '3600'] }],
+    });
+    node.engine.upsertDesired(pod);
+    const first = await waitForPod(
+      node,
+      pod,
+      'running',
+      (r) => containerStatus(r, 'app')?.state?.running !== undefined,
+    );
+    const changed: Pod = {
+      ...pod,
+      spec: {
+        ...pod.spec,
+        containers: [
+          { name: 'app', ...busybox, image: 'docker.io/flotilla/busybox:latest', command: ['sleep', '3600'] },
+        ],
+      },
+    };
+    node.engine.upsertDesired(changed);
+    const second = await waitForPod(
+      node,
+      pod,
+      'restarted',
+      (r) =>
+        containerStatus(r, 'app')?.restartCount === 1 &&
+        containerStatus(r, 'app')?.state?.running !== undefined,
+    );
+    expect(containerStatus(second, 'app')?.containerID).not.toBe(containerStatus(first, 'app')?.containerID);
+  });
+
+  it('reports a pod only when its status changed', () => {
+    const byPod = new Map<string, unknown[]>();
+    for (const report of node.reports) byPod.set(report.uid, [...(byPod.get(report.uid) ?? []), report]);
+    for (const reports of byPod.values()) {
+      for (let index = 1; index < reports.length; index++)
+        expect(reports[index]).not.toEqual(reports[index - 1]);
+    }
+    expect(node.reports.length).toBeGreaterThan(byPod.size);
   });
 });
