@@ -2,7 +2,7 @@
 // list of segments: `f:name` (a field of a map), `k:{"name":"app"}` (the item of a keyed list, by its
 // list-map keys), `v:"x"` (the member of a set list). Atomic lists and maps are single fields.
 // A field set is a Set of encoded paths so set algebra stays cheap and exact.
-import { hasOwn, isJsonObject, jsonEqual, type JsonObject, type JsonValue } from './json-value';
+import { hasOwn, isJsonObject, jsonEqual, setOwn, type JsonObject, type JsonValue } from './json-value';
 import { PatchError } from './patch-error';
 import { fieldStrategy, type FieldStrategy } from './patch-strategies';
 
@@ -146,6 +146,92 @@ export function flattenFields({ kind, object, scope, strict = false }: FlattenIn
 
   if (isJsonObject(object)) walkMap(object, [], []);
   return nodes;
+}
+
+/**
+ * The FieldsV1 a create records for its writer, built in one walk: what recordUpdate would derive by
+ * flattening the new object and an empty old one, comparing them and encoding the added fields,
+ * without the per-path JSON encoding, decoding and sorting in between. That is every field
+ * flattenFields finds except the top-level maps (metadata, spec), which Kubernetes does not own
+ * itself; an owned node with owned children carries ".". Undefined when nothing is owned.
+ *
+ * Example: a Pod with metadata {name, labels: {app: "web"}} and spec {containers: [{name: "c",
+ * image: "i"}]} gives {"f:metadata": {"f:labels": {".": {}, "f:app": {}}}, "f:spec": {
+ * "f:containers": {"k:{\"name\":\"c\"}": {".": {}, "f:image": {}, "f:name": {}}}}}.
+ */
+export function createFieldsV1(input: Omit<FlattenInput, 'strict'>): JsonObject | undefined {
+  const { kind, object, scope } = input;
+  // Children first, sorted once at the end by sortedTree's rule ("." < "f:" < "k:" < "v:").
+  const walkMap = (map: JsonObject, names: string[], depth: number, into: JsonObject): void => {
+    for (const [key, child] of Object.entries(map)) {
+      if (depth === 0) {
+        if (key === 'apiVersion' || key === 'kind') continue;
+        if ((key === 'status') !== (scope === 'status')) continue;
+      }
+      if (depth === 1 && names[0] === 'metadata' && SERVER_METADATA.has(key)) continue;
+      walkValue(child, [...names, key], depth + 1, `f:${key}`, into);
+    }
+  };
+
+  const walkValue = (
+    value: JsonValue,
+    names: string[],
+    depth: number,
+    segment: string,
+    into: JsonObject,
+  ): void => {
+    const strategy = fieldStrategy(kind, names.join('.'));
+    if (isJsonObject(value) && strategy.mapType !== 'atomic' && Object.keys(value).length > 0) {
+      const node = childNode(into, segment);
+      // A map below the top level is owned itself, and so is marked "." next to its fields.
+      if (depth > 1) node['.'] = {};
+      walkMap(value, names, depth, node);
+      if (Object.keys(node).length === 0) delete into[segment];
+      return;
+    }
+    if (Array.isArray(value) && value.length > 0 && strategy.listType === 'map') {
+      const list = childNode(into, segment);
+      for (const item of value) {
+        const identity = isJsonObject(item) ? itemIdentity(item, strategy) : undefined;
+        if (!isJsonObject(item) || identity === undefined) continue;
+        const node = childNode(list, itemSegment(identity));
+        node['.'] = {};
+        walkMap(item, names, depth, node);
+      }
+      if (Object.keys(list).length === 0) delete into[segment];
+      return;
+    }
+    if (Array.isArray(value) && value.length > 0 && strategy.listType === 'set') {
+      const list = childNode(into, segment);
+      for (const member of value) list[`v:${JSON.stringify(member)}`] = {};
+      return;
+    }
+    childNode(into, segment);
+  };
+
+  const root: JsonObject = {};
+  if (isJsonObject(object)) walkMap(object, [], 0, root);
+  // An owned node without owned children is written without ".", as encodeFieldsV1 does.
+  const tree = sortedTree(dropLoneDots(root));
+  return Object.keys(tree).length === 0 ? undefined : tree;
+}
+
+function childNode(parent: JsonObject, segment: string): JsonObject {
+  const existing = parent[segment];
+  if (isJsonObject(existing)) return existing;
+  const node: JsonObject = {};
+  setOwn(parent, segment, node);
+  return node;
+}
+
+function dropLoneDots(node: JsonObject): JsonObject {
+  const keys = Object.keys(node);
+  if (keys.length === 1 && keys[0] === '.') return {};
+  for (const key of keys) {
+    const child = node[key];
+    if (key !== '.' && isJsonObject(child)) node[key] = dropLoneDots(child);
+  }
+  return node;
 }
 
 /** The fields a manager owns by writing `object` in full: values and list items, not the maps around them. */

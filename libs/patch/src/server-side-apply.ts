@@ -17,6 +17,7 @@ import {
   type JsonValue,
 } from './json-value';
 import {
+  createFieldsV1,
   decodeFieldsV1,
   decodePath,
   describePath,
@@ -426,6 +427,7 @@ export function recordUpdate(input: RecordUpdateInput): KubeObject {
   if (given !== undefined && given.length > 0 && !sameOwnership(readOwnership(updated), readOwnership(old))) {
     return updated;
   }
+  if (old === undefined) return recordCreate({ ...input, kind, apiVersion, scope });
   const owners = readOwnership(old);
   const after = flattenFields({ kind, object: updated, scope });
   const change = compareFields(flattenFields({ kind, object: old, scope }), after);
@@ -448,6 +450,32 @@ export function recordUpdate(input: RecordUpdateInput): KubeObject {
     for (const path of taken) entry.fields.add(path);
   }
   return writeOwnership(updated, capUpdaters(owners));
+}
+
+/**
+ * A create: no one owned anything before, so the writer owns every field it wrote. Built directly
+ * (createFieldsV1) instead of through the general comparison; the result is the same.
+ */
+function recordCreate(
+  input: RecordUpdateInput & { kind: string; apiVersion: string; scope: FieldScope },
+): KubeObject {
+  const fieldsV1 = createFieldsV1({ kind: input.kind, object: input.updated, scope: input.scope });
+  const metadata = { ...(input.updated.metadata ?? {}) };
+  if (fieldsV1 === undefined) delete metadata.managedFields;
+  else {
+    metadata.managedFields = [
+      {
+        manager: input.manager,
+        operation: 'Update',
+        apiVersion: input.apiVersion,
+        time: kubeTimestamp(input.now),
+        fieldsType: 'FieldsV1',
+        fieldsV1,
+        ...(input.subresource ? { subresource: input.subresource } : {}),
+      },
+    ];
+  }
+  return { ...input.updated, metadata };
 }
 
 /** Same managers with the same fields; times are compared by neither format nor value (clients reformat them). */
