@@ -2,7 +2,7 @@
 // (overlay over shared layers), cgroups (memory OOM, pids, cpu quota) and the bridge network with a
 // published port. Needs root; names come from a per-run id so files can run side by side.
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -147,6 +147,31 @@ describe('containers from an image with cgroups and the bridge network', () => {
     expect(pids).toBeGreaterThan(1);
     expect((await manager.inspect(info.id)).state.status).toBe('running');
     await manager.stop(info.id, { timeoutSeconds: 0 });
+  });
+
+  it('pauses a running container (frozen in its cgroup) for the length of some work, then thaws it', async () => {
+    const info = await manager.create({ image, network: 'none', command: ['sleep', '1000'] });
+    await manager.start(info.id);
+    const frozen = async (): Promise<boolean> => {
+      const handle = await cgroups.open(`${cgroupParent}/${info.id}`);
+      if (handle.version === 'v2') {
+        const dir = handle.directories[0] ?? '';
+        return (await readFile(join(dir, 'cgroup.events'), 'utf8')).includes('frozen 1');
+      }
+      const dir = handle.directories.find((candidate) => candidate.includes('/freezer/')) ?? '';
+      return (await readFile(join(dir, 'freezer.state'), 'utf8')).trim() === 'FROZEN';
+    };
+    expect(await manager.withPaused(info.id, frozen)).toBe(true);
+    expect(await frozen()).toBe(false);
+    await expect(
+      manager.withPaused(info.id, async () => {
+        throw new Error('work failed');
+      }),
+    ).rejects.toThrow('work failed');
+    expect(await frozen()).toBe(false);
+    expect((await manager.inspect(info.id)).state.status).toBe('running');
+    await manager.stop(info.id, { timeoutSeconds: 0 });
+    expect(await manager.withPaused(info.id, async () => 'left alone')).toBe('left alone');
   });
 
   it('caps CPU with a quota', async () => {

@@ -121,5 +121,33 @@ describe('flotilla image (end to end)', () => {
       stdout: 'kept\n',
     });
     expect(await container(['rm', 'to-commit'])).toMatchObject({ code: 0 });
+
+    // A running container is paused for the commit by default and runs on afterwards.
+    expect(
+      await container([
+        'run',
+        '-d',
+        '--name',
+        'busy',
+        '--network',
+        'none',
+        'flotilla/busybox',
+        'sh',
+        '-c',
+        'echo a > /a; exec sleep 1000',
+      ]),
+    ).toMatchObject({ code: 0 });
+    expect(await container(['commit', 'busy', 'busy:1'])).toMatchObject({ code: 0 });
+    expect(await container(['commit', '--pause=false', 'busy', 'busy:2'])).toMatchObject({ code: 0 });
+    expect(await container(['commit', '--pause=maybe', 'busy'])).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining('must be true or false'),
+    });
+    expect((await container(['ps', '-q'])).stdout).not.toBe('');
+    expect(await container(['run', '--rm', '--network', 'none', 'busy:1', 'cat', '/a'])).toMatchObject({
+      code: 0,
+      stdout: 'a\n',
+    });
+    expect(await container(['rm', '--force', 'busy'])).toMatchObject({ code: 0 });
   });
 });

@@ -48,6 +48,8 @@ function containerCgroupOf(handle: CgroupHandle): ContainerCgroup {
         pids: usage.pids,
       };
     },
+    freeze: () => handle.freeze(),
+    thaw: () => handle.thaw(),
     destroy: () => handle.destroy(),
   };
 }

@@ -432,6 +432,29 @@ export class ContainerManager {
     return child;
   }
 
+  /**
+   * Runs `work` with the container's processes frozen when it is running (as `docker commit`
+   * pauses by default), so what it reads is not written meanwhile; thaws it afterwards, whatever
+   * `work` did. A container that is not running is left alone.
+   */
+  async withPaused<T>(reference: string, work: () => Promise<T>): Promise<T> {
+    const record = await this.load(reference);
+    if ((await this.stateOf(record)).status !== 'running') return work();
+    const cgroup = await this.options.cgroups?.open(record.id);
+    if (!cgroup?.freeze || !cgroup.thaw) {
+      throw new ContainerError(
+        'InvalidState',
+        `container ${record.name} has no freezer cgroup to pause it in: stop it first, or do not pause`,
+      );
+    }
+    await cgroup.freeze();
+    try {
+      return await work();
+    } finally {
+      await cgroup.thaw();
+    }
+  }
+
   async stats(reference: string): Promise<ContainerStats> {
     const record = await this.load(reference);
     const cgroup = await this.options.cgroups?.open(record.id);

@@ -66,6 +66,9 @@ export interface ContainerCgroup {
   /** The file whose `oom_kill N` line tells whether the OOM killer acted. */
   oomFile?: string;
   usage(): Promise<ContainerCgroupUsage>;
+  /** Stops every process of the container where it is (freezer), e.g. while commit reads its files. */
+  freeze?(): Promise<void>;
+  thaw?(): Promise<void>;
   destroy(): Promise<void>;
 }
 

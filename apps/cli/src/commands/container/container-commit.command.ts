@@ -1,15 +1,22 @@
-// `flotilla container commit [-m MSG] [-a AUTHOR] [-c CHANGE]... CONTAINER [NAME[:TAG]]`: the container's
-// changes become a layer of a new image (Docker's commit; the container is not paused, so commit a
-// stopped container or one that is not writing).
+// `flotilla container commit [-m MSG] [-a AUTHOR] [-c CHANGE]... [--pause=false] CONTAINER [NAME[:TAG]]`:
+// the container's changes become a layer of a new image. As Docker, a running container is paused
+// (frozen in its cgroup) while its files are read, so the layer is not taken half-written.
 import { Command } from 'commander';
 import { commitContainer, createNodeContainerManager } from '@flotilla/runtime';
-import { CliError, type CliContext } from '../../cli-context';
+import { CliError, EXIT_USAGE, type CliContext } from '../../cli-context';
 import { openImageStore } from '../image/image-runtime';
 
 interface CommitFlags {
   message?: string;
   author?: string;
   change: string[];
+  pause: boolean;
+}
+
+function parseBoolean(text: string): boolean {
+  if (/^(true|1)$/i.test(text)) return true;
+  if (/^(false|0)$/i.test(text)) return false;
+  throw new CliError(`--pause "${text}" must be true or false`, EXIT_USAGE);
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -29,6 +36,7 @@ export function createContainerCommitCommand(context: CliContext): Command {
       collect,
       [],
     )
+    .option('-p, --pause [boolean]', 'pause a running container during the commit', parseBoolean, true)
     .action(async (container: string, image: string | undefined, flags: CommitFlags) => {
       if (process.getuid?.() !== 0)
         throw new CliError("container commit needs root (it reads the container's overlay upper dir)");
@@ -36,15 +44,17 @@ export function createContainerCommitCommand(context: CliContext): Command {
       const containers = await createNodeContainerManager(
         stateDir !== undefined && stateDir !== '' ? { stateDir } : {},
       );
-      const committed = await commitContainer({
-        containers,
-        images: openImageStore(context),
-        container,
-        names: image === undefined ? [] : [image],
-        changes: flags.change,
-        ...(flags.message === undefined ? {} : { message: flags.message }),
-        ...(flags.author === undefined ? {} : { author: flags.author }),
-      });
+      const commit = (): ReturnType<typeof commitContainer> =>
+        commitContainer({
+          containers,
+          images: openImageStore(context),
+          container,
+          names: image === undefined ? [] : [image],
+          changes: flags.change,
+          ...(flags.message === undefined ? {} : { message: flags.message }),
+          ...(flags.author === undefined ? {} : { author: flags.author }),
+        });
+      const committed = flags.pause ? await containers.withPaused(container, commit) : await commit();
       context.io.write(`${committed.id}\n`);
     });
 }
