@@ -3,15 +3,21 @@
 import { hostname } from 'node:os';
 import { createClient, startLeaderElection } from '@flotilla/client';
 import {
+  startDeploymentController,
   startGarbageCollector,
   startNodeLifecycleController,
+  startReplicaSetController,
+  type RunningDeploymentController,
   type RunningGarbageCollector,
   type RunningNodeLifecycle,
+  type RunningReplicaSetController,
 } from '@flotilla/controllers';
 import { Command } from 'commander';
 
 const program = new Command('flotilla-controller-manager')
-  .description('Runs the cluster controllers: garbage collection by ownerReferences, node lifecycle')
+  .description(
+    'Runs the cluster controllers: deployments, replica sets, garbage collection by ownerReferences, node lifecycle',
+  )
   .option(
     '--kubeconfig <file>',
     'kubeconfig to reach the apiserver (default: $KUBECONFIG or ~/.flotilla/kubeconfig)',
@@ -24,7 +30,9 @@ const program = new Command('flotilla-controller-manager')
     Number,
     15,
   )
-  .option('--pod-eviction-timeout <seconds>', 'how long an unreachable node keeps its pods', Number, 30);
+  .option('--pod-eviction-timeout <seconds>', 'how long an unreachable node keeps its pods', Number, 30)
+  .option('--concurrent-deployment-syncs <n>', 'deployments this replica reconciles at once', Number, 5)
+  .option('--concurrent-replicaset-syncs <n>', 'replica sets this replica reconciles at once', Number, 5);
 
 program.parse();
 const flags = program.opts<{
@@ -33,6 +41,8 @@ const flags = program.opts<{
   leaderElect: boolean;
   nodeMonitorGracePeriod: number;
   podEvictionTimeout: number;
+  concurrentDeploymentSyncs: number;
+  concurrentReplicasetSyncs: number;
 }>();
 for (const [flag, value] of [
   ['--node-monitor-grace-period', flags.nodeMonitorGracePeriod],
@@ -40,6 +50,15 @@ for (const [flag, value] of [
 ] as const) {
   if (!Number.isFinite(value) || value <= 0) {
     process.stderr.write(`flotilla-controller-manager: ${flag} must be a positive number of seconds\n`);
+    process.exit(2);
+  }
+}
+for (const [flag, value] of [
+  ['--concurrent-deployment-syncs', flags.concurrentDeploymentSyncs],
+  ['--concurrent-replicaset-syncs', flags.concurrentReplicasetSyncs],
+] as const) {
+  if (!Number.isInteger(value) || value <= 0) {
+    process.stderr.write(`flotilla-controller-manager: ${flag} must be a whole number above 0\n`);
     process.exit(2);
   }
 }
@@ -53,6 +72,8 @@ const log = (message: string, fields: Record<string, unknown> = {}): void => {
 const client = createClient(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {});
 let collector: RunningGarbageCollector | undefined;
 let nodeLifecycle: RunningNodeLifecycle | undefined;
+let replicaSetController: RunningReplicaSetController | undefined;
+let deploymentController: RunningDeploymentController | undefined;
 
 function startControllers(): void {
   collector = startGarbageCollector({ client, redisUrl: flags.redis, log });
@@ -63,7 +84,24 @@ function startControllers(): void {
     evictionTimeoutMs: flags.podEvictionTimeout * 1000,
     log,
   });
-  Promise.all([collector.ready, nodeLifecycle.ready]).then(
+  replicaSetController = startReplicaSetController({
+    client,
+    redisUrl: flags.redis,
+    concurrency: flags.concurrentReplicasetSyncs,
+    log,
+  });
+  deploymentController = startDeploymentController({
+    client,
+    redisUrl: flags.redis,
+    concurrency: flags.concurrentDeploymentSyncs,
+    log,
+  });
+  Promise.all([
+    collector.ready,
+    nodeLifecycle.ready,
+    replicaSetController.ready,
+    deploymentController.ready,
+  ]).then(
     () => log('controller-manager ready'),
     (error: unknown) => {
       log('controllers failed to start', { error: String(error) });
@@ -94,7 +132,13 @@ if (!elector) startControllers();
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
-    Promise.all([elector?.stop(), collector?.stop(), nodeLifecycle?.stop()]).then(
+    Promise.all([
+      elector?.stop(),
+      collector?.stop(),
+      nodeLifecycle?.stop(),
+      replicaSetController?.stop(),
+      deploymentController?.stop(),
+    ]).then(
       () => process.exit(0),
       () => process.exit(1),
     );

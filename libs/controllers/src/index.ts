@@ -23,3 +23,15 @@ export type {
   RunningReplicaSetController,
 } from './replicaset/replicaset.controller';
 export { podsToDelete, POD_DELETION_COST_ANNOTATION } from './replicaset/pod-ranking.util';
+export { startDeploymentController } from './deployment/deployment.controller';
+export type {
+  DeploymentControllerOptions,
+  RunningDeploymentController,
+} from './deployment/deployment.controller';
+export {
+  CHANGE_CAUSE_ANNOTATION,
+  POD_TEMPLATE_HASH_LABEL,
+  REVISION_ANNOTATION,
+} from './deployment/revision.util';
+export { maxSurgeOf, maxUnavailableOf, resolveFenceposts } from './deployment/rolling.util';
+export type { Fenceposts, RollingParameters, StrategyShape } from './deployment/rolling.util';
