@@ -181,6 +181,30 @@ describe('image builder', () => {
     expect(image.config.config?.Cmd).toEqual(['/hello']);
   });
 
+  it('stores HEALTHCHECK in the image config as Docker does, and NONE turns an inherited one off', async () => {
+    const dir = context('health', {
+      Containerfile: [
+        'FROM flotilla/busybox',
+        'HEALTHCHECK --interval=5s --timeout=3s --retries=2 CMD wget -q -O- http://localhost/ || exit 1',
+      ].join('\n'),
+    });
+    const image = await build(dir, { tags: ['health-app'] });
+    expect(image.config.config?.Healthcheck).toEqual({
+      Test: ['CMD-SHELL', 'wget -q -O- http://localhost/ || exit 1'],
+      Interval: 5_000_000_000,
+      Timeout: 3_000_000_000,
+      Retries: 2,
+    });
+    const child = context('health-off', { Containerfile: 'FROM health-app\nHEALTHCHECK NONE\n' });
+    expect((await build(child, { tags: ['health-off'] })).config.config?.Healthcheck).toEqual({
+      Test: ['NONE'],
+    });
+    const bad = context('health-bad', {
+      Containerfile: 'FROM flotilla/busybox\nHEALTHCHECK --interval=soon CMD true\n',
+    });
+    await expect(build(bad, { tags: ['health-bad'] })).rejects.toThrow('line 2: HEALTHCHECK --interval=soon');
+  });
+
   it('copies from an earlier stage with symlinks resolved inside that stage, never on the host', async () => {
     const dir = context('multi-stage', {
       Containerfile: [

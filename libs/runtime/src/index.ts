@@ -55,6 +55,7 @@ export { ImageFormatError, MEDIA_TYPES } from './images/oci.types';
 export type {
   ContainerConfig,
   Descriptor,
+  HealthConfig,
   ImageConfig,
   ImageIndex,
   ImageManifest,

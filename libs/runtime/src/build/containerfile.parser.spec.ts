@@ -40,7 +40,7 @@ describe('parseContainerfile', () => {
   it('names the line of an unknown instruction', () => {
     expect(() => parseContainerfile('FROM scratch\nFROB x')).toThrow(
       new ContainerfileError(
-        'unknown instruction "FROB"; Flotilla supports FROM, RUN, CMD, LABEL, EXPOSE, ENV, ADD, COPY, ENTRYPOINT, USER, WORKDIR, ARG, STOPSIGNAL, SHELL, MAINTAINER, VOLUME',
+        'unknown instruction "FROB"; Flotilla supports FROM, RUN, CMD, LABEL, EXPOSE, ENV, ADD, COPY, ENTRYPOINT, USER, WORKDIR, ARG, STOPSIGNAL, SHELL, MAINTAINER, VOLUME, HEALTHCHECK',
         2,
       ),
     );

@@ -40,6 +40,7 @@ const KNOWN = new Set([
   'SHELL',
   'MAINTAINER',
   'VOLUME',
+  'HEALTHCHECK',
 ]);
 
 export function parseContainerfile(source: string): Instruction[] {

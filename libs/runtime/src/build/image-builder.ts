@@ -14,6 +14,7 @@ import { storeLayer, writeImage, type StoredLayer } from '../images/image-writer
 import type { ContainerConfig } from '../images/oci.types';
 import { SnapshotStore } from '../snapshots/snapshot.store';
 import { lookupInImage, planCopy, type Ownership } from './build-context';
+import { parseHealthcheck } from './healthcheck.util';
 import { loadContextIgnore, type IgnoreMatcher } from './context-ignore';
 import {
   ContainerfileError,
@@ -260,6 +261,10 @@ export class ImageBuilder {
           ...config,
           User: requireValue(expandText(instruction.text, variables, line), 'USER', line),
         };
+        break;
+      case 'HEALTHCHECK':
+        // Kept in the image config, as Docker does; it takes no variables (Docker expands none here).
+        stage.config = { ...config, Healthcheck: parseHealthcheck(instruction.text, line) };
         break;
       case 'STOPSIGNAL':
         stage.config = {

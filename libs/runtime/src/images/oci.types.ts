@@ -59,6 +59,18 @@ export interface ContainerConfig {
   readonly WorkingDir?: string;
   readonly Labels?: Readonly<Record<string, string>>;
   readonly StopSignal?: string;
+  readonly Healthcheck?: HealthConfig;
+}
+
+/** Docker's HEALTHCHECK: durations in nanoseconds; an absent or 0 field means Docker's default. */
+export interface HealthConfig {
+  /** ["CMD", program, ...args], ["CMD-SHELL", command] or ["NONE"]. */
+  readonly Test: readonly string[];
+  readonly Interval?: number;
+  readonly Timeout?: number;
+  readonly StartPeriod?: number;
+  readonly StartInterval?: number;
+  readonly Retries?: number;
 }
 
 export interface HistoryEntry {
