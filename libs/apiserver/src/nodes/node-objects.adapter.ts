@@ -18,7 +18,7 @@ export interface Stored {
   metadata: ObjectMeta;
 }
 
-export type NodeObjectKind = 'Node' | 'Pod' | 'Lease' | 'ConfigMap' | 'Secret';
+export type NodeObjectKind = 'Node' | 'Pod' | 'Lease' | 'ConfigMap' | 'Secret' | 'Event';
 
 export interface ObjectRef {
   kind: NodeObjectKind;
@@ -37,6 +37,7 @@ const GROUPS: Record<NodeObjectKind, string> = {
   Lease: 'coordination.k8s.io',
   ConfigMap: '',
   Secret: '',
+  Event: '',
 };
 
 function typeOf(kind: NodeObjectKind): ResourceType {

@@ -3,7 +3,8 @@
 // Up: heartbeats become the Node's conditions and a renewed Lease in kube-node-lease; pod statuses
 // become pods/status writes (only for pods bound to this node, only for the same pod uid); a
 // released pod that is being deleted is removed; metrics are kept as the node's latest sample.
-import type { Node, Pod, WatchEvent } from '@flotilla/api';
+import { randomBytes } from 'node:crypto';
+import { kubeTimestamp, type Node, type Pod, type WatchEvent } from '@flotilla/api';
 import { status as GrpcStatus, type ServerDuplexStream } from '@grpc/grpc-js';
 import type {
   AgentMessage,
@@ -304,10 +305,7 @@ export class NodeSession {
       // Gone, or a new pod under the same name: this report is about an object that no longer exists.
       if (!pod || pod.metadata.uid !== update.uid) return;
       if (pod.spec?.nodeName !== this.nodeName) {
-        this.logger.warn(
-          { pod: `${update.namespace}/${update.name}`, boundTo: pod.spec?.nodeName ?? '' },
-          'refused a status report for a pod bound to another node',
-        );
+        await this.refuse(pod);
         return;
       }
       try {
@@ -322,6 +320,43 @@ export class NodeSession {
         if (!isConflict(error) || attempt >= CONFLICT_RETRIES) throw error;
       }
     }
+  }
+
+  /**
+   * A node reported on a pod bound elsewhere: a broken or compromised agent. Nothing is written to
+   * the pod; a Warning event on it tells whoever looks (kubectl describe) which node tried.
+   */
+  private async refuse(pod: Pod): Promise<void> {
+    const message = `node ${this.nodeName} reported the status of this pod, which is bound to ${pod.spec?.nodeName || 'no node'}; refused`;
+    this.logger.warn({ pod: `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}` }, message);
+    const now = kubeTimestamp();
+    await this.options.objects.create(
+      { kind: 'Event', namespace: pod.metadata.namespace ?? '', name: '' },
+      {
+        apiVersion: 'v1',
+        kind: 'Event',
+        // Named as Kubernetes names events: the object's name, a dot, a unique hex suffix.
+        metadata: {
+          name: `${pod.metadata.name ?? 'pod'}.${randomBytes(8).toString('hex')}`,
+          namespace: pod.metadata.namespace ?? '',
+        },
+        involvedObject: {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          namespace: pod.metadata.namespace ?? '',
+          name: pod.metadata.name ?? '',
+          uid: pod.metadata.uid ?? '',
+        },
+        reason: 'NodeStatusRefused',
+        message,
+        type: 'Warning',
+        source: { component: 'apiserver' },
+        reportingComponent: 'apiserver',
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
+      },
+    );
   }
 
   /** Ends the stream (with a status for the agent when given) and stops watching. */
