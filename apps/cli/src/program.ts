@@ -14,6 +14,7 @@ import { createPodExecCommand } from './commands/pods/pod-exec.command';
 import { createPodLogsCommand } from './commands/pods/pod-logs.command';
 import { createRolloutCommand } from './commands/rollout.command';
 import { createScaleCommand } from './commands/scale.command';
+import { createSetCommand } from './commands/set/set.command';
 import { createVersionCommand } from './commands/version.command';
 import { createWaitCommand } from './commands/wait.command';
 
@@ -36,6 +37,7 @@ export function createProgram(context: CliContext): Command {
     .addCommand(createPodLogsCommand(context))
     .addCommand(createPodExecCommand(context))
     .addCommand(createRolloutCommand(context))
+    .addCommand(createSetCommand(context))
     .addCommand(createConfigCommand(context))
     .addCommand(createUpCommand(context))
     .addCommand(createDownCommand(context))
