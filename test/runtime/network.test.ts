@@ -238,6 +238,35 @@ describe.each<[FirewallKind]>([['nftables'], ['iptables']])(
       await network.detach(first.containerId);
     });
 
+    it('publishes on one host address only with -p hostIp:hostPort:containerPort', async () => {
+      const hostPort = await freePort();
+      const web = await network.attach({
+        containerId: `bound-${runId}`,
+        ports: [parsePortMapping(`127.0.0.1:${hostPort}:80`)],
+      });
+      await serveHttp(web, 80);
+      expect(await httpGet('127.0.0.1', hostPort)).toContain(`hello from ${runId}`);
+      // The bridge address is the host's too, but the port was not published there.
+      await expect(httpGet(network.gateway, hostPort)).rejects.toThrow();
+      // Every address overlaps the bound one; another address of the host does not.
+      await expect(
+        network.attach({ containerId: `any-${runId}`, ports: [parsePortMapping(`${hostPort}:81`)] }),
+      ).rejects.toThrow(/already published by another container/);
+      const beside = await network.attach({
+        containerId: `beside-${runId}`,
+        ports: [parsePortMapping(`${network.gateway}:${hostPort}:80`)],
+      });
+      await expect(
+        network.attach({
+          containerId: `far-${runId}`,
+          ports: [parsePortMapping(`192.0.2.1:${hostPort}:80`)],
+        }),
+      ).rejects.toThrow(/192.0.2.1 is not an address of this host/);
+      await network.detach(beside.containerId);
+      await network.detach(web.containerId);
+      await expect(httpGet('127.0.0.1', hostPort)).rejects.toThrow();
+    });
+
     it('gives --network none a namespace with only loopback, up', async () => {
       const attachment = await network.attach({ containerId: `none-${runId}`, mode: 'none' });
       expect(linksIn(attachment.namespaceName ?? '')).toEqual(['lo']);

@@ -78,8 +78,10 @@ export interface ContainerCgroups {
   open(containerId: string): Promise<ContainerCgroup | undefined>;
 }
 
-/** `-p hostPort:containerPort[/protocol]`. */
+/** `-p [hostIp:]hostPort:containerPort[/protocol]`. */
 export interface PublishedPort {
+  /** An IPv4 address of the host to publish on; absent: all of them. */
+  hostIp?: string;
   hostPort: number;
   containerPort: number;
   protocol: 'tcp' | 'udp';

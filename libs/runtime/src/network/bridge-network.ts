@@ -3,6 +3,7 @@
 // veth pair. Everything about a container's attachment is written to the state dir, so any process
 // (the CLI removing a container the agent started) can tear it down.
 import { createHash } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import { access, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runChecked, runCommand } from './command-runner';
@@ -104,6 +105,22 @@ async function setInterfaceSysctl(device: string, key: string, value: string): P
     throw new NetworkError(
       `cannot write ${value} to ${path} (${errorCode(error) ?? String(error)}); run as root`,
     );
+  }
+}
+
+/** A port bound to one address only works for an address of this host (as Docker's bind would fail). */
+function checkHostAddresses(ports: readonly PortMapping[]): void {
+  const local = new Set(
+    Object.values(networkInterfaces())
+      .flat()
+      .flatMap((entry) => (entry?.family === 'IPv4' ? [entry.address] : [])),
+  );
+  for (const mapping of ports) {
+    if (mapping.hostIp !== undefined && !local.has(mapping.hostIp)) {
+      throw new NetworkError(
+        `-p ${formatPortMapping(mapping)}: ${mapping.hostIp} is not an address of this host; use one of ${[...local].join(', ')} or leave the address out`,
+      );
+    }
   }
 }
 
@@ -225,6 +242,7 @@ export class BridgeNetwork {
       );
     }
     checkPortConflicts(ports);
+    checkHostAddresses(ports);
     if (await this.readAttachment(containerId)) {
       throw new NetworkError(
         `container ${containerId} is already attached to network ${this.name}; detach it first`,
@@ -327,6 +345,7 @@ export class BridgeNetwork {
     }
     if (ports.length === 0) return attachment;
     checkPortConflicts([...attachment.ports, ...ports]);
+    checkHostAddresses(ports);
     await this.ensure();
     await (await this.forwarder()).publish(ports, attachment.ipAddress);
     attachment.ports = [...attachment.ports, ...ports];

@@ -5,7 +5,7 @@ import { formatSubnet } from './ipv4';
 import { runChecked, runCommand } from './command-runner';
 import { NetworkError, type PortMapping } from './network.types';
 import type { PortForwarder, PortForwarderOptions } from './port-forwarder';
-import { formatPortMapping } from './port-mapping';
+import { formatPortMapping, portsOverlap } from './port-mapping';
 
 export interface IptablesChains {
   dnat: string;
@@ -55,7 +55,8 @@ export function iptablesBaseRules(options: PortForwarderOptions): string {
 }
 
 function dnatRule(chain: string, mapping: PortMapping, containerIp: string): string {
-  return `${chain} -p ${mapping.protocol} -m ${mapping.protocol} --dport ${mapping.hostPort} -j DNAT --to-destination ${containerIp}:${mapping.containerPort}`;
+  const address = mapping.hostIp === undefined ? '' : `-d ${mapping.hostIp}/32 `;
+  return `${chain} ${address}-p ${mapping.protocol} -m ${mapping.protocol} --dport ${mapping.hostPort} -j DNAT --to-destination ${containerIp}:${mapping.containerPort}`;
 }
 
 export function iptablesPortRules(
@@ -95,11 +96,11 @@ export class IptablesForwarder implements PortForwarder {
   async publish(mappings: readonly PortMapping[], containerIp: string): Promise<void> {
     if (mappings.length === 0) return;
     // iptables happily holds two DNATs for one port (the first wins), so check what is there first.
-    const taken = this.publishedKeys(await this.describe());
-    const clash = mappings.find((mapping) => taken.has(`${mapping.protocol}/${mapping.hostPort}`));
+    const taken = this.published(await this.describe());
+    const clash = mappings.find((mapping) => taken.some((other) => portsOverlap(other, mapping)));
     if (clash) {
       throw new NetworkError(
-        `host port ${clash.hostPort}/${clash.protocol} is already published by another container; pick a free host port`,
+        `host port ${formatPortMapping(clash)} is already published by another container; pick a free host port`,
       );
     }
     await runChecked(
@@ -130,11 +131,19 @@ export class IptablesForwarder implements PortForwarder {
     return runChecked('listing published ports', 'iptables', ['-w', '-t', 'nat', '-S', this.chains.dnat]);
   }
 
-  private publishedKeys(listing: string): Set<string> {
-    const keys = new Set<string>();
-    for (const match of listing.matchAll(/-p (tcp|udp) .*?--dport (\d+)/g))
-      keys.add(`${match[1]}/${match[2]}`);
-    return keys;
+  private published(listing: string): PortMapping[] {
+    const mappings: PortMapping[] = [];
+    for (const match of listing.matchAll(
+      /(?:-d (\d+\.\d+\.\d+\.\d+)\/32 )?-p (tcp|udp) .*?--dport (\d+) .*?--to-destination [\d.]+:(\d+)/g,
+    )) {
+      mappings.push({
+        ...(match[1] === undefined ? {} : { hostIp: match[1] }),
+        protocol: match[2] === 'udp' ? 'udp' : 'tcp',
+        hostPort: Number(match[3]),
+        containerPort: Number(match[4]),
+      });
+    }
+    return mappings;
   }
 
   async remove(): Promise<void> {

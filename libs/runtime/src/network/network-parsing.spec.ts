@@ -1,6 +1,7 @@
 import { broadcastOf, formatIpv4, gatewayOf, parseIpv4, parseSubnet, subnetWithin } from './ipv4';
 import { iptablesBaseRules, iptablesPortRules } from './iptables.forwarder';
 import { addPortsCommand, bridgeRuleset, deletePortsCommand } from './nft-ruleset';
+import { parsePublishedElements } from './nftables.forwarder';
 import { checkPortConflicts, parsePortMapping } from './port-mapping';
 
 describe('IPv4 subnets', () => {
@@ -25,19 +26,45 @@ describe('port mappings', () => {
   it('parses docker -p forms', () => {
     expect(parsePortMapping('8080:80')).toEqual({ hostPort: 8080, containerPort: 80, protocol: 'tcp' });
     expect(parsePortMapping('5353:53/udp')).toEqual({ hostPort: 5353, containerPort: 53, protocol: 'udp' });
+    expect(parsePortMapping('127.0.0.1:8080:80')).toEqual({
+      hostIp: '127.0.0.1',
+      hostPort: 8080,
+      containerPort: 80,
+      protocol: 'tcp',
+    });
+    // 0.0.0.0 is every address, as with no address at all.
+    expect(parsePortMapping('0.0.0.0:53:53/udp')).toEqual({
+      hostPort: 53,
+      containerPort: 53,
+      protocol: 'udp',
+    });
   });
 
-  it.each(['80', '0:80', '8080:65536', 'a:b', '1:2/sctp', '127.0.0.1:80:80', ''])('rejects %j', (spec) => {
-    expect(() => parsePortMapping(spec)).toThrow(/-p/);
-  });
+  it.each(['80', '0:80', '8080:65536', 'a:b', '1:2/sctp', 'localhost:80:80', '1.2.3:80:80', '::1:80:80', ''])(
+    'rejects %j',
+    (spec) => {
+      expect(() => parsePortMapping(spec)).toThrow(/-p/);
+    },
+  );
 
   it('refuses one host port twice but allows tcp and udp side by side', () => {
     expect(() =>
       checkPortConflicts([parsePortMapping('53:53/udp'), parsePortMapping('53:53/tcp')]),
     ).not.toThrow();
     expect(() => checkPortConflicts([parsePortMapping('80:80'), parsePortMapping('80:81')])).toThrow(
-      /published twice/,
+      /overlaps/,
     );
+  });
+
+  it.each([
+    ['127.0.0.1:80:80', '10.0.0.1:80:80', false],
+    ['127.0.0.1:80:80', '127.0.0.1:80:81', true],
+    ['127.0.0.1:80:80', '80:81', true],
+    ['80:80', '127.0.0.1:80:80/udp', false],
+  ])('%s and %s overlap: %s', (a, b, overlap) => {
+    const check = (): void => checkPortConflicts([parsePortMapping(a), parsePortMapping(b)]);
+    if (overlap) expect(check).toThrow(/overlaps/);
+    else expect(check).not.toThrow();
   });
 });
 
@@ -56,10 +83,14 @@ describe('nftables ruleset', () => {
     expect(ruleset).toContain('iifname "flot0" ip daddr != 10.88.0.0/16 drop');
   });
 
-  it('DNATs only traffic for local addresses, from outside and from the host', () => {
+  it('DNATs only traffic for local addresses, from outside and from the host, address-bound ports first', () => {
     expect(
       ruleset.match(/fib daddr type local dnat ip to meta l4proto \. th dport map @published_ports/g),
     ).toHaveLength(2);
+    const bound =
+      'fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @published_address_ports';
+    expect(ruleset.split(bound)).toHaveLength(3);
+    expect(ruleset.indexOf(bound)).toBeLessThan(ruleset.indexOf('map @published_ports'));
   });
 
   it('adds and deletes port elements by protocol and host port', () => {
@@ -70,6 +101,35 @@ describe('nftables ruleset', () => {
     expect(deletePortsCommand('t', mappings)).toBe(
       'delete element ip t published_ports { tcp . 8080, udp . 5353 }\n',
     );
+  });
+
+  it('keeps address-bound ports in their own map, keyed by address', () => {
+    const mappings = [parsePortMapping('8080:80'), parsePortMapping('127.0.0.1:9090:90')];
+    expect(addPortsCommand('t', mappings, '10.88.0.2')).toBe(
+      'add element ip t published_ports { tcp . 8080 : 10.88.0.2 . 80 }\n' +
+        'add element ip t published_address_ports { 127.0.0.1 . tcp . 9090 : 10.88.0.2 . 90 }\n',
+    );
+    expect(deletePortsCommand('t', [parsePortMapping('127.0.0.1:9090:90')])).toBe(
+      'delete element ip t published_address_ports { 127.0.0.1 . tcp . 9090 }\n',
+    );
+  });
+
+  it('reads both maps back from nft list output', () => {
+    const listing = [
+      'table ip t {',
+      '\tmap published_ports {',
+      '\t\ttype inet_proto . inet_service : ipv4_addr . inet_service',
+      '\t\telements = { tcp . 8080 : 10.88.0.2 . 80 }',
+      '\t}',
+      '\tmap published_address_ports {',
+      '\t\telements = { 127.0.0.1 . udp . 5353 : 10.88.0.3 . 53 }',
+      '\t}',
+      '}',
+    ].join('\n');
+    expect(parsePublishedElements(listing)).toEqual([
+      { protocol: 'tcp', hostPort: 8080, containerPort: 80 },
+      { hostIp: '127.0.0.1', protocol: 'udp', hostPort: 5353, containerPort: 53 },
+    ]);
   });
 });
 
@@ -90,6 +150,9 @@ describe('iptables fallback rules', () => {
   it('adds and deletes one DNAT rule per mapping in one restore', () => {
     expect(iptablesPortRules('flotilla', '-A', [parsePortMapping('8080:80')], '10.88.0.2')).toBe(
       '*nat\n-A FLOTILLA-DNAT -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.88.0.2:80\nCOMMIT\n',
+    );
+    expect(iptablesPortRules('flotilla', '-D', [parsePortMapping('127.0.0.1:8080:80')], '10.88.0.2')).toBe(
+      '*nat\n-D FLOTILLA-DNAT -d 127.0.0.1/32 -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10.88.0.2:80\nCOMMIT\n',
     );
   });
 });

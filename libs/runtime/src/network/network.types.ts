@@ -6,8 +6,10 @@ export type NetworkMode = 'bridge' | 'none' | 'host';
 
 export type PortProtocol = 'tcp' | 'udp';
 
-/** `-p hostPort:containerPort[/protocol]`. */
+/** `-p [hostIp:]hostPort:containerPort[/protocol]`. */
 export interface PortMapping {
+  /** The host's IPv4 address the port is published on; absent: every address of the host. */
+  hostIp?: string;
   hostPort: number;
   containerPort: number;
   protocol: PortProtocol;

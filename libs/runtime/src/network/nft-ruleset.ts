@@ -6,6 +6,24 @@ import type { PortMapping } from './network.types';
 import type { PortForwarderOptions } from './port-forwarder';
 
 export const PORTS_MAP = 'published_ports';
+/** Ports published on one address of the host (-p hostIp:hostPort:containerPort); looked up first. */
+export const ADDRESS_PORTS_MAP = 'published_address_ports';
+
+const ADDRESS_PORTS_MAP_TYPE = 'type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service';
+const ADDRESS_DNAT = `fib daddr type local dnat ip to ip daddr . meta l4proto . th dport map @${ADDRESS_PORTS_MAP}`;
+
+/**
+ * What a table made before address-bound ports existed lacks, added in one transaction: the map and
+ * its lookups in front of the any-address ones.
+ */
+export function addressPortsUpgrade(table: string): string {
+  return [
+    `add map ip ${table} ${ADDRESS_PORTS_MAP} { ${ADDRESS_PORTS_MAP_TYPE}; }`,
+    `insert rule ip ${table} prerouting ${ADDRESS_DNAT}`,
+    `insert rule ip ${table} output ${ADDRESS_DNAT}`,
+    '',
+  ].join('\n');
+}
 
 /**
  * The whole table. DNAT applies to traffic addressed to this host (any local address, 127.0.0.1
@@ -24,12 +42,17 @@ export function bridgeRuleset(options: PortForwarderOptions): string {
     `  map ${PORTS_MAP} {`,
     '    type inet_proto . inet_service : ipv4_addr . inet_service',
     '  }',
+    `  map ${ADDRESS_PORTS_MAP} {`,
+    `    ${ADDRESS_PORTS_MAP_TYPE}`,
+    '  }',
     '  chain prerouting {',
     '    type nat hook prerouting priority -100; policy accept;',
+    `    ${ADDRESS_DNAT}`,
     `    fib daddr type local dnat ip to meta l4proto . th dport map @${PORTS_MAP}`,
     '  }',
     '  chain output {',
     '    type nat hook output priority -100; policy accept;',
+    `    ${ADDRESS_DNAT}`,
     `    fib daddr type local dnat ip to meta l4proto . th dport map @${PORTS_MAP}`,
     '  }',
     '  chain postrouting {',
@@ -47,8 +70,29 @@ export function bridgeRuleset(options: PortForwarderOptions): string {
 }
 
 function element(mapping: PortMapping, containerIp?: string): string {
-  const key = `${mapping.protocol} . ${mapping.hostPort}`;
+  const address = mapping.hostIp === undefined ? '' : `${mapping.hostIp} . `;
+  const key = `${address}${mapping.protocol} . ${mapping.hostPort}`;
   return containerIp === undefined ? key : `${key} : ${containerIp} . ${mapping.containerPort}`;
+}
+
+/** One command per map that has elements: any-address ports and address-bound ports. */
+function elementsCommand(
+  verb: 'add' | 'delete',
+  table: string,
+  mappings: readonly PortMapping[],
+  containerIp?: string,
+): string {
+  const byMap: Array<[string, PortMapping[]]> = [
+    [PORTS_MAP, mappings.filter((mapping) => mapping.hostIp === undefined)],
+    [ADDRESS_PORTS_MAP, mappings.filter((mapping) => mapping.hostIp !== undefined)],
+  ];
+  return byMap
+    .filter(([, members]) => members.length > 0)
+    .map(
+      ([map, members]) =>
+        `${verb} element ip ${table} ${map} { ${members.map((mapping) => element(mapping, containerIp)).join(', ')} }\n`,
+    )
+    .join('');
 }
 
 export function addPortsCommand(
@@ -56,9 +100,9 @@ export function addPortsCommand(
   mappings: readonly PortMapping[],
   containerIp: string,
 ): string {
-  return `add element ip ${table} ${PORTS_MAP} { ${mappings.map((mapping) => element(mapping, containerIp)).join(', ')} }\n`;
+  return elementsCommand('add', table, mappings, containerIp);
 }
 
 export function deletePortsCommand(table: string, mappings: readonly PortMapping[]): string {
-  return `delete element ip ${table} ${PORTS_MAP} { ${mappings.map((mapping) => element(mapping)).join(', ')} }\n`;
+  return elementsCommand('delete', table, mappings);
 }

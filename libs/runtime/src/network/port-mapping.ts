@@ -1,4 +1,5 @@
-// `-p hostPort:containerPort[/tcp|udp]`, as docker run spells it.
+// `-p [hostIp:]hostPort:containerPort[/tcp|udp]`, as docker run spells it.
+import { formatIpv4, parseIpv4 } from './ipv4';
 import { NetworkError, type PortMapping } from './network.types';
 
 function port(text: string, what: string, spec: string): number {
@@ -9,31 +10,57 @@ function port(text: string, what: string, spec: string): number {
   return value;
 }
 
-export function parsePortMapping(spec: string): PortMapping {
-  const match = /^([^:/]+):([^:/]+)(?:\/(tcp|udp))?$/.exec(spec.trim());
-  if (!match?.[1] || !match[2]) {
+/** A host address in canonical form, or undefined for "every address" (0.0.0.0, as Docker). */
+function hostAddress(text: string, spec: string): string | undefined {
+  let value: number;
+  try {
+    value = parseIpv4(text);
+  } catch {
     throw new NetworkError(
-      `-p ${JSON.stringify(spec)} is not hostPort:containerPort[/tcp|udp], e.g. -p 8080:80 or -p 5353:53/udp`,
+      `the host address in -p ${JSON.stringify(spec)} must be an IPv4 address of this host, e.g. 127.0.0.1:8080:80`,
     );
   }
+  return value === 0 ? undefined : formatIpv4(value);
+}
+
+export function parsePortMapping(spec: string): PortMapping {
+  const match = /^(?:([^:/]+):)?([^:/]+):([^:/]+)(?:\/(tcp|udp))?$/.exec(spec.trim());
+  if (!match?.[2] || !match[3]) {
+    throw new NetworkError(
+      `-p ${JSON.stringify(spec)} is not [hostIp:]hostPort:containerPort[/tcp|udp], e.g. -p 8080:80, -p 127.0.0.1:8080:80 or -p 5353:53/udp`,
+    );
+  }
+  const hostIp = match[1] === undefined ? undefined : hostAddress(match[1], spec);
   return {
-    hostPort: port(match[1], 'the host port', spec),
-    containerPort: port(match[2], 'the container port', spec),
-    protocol: match[3] === 'udp' ? 'udp' : 'tcp',
+    ...(hostIp === undefined ? {} : { hostIp }),
+    hostPort: port(match[2], 'the host port', spec),
+    containerPort: port(match[3], 'the container port', spec),
+    protocol: match[4] === 'udp' ? 'udp' : 'tcp',
   };
+}
+
+/** True when the two would take the same traffic: one port and protocol, and an address in common. */
+export function portsOverlap(a: PortMapping, b: PortMapping): boolean {
+  return (
+    a.hostPort === b.hostPort &&
+    a.protocol === b.protocol &&
+    (a.hostIp === undefined || b.hostIp === undefined || a.hostIp === b.hostIp)
+  );
 }
 
 /** Rejects two mappings of one host port and protocol: the second would silently win or fail half-way. */
 export function checkPortConflicts(mappings: readonly PortMapping[]): void {
-  const seen = new Set<string>();
-  for (const mapping of mappings) {
-    const key = `${mapping.hostPort}/${mapping.protocol}`;
-    if (seen.has(key))
-      throw new NetworkError(`host port ${key} is published twice; publish each host port once`);
-    seen.add(key);
-  }
+  mappings.forEach((mapping, index) => {
+    const earlier = mappings.slice(0, index).find((other) => portsOverlap(other, mapping));
+    if (earlier !== undefined) {
+      throw new NetworkError(
+        `host port ${formatPortMapping(mapping)} overlaps ${formatPortMapping(earlier)}; publish each host port (and address) once`,
+      );
+    }
+  });
 }
 
 export function formatPortMapping(mapping: PortMapping): string {
-  return `${mapping.hostPort}:${mapping.containerPort}/${mapping.protocol}`;
+  const address = mapping.hostIp === undefined ? '' : `${mapping.hostIp}:`;
+  return `${address}${mapping.hostPort}:${mapping.containerPort}/${mapping.protocol}`;
 }

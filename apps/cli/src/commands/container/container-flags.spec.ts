@@ -19,8 +19,15 @@ describe('container flags', () => {
   it('parses -p and -v', () => {
     expect(parsePublish('8080:80')).toEqual({ hostPort: 8080, containerPort: 80, protocol: 'tcp' });
     expect(parsePublish('53:53/udp')).toEqual({ hostPort: 53, containerPort: 53, protocol: 'udp' });
+    expect(parsePublish('127.0.0.1:8080:80')).toEqual({
+      hostIp: '127.0.0.1',
+      hostPort: 8080,
+      containerPort: 80,
+      protocol: 'tcp',
+    });
     expect(() => parsePublish('80')).toThrow('hostPort:containerPort');
-    expect(() => parsePublish('70000:80')).toThrow('1-65535');
+    expect(() => parsePublish('70000:80')).toThrow('1 to 65535');
+    expect(() => parsePublish('example.com:80:80')).toThrow('IPv4 address');
     expect(parseVolume('/srv/data:/data:ro')).toEqual({
       source: '/srv/data',
       target: '/data',

@@ -1,7 +1,7 @@
 // Docker's spellings for sizes, CPUs, ports, volumes and environment, parsed up front so a typo is a
 // usage error (exit 2) that says what the flag expects, before anything is created.
 import { isAbsolute } from 'node:path';
-import type { PublishedPort, VolumeMount } from '@flotilla/runtime';
+import { parsePortMapping, type PublishedPort, type VolumeMount } from '@flotilla/runtime';
 import { CliError, EXIT_USAGE } from '../../cli-context';
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
@@ -40,19 +40,13 @@ export function parsePositiveInteger(text: string, flag: string): number {
   return value;
 }
 
-/** `-p 8080:80`, `-p 8080:80/udp`. */
+/** `-p 8080:80`, `-p 8080:80/udp`, `-p 127.0.0.1:8080:80` (the runtime's own parser, as a usage error). */
 export function parsePublish(text: string): PublishedPort {
-  const match = /^(\d+):(\d+)(?:\/(tcp|udp))?$/.exec(text.trim());
-  const hostPort = Number(match?.[1]);
-  const containerPort = Number(match?.[2]);
-  const valid = (port: number): boolean => Number.isInteger(port) && port >= 1 && port <= 65535;
-  if (!match || !valid(hostPort) || !valid(containerPort)) {
-    throw new CliError(
-      `-p "${text}" must be hostPort:containerPort[/tcp|udp] with ports 1-65535`,
-      EXIT_USAGE,
-    );
+  try {
+    return parsePortMapping(text);
+  } catch (error: unknown) {
+    throw new CliError(error instanceof Error ? error.message : String(error), EXIT_USAGE);
   }
-  return { hostPort, containerPort, protocol: match[3] === 'udp' ? 'udp' : 'tcp' };
 }
 
 /** `-v /host/dir:/container/dir[:ro|rw]`. */

@@ -44,7 +44,9 @@ export function createPsCommand(context: CliContext): Command {
         `${humanDuration(now.getTime() - Date.parse(info.createdAt))} ago`,
         describeStatus(info, now),
         (info.spec.ports ?? [])
-          .map((port) => `0.0.0.0:${port.hostPort}->${port.containerPort}/${port.protocol}`)
+          .map(
+            (port) => `${port.hostIp ?? '0.0.0.0'}:${port.hostPort}->${port.containerPort}/${port.protocol}`,
+          )
           .join(', '),
         info.name,
       ]);

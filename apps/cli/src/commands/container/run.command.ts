@@ -172,7 +172,7 @@ export function addRunOptions(command: Command): Command {
     .option('-w, --workdir <dir>', 'the working directory inside the container')
     .option('-u, --user <user[:group]>', 'run as this user (name or uid, looked up in the image)')
     .option(
-      '-p, --publish <hostPort:containerPort>',
+      '-p, --publish <[hostIp:]hostPort:containerPort>',
       'publish a container port on the host (repeatable)',
       collect,
     )
