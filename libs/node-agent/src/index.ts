@@ -32,3 +32,4 @@ export type {
 export { ReserveError, nodeResources } from './connection/node-resources.util';
 export type { NodeReserve } from './connection/node-resources.util';
 export { AGENT_VERSION, collectNodeInfo } from './connection/node-info';
+export { plainHttpAllowed } from './connection/registry-address.util';

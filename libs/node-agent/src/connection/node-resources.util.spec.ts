@@ -1,3 +1,4 @@
+import { Quantity } from '@flotilla/api';
 import { ReserveError, nodeResources } from './node-resources.util';
 
 describe('nodeResources', () => {
@@ -23,6 +24,10 @@ describe('nodeResources', () => {
         memory: allocMemory,
         pods: '110',
         ephemeralStorage: '',
+      });
+      expect(resources.allocatableAmounts).toEqual({
+        cpuMillicores: Number(Quantity.parse(allocCpu).milliValue()),
+        memoryBytes: Number(Quantity.parse(allocMemory).value()),
       });
     },
   );

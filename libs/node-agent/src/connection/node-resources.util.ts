@@ -43,7 +43,12 @@ export function nodeResources(options: {
   memoryBytes: number;
   reserve: NodeReserve;
   maxPods: number;
-}): { capacity: Resources; allocatable: Resources } {
+}): {
+  capacity: Resources;
+  allocatable: Resources;
+  /** The same allocatable as numbers, for the node-level cgroup the pod engine sizes. */
+  allocatableAmounts: { cpuMillicores: number; memoryBytes: number };
+} {
   const cpu = Quantity.fromMilli(options.cpuMillicores);
   const memoryBytes = BigInt(options.memoryBytes);
   const reservedCpu = parseReserve('cpu', options.reserve.cpu);
@@ -62,10 +67,15 @@ export function nodeResources(options: {
     );
   }
   const pods = String(options.maxPods);
+  const allocatableMillicores = allocatableCpu.milliValue();
   return {
+    allocatableAmounts: {
+      cpuMillicores: Number(allocatableMillicores),
+      memoryBytes: Number(allocatableMemory),
+    },
     capacity: { cpu: cpu.toString(), memory: memoryQuantity(memoryBytes), pods, ephemeralStorage: '' },
     allocatable: {
-      cpu: Quantity.fromMilli(allocatableCpu.milliValue()).toString(),
+      cpu: Quantity.fromMilli(allocatableMillicores).toString(),
       memory: memoryQuantity(allocatableMemory),
       pods,
       ephemeralStorage: '',

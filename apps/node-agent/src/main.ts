@@ -1,0 +1,222 @@
+// flotilla-node-agent: flags and wiring only. It registers the node (capacity from its own cgroup),
+// then runs the pod engine, the AgentService for logs and exec, and the Connect stream that feeds the
+// engine; the pieces live in libs/node-agent.
+import { hostname } from 'node:os';
+import { isIPv4 } from 'node:net';
+import {
+  NodeConnection,
+  NodeRegistrationError,
+  ReserveError,
+  collectNodeInfo,
+  createNodePods,
+  nodeResources,
+  plainHttpAllowed,
+  startAgentService,
+  type NodePods,
+  type PeerRouteTable,
+  type RunningAgentService,
+} from '@flotilla/node-agent';
+import { RegisterRequest } from '@flotilla/proto';
+import { BridgeNetwork, DEFAULT_STATE_DIR, readCgroupCapacity } from '@flotilla/runtime';
+import { Command, InvalidArgumentError } from 'commander';
+import pino from 'pino';
+
+function port(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 65535) {
+    throw new InvalidArgumentError('must be a port number between 1 and 65535');
+  }
+  return parsed;
+}
+
+function positiveInteger(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('must be a positive integer');
+  return parsed;
+}
+
+function labels(value: string): Record<string, string> {
+  const parsed: Record<string, string> = {};
+  for (const pair of value.split(',').filter((item) => item !== '')) {
+    const [key, ...rest] = pair.split('=');
+    if (!key || rest.length === 0) throw new InvalidArgumentError(`"${pair}" is not key=value`);
+    parsed[key] = rest.join('=');
+  }
+  return parsed;
+}
+
+const program = new Command('flotilla-node-agent')
+  .description(
+    'The node agent: registers this host with the apiserver (capacity from its own cgroup), runs the pods bound to it and serves their logs and exec',
+  )
+  .requiredOption('--apiserver <host:port>', "the apiserver's gRPC NodeService, e.g. 10.0.0.1:6444")
+  .option(
+    '--node-name <name>',
+    'the Node to register as (its certificate must say system:node:<name>)',
+    hostname(),
+  )
+  .requiredOption('--node-ip <address>', "the node's InternalIP; AgentService listens on it too")
+  .option('--agent-port <port>', 'port of AgentService (logs and exec, called by the apiserver)', port, 10250)
+  .option('--state-dir <dir>', 'images, containers, networks and pod records', DEFAULT_STATE_DIR)
+  .option(
+    '--cgroup-parent <path>',
+    'cgroup (under the cgroup root) every pod cgroup goes under',
+    'flotilla-pods',
+  )
+  .requiredOption('--ca-file <file>', 'the cluster CA (PEM): verifies the apiserver and its calls')
+  .requiredOption(
+    '--cert-file <file>',
+    "the node's certificate (PEM, CN system:node:<name>): client toward the apiserver, server of AgentService",
+  )
+  .requiredOption('--key-file <file>', 'the key of --cert-file (PEM)')
+  .option('--reserved-cpu <quantity>', 'CPU kept from pods for the system and the agent, e.g. 100m', '0')
+  .option(
+    '--reserved-memory <quantity>',
+    'memory kept from pods for the system and the agent, e.g. 256Mi',
+    '0',
+  )
+  .option('--max-pods <n>', 'pods this node accepts', positiveInteger, 110)
+  .option('--node-labels <key=value,...>', 'labels added to the Node at registration', labels)
+  .option('--bridge-name <name>', 'the Linux bridge of the pod network (at most 15 characters)', 'flotpods0')
+  .option(
+    '--registry <host:port>',
+    'where image names without a registry are pulled from (http for loopback and private addresses)',
+  )
+  .option(
+    '--no-peer-routes',
+    "do not route to other nodes' pod CIDRs (a single host, or routes managed elsewhere)",
+  )
+  .option('--log-level <level>', 'pino log level: debug, info, warn, error', 'info');
+
+program.parse();
+const flags = program.opts<{
+  apiserver: string;
+  nodeName: string;
+  nodeIp: string;
+  agentPort: number;
+  stateDir: string;
+  cgroupParent: string;
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  reservedCpu: string;
+  reservedMemory: string;
+  maxPods: number;
+  nodeLabels?: Record<string, string>;
+  bridgeName: string;
+  registry?: string;
+  peerRoutes: boolean;
+  logLevel: string;
+}>();
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`flotilla-node-agent: ${message}\n`);
+  process.exit(code);
+}
+
+if (!isIPv4(flags.nodeIp)) fail(`--node-ip "${flags.nodeIp}" must be an IPv4 address of this host`, 2);
+if (!/^[^:]+:\d{1,5}$/.test(flags.apiserver)) fail(`--apiserver "${flags.apiserver}" must be host:port`, 2);
+
+const logger = pino({ level: flags.logLevel, base: { component: 'node-agent', node: flags.nodeName } });
+
+async function main(): Promise<void> {
+  const capacity = await readCgroupCapacity();
+  const resources = nodeResources({
+    cpuMillicores: capacity.cpuMillicores,
+    memoryBytes: capacity.memoryBytes,
+    reserve: { cpu: flags.reservedCpu, memory: flags.reservedMemory },
+    maxPods: flags.maxPods,
+  });
+  const info = await collectNodeInfo();
+  logger.info(
+    { capacity: resources.capacity, allocatable: resources.allocatable, source: capacity },
+    'node capacity',
+  );
+  // Host-gw routes need the bridge's subnet, known once the apiserver has handed out the pod CIDR.
+  const network: { bridge?: BridgeNetwork } = {};
+  const peerRoutes: PeerRouteTable = {
+    addPeerRoute: async (route) => network.bridge?.addPeerRoute(route),
+    removePeerRoute: async (subnet) => network.bridge?.removePeerRoute(subnet),
+  };
+  const connection = new NodeConnection({
+    apiserver: flags.apiserver,
+    tls: { caFile: flags.caFile, certFile: flags.certFile, keyFile: flags.keyFile },
+    registration: () =>
+      Promise.resolve(
+        RegisterRequest.fromPartial({
+          nodeName: flags.nodeName,
+          addresses: [
+            { type: 'InternalIP', address: flags.nodeIp },
+            { type: 'Hostname', address: flags.nodeName },
+          ],
+          capacity: resources.capacity,
+          allocatable: resources.allocatable,
+          info,
+          agentEndpoint: `${flags.nodeIp}:${flags.agentPort}`,
+          labels: flags.nodeLabels ?? {},
+        }),
+      ),
+    logger,
+    ...(flags.peerRoutes ? { peerRoutes } : {}),
+  });
+  const registration = await connection.register();
+  network.bridge = new BridgeNetwork({
+    stateDir: flags.stateDir,
+    name: flags.bridgeName,
+    bridge: flags.bridgeName,
+    subnet: registration.podCidr,
+    clusterCidr: registration.clusterCidr,
+  });
+  const pods: NodePods = await createNodePods({
+    nodeName: flags.nodeName,
+    stateDir: flags.stateDir,
+    podCidr: registration.podCidr,
+    clusterCidr: registration.clusterCidr,
+    bridgeName: flags.bridgeName,
+    cgroupParent: flags.cgroupParent,
+    allocatable: resources.allocatableAmounts,
+    nodeIP: flags.nodeIp,
+    ...(registration.clusterDns ? { clusterDns: { servers: [registration.clusterDns] } } : {}),
+    ...(flags.registry ? { defaultRegistry: flags.registry } : {}),
+    ...(flags.registry && plainHttpAllowed(flags.registry) ? { insecureRegistries: [flags.registry] } : {}),
+    resolveObject: connection.resolveObject,
+    log: (message) => logger.warn(message),
+  });
+  let agentService: RunningAgentService;
+  try {
+    agentService = await startAgentService({
+      pods,
+      bindAddress: flags.nodeIp,
+      port: flags.agentPort,
+      tls: { caFile: flags.caFile, certFile: flags.certFile, keyFile: flags.keyFile },
+    });
+  } catch (error) {
+    await pods.close();
+    throw error;
+  }
+  connection.start(pods);
+  logger.info({ podCidr: registration.podCidr, agentService: agentService.endpoint }, 'node agent running');
+
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down; containers keep running for the next agent');
+    Promise.all([connection.close(), agentService.close()])
+      .then(() => pods.close())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ReserveError || error instanceof NodeRegistrationError) fail(error.message, 2);
+  fail(error instanceof Error ? error.message : String(error));
+});
