@@ -2,7 +2,7 @@
 // list of segments: `f:name` (a field of a map), `k:{"name":"app"}` (the item of a keyed list, by its
 // list-map keys), `v:"x"` (the member of a set list). Atomic lists and maps are single fields.
 // A field set is a Set of encoded paths so set algebra stays cheap and exact.
-import { hasOwn, isJsonObject, jsonEqual, setOwn, type JsonObject, type JsonValue } from './json-value';
+import { hasOwn, isJsonObject, jsonEqual, type JsonObject, type JsonValue } from './json-value';
 import { PatchError } from './patch-error';
 import { fieldStrategy, type FieldStrategy } from './patch-strategies';
 
@@ -161,77 +161,82 @@ export function flattenFields({ kind, object, scope, strict = false }: FlattenIn
  */
 export function createFieldsV1(input: Omit<FlattenInput, 'strict'>): JsonObject | undefined {
   const { kind, object, scope } = input;
-  // Children first, sorted once at the end by sortedTree's rule ("." < "f:" < "k:" < "v:").
-  const walkMap = (map: JsonObject, names: string[], depth: number, into: JsonObject): void => {
-    for (const [key, child] of Object.entries(map)) {
+  const walkMap = (map: JsonObject, path: string, depth: number, into: OwnershipNode): void => {
+    for (const key of Object.keys(map)) {
       if (depth === 0) {
         if (key === 'apiVersion' || key === 'kind') continue;
         if ((key === 'status') !== (scope === 'status')) continue;
       }
-      if (depth === 1 && names[0] === 'metadata' && SERVER_METADATA.has(key)) continue;
-      walkValue(child, [...names, key], depth + 1, `f:${key}`, into);
+      if (depth === 1 && path === 'metadata' && SERVER_METADATA.has(key)) continue;
+      walkValue(map[key] ?? null, path === '' ? key : `${path}.${key}`, depth + 1, `f:${key}`, into);
     }
   };
 
   const walkValue = (
     value: JsonValue,
-    names: string[],
+    path: string,
     depth: number,
     segment: string,
-    into: JsonObject,
+    into: OwnershipNode,
   ): void => {
-    const strategy = fieldStrategy(kind, names.join('.'));
+    const strategy = fieldStrategy(kind, path);
     if (isJsonObject(value) && strategy.mapType !== 'atomic' && Object.keys(value).length > 0) {
-      const node = childNode(into, segment);
-      // A map below the top level is owned itself, and so is marked "." next to its fields.
-      if (depth > 1) node['.'] = {};
-      walkMap(value, names, depth, node);
-      if (Object.keys(node).length === 0) delete into[segment];
+      const node = childOf(into, segment);
+      // A map below the top level is owned itself; the top-level ones (metadata, spec) are not.
+      if (depth > 1) node.owned = true;
+      walkMap(value, path, depth, node);
+      if (!node.owned && node.children.size === 0) into.children.delete(segment);
       return;
     }
     if (Array.isArray(value) && value.length > 0 && strategy.listType === 'map') {
-      const list = childNode(into, segment);
+      const list = childOf(into, segment);
       for (const item of value) {
         const identity = isJsonObject(item) ? itemIdentity(item, strategy) : undefined;
         if (!isJsonObject(item) || identity === undefined) continue;
-        const node = childNode(list, itemSegment(identity));
-        node['.'] = {};
-        walkMap(item, names, depth, node);
+        const node = childOf(list, itemSegment(identity));
+        node.owned = true;
+        walkMap(item, path, depth, node);
       }
-      if (Object.keys(list).length === 0) delete into[segment];
+      if (list.children.size === 0) into.children.delete(segment);
       return;
     }
     if (Array.isArray(value) && value.length > 0 && strategy.listType === 'set') {
-      const list = childNode(into, segment);
-      for (const member of value) list[`v:${JSON.stringify(member)}`] = {};
+      const list = childOf(into, segment);
+      for (const member of value) childOf(list, `v:${JSON.stringify(member)}`).owned = true;
       return;
     }
-    childNode(into, segment);
+    childOf(into, segment).owned = true;
   };
 
-  const root: JsonObject = {};
-  if (isJsonObject(object)) walkMap(object, [], 0, root);
-  // An owned node without owned children is written without ".", as encodeFieldsV1 does.
-  const tree = sortedTree(dropLoneDots(root));
-  return Object.keys(tree).length === 0 ? undefined : tree;
+  const root: OwnershipNode = { owned: false, children: new Map() };
+  if (isJsonObject(object)) walkMap(object, '', 0, root);
+  return root.children.size === 0 ? undefined : encodeOwnership(root);
 }
 
-function childNode(parent: JsonObject, segment: string): JsonObject {
-  const existing = parent[segment];
-  if (isJsonObject(existing)) return existing;
-  const node: JsonObject = {};
-  setOwn(parent, segment, node);
-  return node;
+interface OwnershipNode {
+  owned: boolean;
+  children: Map<string, OwnershipNode>;
 }
 
-function dropLoneDots(node: JsonObject): JsonObject {
-  const keys = Object.keys(node);
-  if (keys.length === 1 && keys[0] === '.') return {};
-  for (const key of keys) {
-    const child = node[key];
-    if (key !== '.' && isJsonObject(child)) node[key] = dropLoneDots(child);
+function childOf(parent: OwnershipNode, segment: string): OwnershipNode {
+  let node = parent.children.get(segment);
+  if (!node) {
+    node = { owned: false, children: new Map() };
+    parent.children.set(segment, node);
   }
   return node;
+}
+
+/** FieldsV1 in Kubernetes' order ("." first, then sorted keys, as sortedTree writes it). */
+function encodeOwnership(node: OwnershipNode): JsonObject {
+  const encoded: JsonObject = {};
+  if (node.owned && node.children.size > 0) encoded['.'] = {};
+  // Segments start with "f:", "k:" or "v:", so plain assignment never meets "__proto__".
+  for (const segment of [...node.children.keys()].sort()) {
+    const child = node.children.get(segment);
+    if (child) encoded[segment] = encodeOwnership(child);
+  }
+  return encoded;
 }
 
 /** The fields a manager owns by writing `object` in full: values and list items, not the maps around them. */
