@@ -1,6 +1,7 @@
-/* flotilla-shim: see shim.h. Two modes:
+/* flotilla-shim: see shim.h. Three modes:
  *   flotilla-shim run CONTAINER_DIR [STATUS_FD]   start the container described by CONTAINER_DIR/shim.conf
- *   flotilla-shim exec CONTAINER_DIR CONFIG       run one more process inside a running container */
+ *   flotilla-shim exec CONTAINER_DIR CONFIG       run one more process inside a running container
+ *   flotilla-shim launcher                        start many `run`s, asked on stdin (launcher.c) */
 #include "shim.h"
 
 #include <errno.h>
@@ -45,6 +46,7 @@ static void reexec_from_sealed_copy(char **argv) {
 static int usage(void) {
     fprintf(stderr, "usage: flotilla-shim run CONTAINER_DIR [STATUS_FD]\n"
                     "       flotilla-shim exec CONTAINER_DIR EXEC_CONFIG\n"
+                    "       flotilla-shim launcher\n"
                     "The shim is started by Flotilla's runtime; see libs/runtime/src/shim.\n");
     return 2;
 }
@@ -53,6 +55,11 @@ int main(int argc, char **argv) {
     if (argc == 2 && !strcmp(argv[1], "--version")) {
         puts("flotilla-shim 1");
         return 0;
+    }
+    if (argc == 2 && !strcmp(argv[1], "launcher")) {
+        trace_open();
+        reexec_from_sealed_copy(argv);
+        return run_launcher();
     }
     if (argc < 3) return usage();
     trace_open();

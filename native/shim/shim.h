@@ -106,6 +106,9 @@ void take_controlling_tty(int slave_fd);
 /* supervise.c */
 int run_container(const char *container_dir, int status_fd);
 
+/* launcher.c */
+int run_launcher(void);
+
 /* exec.c */
 int exec_in_container(const char *container_dir, const char *exec_config_path);
 

@@ -16,7 +16,7 @@ import {
   type ShimExitCommand,
   type ShimNetwork,
 } from '../shim/shim-config';
-import { launchShim, spawnShimExec } from '../shim/shim-launcher';
+import { launchShim, ResidentShimLauncher, spawnShimExec, type ShimLaunch } from '../shim/shim-launcher';
 import {
   isSameProcessAlive,
   parseProcessIdentity,
@@ -63,6 +63,11 @@ export interface ContainerManagerOptions {
    * fails) list() removes such containers when it finds them stopped.
    */
   autoRemoveCommand?: (containerId: string) => ShimExitCommand;
+  /**
+   * Start shims through one resident launcher process (default) rather than a fork of this process
+   * per container, which costs more the more memory this process holds (see shim-launcher.ts).
+   */
+  residentLauncher?: boolean;
 }
 
 export interface StopOptions {
@@ -151,10 +156,12 @@ export class ContainerManager {
   readonly store: ContainerStore;
   private readonly shimPath: string;
   private readonly directories = new DirectoryRootfsProvider();
+  private readonly launcher: ResidentShimLauncher | undefined;
 
   constructor(private readonly options: ContainerManagerOptions = {}) {
     this.store = new ContainerStore(resolveStateDir(options.stateDir));
     this.shimPath = options.shimPath ?? locateShimBinary();
+    this.launcher = options.residentLauncher === false ? undefined : new ResidentShimLauncher(this.shimPath);
   }
 
   async create(spec: ContainerSpec): Promise<ContainerInfo> {
@@ -575,7 +582,7 @@ export class ContainerManager {
   private async launch(
     reference: string,
     waitForAttach: boolean,
-  ): Promise<{ record: ContainerRecord; launch: ReturnType<typeof launchShim> }> {
+  ): Promise<{ record: ContainerRecord; launch: ShimLaunch }> {
     const record = await this.load(reference);
     const previous = (await this.stateOf(record)).status;
     nextStatus(record.name, previous, 'start');
@@ -631,7 +638,7 @@ export class ContainerManager {
           : {}),
       }),
     );
-    return { record, launch: launchShim(this.shimPath, dir) };
+    return { record, launch: this.launcher ? this.launcher.launch(dir) : launchShim(this.shimPath, dir) };
   }
 
   private async awaitStart(record: ContainerRecord, started: Promise<void>): Promise<void> {

@@ -1,6 +1,6 @@
 // Starting the shim and learning whether the container started. The shim daemonizes at once; its
-// verdict arrives on fd 3 as lines: "created PID" (namespaces and cgroups in place, init held),
-// then "started" (execve succeeded) or "error MESSAGE".
+// verdict arrives as lines (on fd 3, or relayed by the resident launcher): "created PID"
+// (namespaces in place, init held), then "started" (execve succeeded) or "error MESSAGE".
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Readable } from 'node:stream';
 
@@ -40,46 +40,162 @@ function shimEnvironment(): NodeJS.ProcessEnv {
   return trace === undefined ? {} : { FLOTILLA_SHIM_TRACE: trace };
 }
 
-export function launchShim(shimPath: string, containerDir: string): ShimLaunch {
-  const child = spawn(shimPath, ['run', containerDir, '3'], {
-    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-    env: shimEnvironment(),
-  });
-  const statusStream = child.stdio[3] as Readable;
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const spawnFailure = new Promise<never>((_resolve, reject) => {
-    child.once('error', (error) =>
-      reject(new ShimStartError(`cannot run the shim ${shimPath}: ${error.message}`)),
-    );
-  });
-
+/** A ShimLaunch from the shim's status lines, however they arrive. */
+function launchFrom(statusLines: AsyncIterable<string>, endedWithout: () => string): ShimLaunch {
   let resolveCreated: (pid: number) => void = () => undefined;
   let rejectCreated: (error: Error) => void = () => undefined;
   const created = new Promise<number>((resolve, reject) => {
     resolveCreated = resolve;
     rejectCreated = reject;
   });
-  const verdict = (async (): Promise<void> => {
-    let pid: number | undefined;
-    for await (const line of lines(statusStream)) {
+  const started = (async (): Promise<void> => {
+    for await (const line of statusLines) {
       if (line.startsWith('created ')) {
-        pid = Number(line.slice('created '.length));
-        resolveCreated(pid);
+        resolveCreated(Number(line.slice('created '.length)));
       } else if (line === 'started') {
         return;
       } else if (line.startsWith('error ')) {
         throw new ShimStartError(line.slice('error '.length));
       }
     }
-    const detail = stderr.trim() || 'no reason given; see shim.log in the container directory';
-    throw new ShimStartError(`the shim ended before the container started: ${detail}`);
+    throw new ShimStartError(`the shim ended before the container started: ${endedWithout()}`);
   })();
-  const started = Promise.race([verdict, spawnFailure]);
   started.catch((error: unknown) => rejectCreated(error instanceof Error ? error : new Error(String(error))));
   // Whoever awaits only `started` must not see an unhandled rejection from `created`.
   created.catch(() => undefined);
   return { created, started };
+}
+
+/** Spawns `flotilla-shim run DIR 3` from this process: one fork of Node per container. */
+export function launchShim(shimPath: string, containerDir: string): ShimLaunch {
+  const child = spawn(shimPath, ['run', containerDir, '3'], {
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+    env: shimEnvironment(),
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let spawnError: Error | undefined;
+  child.once('error', (error) => (spawnError = error));
+  const launch = launchFrom(
+    lines(child.stdio[3] as Readable),
+    () =>
+      spawnError?.message ?? (stderr.trim() || 'no reason given; see shim.log in the container directory'),
+  );
+  const spawnFailure = new Promise<never>((_resolve, reject) => {
+    child.once('error', (error) =>
+      reject(new ShimStartError(`cannot run the shim ${shimPath}: ${error.message}`)),
+    );
+  });
+  spawnFailure.catch(() => undefined);
+  return { created: launch.created, started: Promise.race([launch.started, spawnFailure]) };
+}
+
+/** Lines pushed by one reader and consumed by one async iteration. */
+class LineQueue implements AsyncIterable<string> {
+  private readonly queued: string[] = [];
+  private ended = false;
+  private wake: (() => void) | undefined;
+
+  push(line: string): void {
+    this.queued.push(line);
+    this.wake?.();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake?.();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<string> {
+    for (;;) {
+      const line = this.queued.shift();
+      if (line !== undefined) yield line;
+      else if (this.ended) return;
+      else await new Promise<void>((resolve) => (this.wake = resolve));
+    }
+  }
+}
+
+/**
+ * Starts shims through one resident `flotilla-shim launcher` (native/shim/launcher.c) instead of a
+ * fork of this process per container: forking Node costs time in proportion to its memory, forking
+ * the small launcher does not. The launcher is spawned on first use and again if it dies; it does not
+ * keep this process alive, and it exits when this process does.
+ */
+export class ResidentShimLauncher {
+  private child: ChildProcess | undefined;
+  private nextId = 1;
+  private readonly waiting = new Map<number, LineQueue>();
+
+  constructor(private readonly shimPath: string) {}
+
+  launch(containerDir: string): ShimLaunch {
+    // The request is one line; a directory with a newline in it goes the direct way.
+    if (containerDir.includes('\n')) return launchShim(this.shimPath, containerDir);
+    const child = this.running();
+    const id = this.nextId++;
+    const queue = new LineQueue();
+    this.waiting.set(id, queue);
+    if (this.waiting.size === 1) this.hold(child, true);
+    child.stdin?.write(`run ${id} ${containerDir}\n`);
+    return launchFrom(queue, () => 'no reason given; see shim.log in the container directory');
+  }
+
+  private running(): ChildProcess {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) return this.child;
+    const child = spawn(this.shimPath, ['launcher'], {
+      stdio: ['pipe', 'pipe', 'ignore'],
+      env: shimEnvironment(),
+    });
+    this.child = child;
+    const gone = (reason: string): void => {
+      if (this.child === child) this.child = undefined;
+      for (const [id, queue] of this.waiting) {
+        queue.push(`error ${reason}`);
+        queue.end();
+        this.waiting.delete(id);
+      }
+    };
+    child.once('error', (error) => gone(`cannot run the shim launcher ${this.shimPath}: ${error.message}`));
+    child.once('exit', (code, signal) => gone(`the shim launcher ended (${signal ?? `exit ${code}`})`));
+    child.stdin?.on('error', () => undefined); // a dead launcher is reported by 'exit'
+    let pending = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      let newline: number;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        this.dispatch(pending.slice(0, newline));
+        pending = pending.slice(newline + 1);
+      }
+    });
+    this.hold(child, false);
+    return child;
+  }
+
+  /** `ID line` from the launcher; `ID end` closes that start's lines. */
+  private dispatch(reply: string): void {
+    const space = reply.indexOf(' ');
+    const id = Number(reply.slice(0, space));
+    const queue = this.waiting.get(id);
+    if (queue === undefined) return;
+    const line = reply.slice(space + 1);
+    if (line !== 'end') {
+      queue.push(line);
+      return;
+    }
+    queue.end();
+    this.waiting.delete(id);
+    if (this.waiting.size === 0 && this.child) this.hold(this.child, false);
+  }
+
+  /** Keeps this process alive only while a start is waiting for its answer. */
+  private hold(child: ChildProcess, alive: boolean): void {
+    const handles = [child, child.stdout, child.stdin] as Array<{ ref?(): void; unref?(): void } | null>;
+    for (const handle of handles) {
+      if (alive) handle?.ref?.();
+      else handle?.unref?.();
+    }
+  }
 }
 
 export interface ShimExecOptions {
