@@ -78,7 +78,7 @@ describe('flotilla rollout', () => {
     });
   });
 
-  it('status exits 1 when the progress deadline is exceeded', async () => {
+  it('status exits 4 when the progress deadline is exceeded', async () => {
     await createDeployment('stuck');
     await reportStatus('stuck', {
       replicas: 2,
@@ -86,7 +86,7 @@ describe('flotilla rollout', () => {
       conditions: [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }],
     });
     const result = await runFlotilla(['rollout', 'status', 'deploy', 'stuck'], options());
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(4);
     expect(result.stderr).toBe('error: deployment "stuck" exceeded its progress deadline\n');
   });
 

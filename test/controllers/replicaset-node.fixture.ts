@@ -22,6 +22,8 @@ export interface FakeNodesOptions {
   readonly nodes: readonly string[];
   /** Whether a bound pod should be reported Ready now; undefined: every pod is. */
   readonly ready?: (pod: PodObject) => boolean;
+  /** A reason its containers wait with instead of running (ImagePullBackOff, CrashLoopBackOff...). */
+  readonly waiting?: (pod: PodObject) => { reason: string; message: string } | undefined;
 }
 
 export interface FakeNodes {
@@ -62,12 +64,15 @@ export function startFakeNodes(options: FakeNodesOptions): FakeNodes {
       }
       return;
     }
-    const ready = options.ready?.(pod) ?? true;
+    const waiting = options.waiting?.(pod);
+    const ready = !waiting && (options.ready?.(pod) ?? true);
+    const phase = waiting ? 'Pending' : 'Running';
     const current = pod.status?.conditions?.find((condition) => condition.type === 'Ready');
-    if (pod.status?.phase === 'Running' && (current?.status === 'True') === ready) return;
+    const reported = (pod.status?.containerStatuses ?? []).length > 0;
+    if (reported && pod.status?.phase === phase && (current?.status === 'True') === ready) return;
     const now = kubeTimestamp();
     const status = {
-      phase: 'Running',
+      phase,
       startTime: pod.status?.startTime ?? now,
       conditions: [
         {
@@ -82,8 +87,8 @@ export function startFakeNodes(options: FakeNodesOptions): FakeNodes {
         imageID: '',
         ready,
         restartCount: 0,
-        started: true,
-        state: { running: { startedAt: now } },
+        started: !waiting,
+        state: waiting ? { waiting } : { running: { startedAt: now } },
       })),
     };
     try {

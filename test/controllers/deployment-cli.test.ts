@@ -1,0 +1,226 @@
+// The flotilla CLI's rollout commands (bin/flotilla, the real executable over dist/) against the
+// Deployment, ReplicaSet and garbage collector controllers running in-process on a real control plane.
+// No node agents run: the test plays the nodes (replicaset-node.fixture.ts), reporting pods Running
+// and Ready, or stuck pulling an image, through pods/status, because node agents are external to the
+// controllers and the CLI under test.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveResourceName, type Deployment, type KubeObject, type ResourceType } from '@flotilla/api';
+import { createClient, type RestClient } from '@flotilla/client';
+import {
+  startDeploymentController,
+  startGarbageCollector,
+  startReplicaSetController,
+  type RunningDeploymentController,
+  type RunningGarbageCollector,
+  type RunningReplicaSetController,
+} from '@flotilla/controllers';
+import { requireFreshBuild, runFlotilla, startFlotilla } from '../cli/flotilla-process';
+import { startTestControlPlane, type TestControlPlane } from '../support/cluster';
+import { eventually, requireTestEnv, until } from '../support/eventually';
+import { startFakeNodes, type FakeNodes } from './replicaset-node.fixture';
+
+const redisUrl = requireTestEnv('FLOTILLA_TEST_REDIS');
+const namespace = 'rollout-cli';
+
+function type(name: string): ResourceType {
+  const found = resolveResourceName(name);
+  if (!found) throw new Error(`no resource type ${name}`);
+  return found;
+}
+const DEPLOYMENTS = type('deployments');
+type DeploymentObject = Deployment & KubeObject;
+
+let cp: TestControlPlane;
+let client: RestClient;
+let replicaSetController: RunningReplicaSetController;
+let deploymentController: RunningDeploymentController;
+let collector: RunningGarbageCollector;
+let nodes: FakeNodes;
+let workdir: string;
+const readyImages = new Set<string>(['web:1']);
+
+beforeAll(async () => {
+  requireFreshBuild();
+  cp = await startTestControlPlane('rollout-cli');
+  client = createClient({ kubeconfig: cp.kubeconfigPath, env: {} });
+  workdir = mkdtempSync(join(tmpdir(), 'flotilla-rollout-cli-'));
+  await client.create(type('namespaces'), {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: namespace },
+  });
+  const id = randomUUID();
+  replicaSetController = startReplicaSetController({ client, redisUrl, queueName: `rs-${id}` });
+  deploymentController = startDeploymentController({ client, redisUrl, queueName: `deploy-${id}` });
+  collector = startGarbageCollector({ client, redisUrl, queueName: `gc-${id}` });
+  nodes = startFakeNodes({
+    cp,
+    client,
+    namespace,
+    nodes: ['node-a', 'node-b'],
+    ready: (pod) => readyImages.has(pod.spec.containers[0]?.image ?? ''),
+    waiting: (pod) =>
+      pod.spec.containers[0]?.image === 'web:broken'
+        ? { reason: 'ImagePullBackOff', message: 'Back-off pulling image "web:broken"' }
+        : undefined,
+  });
+  await Promise.all([
+    replicaSetController.ready,
+    deploymentController.ready,
+    collector.ready,
+    nodes.pods.waitForSync(),
+  ]);
+});
+
+afterAll(async () => {
+  nodes?.stop();
+  await nodes?.settled();
+  await deploymentController?.stop();
+  await replicaSetController?.stop();
+  await collector?.stop();
+  client?.close();
+  await cp?.stop();
+  if (workdir) rmSync(workdir, { recursive: true, force: true });
+});
+
+const options = () => ({ env: { KUBECONFIG: cp.kubeconfigPath }, cwd: workdir });
+const flotilla = (...args: string[]) => runFlotilla(['-n', namespace, ...args], options());
+
+async function createDeployment(name: string, extra: Partial<Deployment['spec']> = {}): Promise<void> {
+  await client.create<DeploymentObject>(DEPLOYMENTS, {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: { containers: [{ name: 'web', image: 'web:1' }] },
+      },
+      ...extra,
+    },
+  });
+  expect((await flotilla('rollout', 'status', `deploy/${name}`, '--timeout=60s')).code).toBe(0);
+}
+
+const image = async (name: string): Promise<string | undefined> =>
+  (await client.get<DeploymentObject>(DEPLOYMENTS, name, { namespace })).spec.template.spec.containers[0]
+    ?.image;
+
+describe('flotilla rollout against the deployment controller', () => {
+  it('set image, then rollout status prints kubectl’s progress lines and exits 0', async () => {
+    await createDeployment('web');
+    expect(await flotilla('set', 'image', 'deploy/web', 'web=web:2')).toMatchObject({
+      code: 0,
+      stdout: 'deployment.apps/web image updated\n',
+    });
+    const watching = startFlotilla(
+      ['-n', namespace, 'rollout', 'status', 'deploy/web', '--timeout=60s'],
+      options(),
+    );
+    await eventually(
+      () =>
+        watching
+          .stdout()
+          .includes(
+            'Waiting for deployment "web" rollout to finish: 1 out of 2 new replicas have been updated...',
+          ),
+      'the first progress line',
+      30_000,
+    );
+    readyImages.add('web:2');
+    nodes.poke();
+    const result = await watching.done;
+    expect(result.code).toBe(0);
+    expect(result.stdout.trimEnd().split('\n').pop()).toBe('deployment "web" successfully rolled out');
+    expect(await image('web')).toBe('web:2');
+  });
+
+  it('rollout history lists revisions and shows one; undo goes back and becomes the next revision', async () => {
+    const history = await flotilla('rollout', 'history', 'deploy/web');
+    expect(history.code).toBe(0);
+    expect(history.stdout).toBe(
+      'deployment.apps/web \nREVISION  CHANGE-CAUSE\n1         <none>\n2         <none>\n\n',
+    );
+    const revision = await flotilla('rollout', 'history', 'deploy/web', '--revision', '2');
+    expect(revision.stdout).toContain('deployment.apps/web with revision #2\nPod Template:\n');
+    expect(revision.stdout).toContain('    Image:\tweb:2\n');
+
+    expect(await flotilla('rollout', 'undo', 'deploy/web')).toMatchObject({
+      code: 0,
+      stdout: 'deployment.apps/web rolled back\n',
+    });
+    expect((await flotilla('rollout', 'status', 'deploy/web', '--timeout=60s')).code).toBe(0);
+    expect(await image('web')).toBe('web:1');
+    const after = await flotilla('rollout', 'history', 'deploy/web');
+    expect(after.stdout).toContain('REVISION  CHANGE-CAUSE\n2         <none>\n3         <none>\n');
+
+    const missing = await flotilla('rollout', 'undo', 'deploy/web', '--to-revision', '9');
+    expect(missing).toMatchObject({
+      code: 1,
+      stderr: 'error: unable to find specified revision 9 in history\n',
+    });
+    const same = await flotilla('rollout', 'undo', 'deploy/web', '--to-revision', '3');
+    expect(same.stdout).toBe(
+      'deployment.apps/web skipped rollback (current template already matches revision 3)\n',
+    );
+  });
+
+  it('rollout pause and resume, refusing undo while paused', async () => {
+    expect(await flotilla('rollout', 'pause', 'deploy/web')).toMatchObject({
+      code: 0,
+      stdout: 'deployment.apps/web paused\n',
+    });
+    const again = await flotilla('rollout', 'pause', 'deploy/web');
+    expect(again).toMatchObject({ code: 1, stderr: 'error: deployments.apps "web" is already paused\n' });
+    const undo = await flotilla('rollout', 'undo', 'deploy/web');
+    expect(undo.code).toBe(1);
+    expect(undo.stderr).toContain('you cannot rollback a paused deployment');
+    expect(await flotilla('rollout', 'resume', 'deploy/web')).toMatchObject({
+      code: 0,
+      stdout: 'deployment.apps/web resumed\n',
+    });
+  });
+
+  it('rollout status fails fast with exit 5 naming the pod, container and reason when new pods cannot pull', async () => {
+    await createDeployment('broken');
+    await flotilla('set', 'image', 'deploy/broken', 'web=web:broken');
+    const result = await flotilla('rollout', 'status', 'deploy/broken', '--timeout=120s');
+    expect(result.code).toBe(5);
+    expect(result.stderr).toMatch(
+      /^error: deployment "broken" rollout failed: pod broken-[a-z0-9]+-[a-z0-9]+ container web is ImagePullBackOff: Back-off pulling image "web:broken"\n$/,
+    );
+  });
+
+  it('rollout status exits 4 once the progress deadline is exceeded', async () => {
+    await createDeployment('late', { progressDeadlineSeconds: 2 });
+    await flotilla('set', 'image', 'deploy/late', 'web=web:never-ready');
+    const result = await flotilla('rollout', 'status', 'deploy/late', '--timeout=120s');
+    expect(result).toMatchObject({
+      code: 4,
+      stderr: 'error: deployment "late" exceeded its progress deadline\n',
+    });
+  });
+
+  it('rollout status exits 3 when its own --timeout passes first', async () => {
+    await createDeployment('slow');
+    await flotilla('set', 'image', 'deploy/slow', 'web=web:never-ready');
+    const result = await flotilla('rollout', 'status', 'deploy/slow', '--timeout=2s');
+    expect(result.code).toBe(3);
+    expect(result.stderr).toMatch(
+      /^error: timed out waiting for deployment "slow" to roll out \(last: Waiting for deployment "slow" rollout to finish: /,
+    );
+    await until('still rolling', async () => (await image('slow')) === 'web:never-ready');
+  });
+
+  it('set image refuses an unknown container without changing anything', async () => {
+    const result = await flotilla('set', 'image', 'deploy/web', 'db=postgres:16');
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe('error: unable to find container named "db" (it has web)\n');
+    expect(await image('web')).toBe('web:1');
+  });
+});
