@@ -8,7 +8,7 @@
  * CONTAINER_DIR STATUS_FD` in all but the exec; its status lines come back on stdout prefixed with
  * the request's ID (`ID created PID`, `ID started`, `ID error ...`), then `ID end` once the child has
  * nothing more to say. The launcher exits when its stdin closes (the runtime process is gone);
- * started containers do not notice, their shims having daemonized. */
+ * started containers do not notice: their shims, in sessions of their own, pass to init. */
 #include "shim.h"
 
 #include <errno.h>
@@ -103,7 +103,7 @@ static void start(unsigned long id, const char *container_dir) {
         int fd = fcntl(status[1], F_DUPFD, 3); /* without FD_CLOEXEC, as a status fd from a spawn */
         if (fd < 0) _exit(125);
         close(status[1]);
-        _exit(run_container(container_dir, fd));
+        _exit(run_container(container_dir, fd, 0));
     }
     close(status[1]);
     if (child < 0) {
@@ -128,7 +128,7 @@ static void handle_request(char *line) {
 }
 
 int run_launcher(void) {
-    /* The first shim process exits as soon as it has daemonized: let the kernel reap it. */
+    /* Shims are our children until they end (or we do): let the kernel reap them. */
     struct sigaction reap = {.sa_handler = SIG_DFL, .sa_flags = SA_NOCLDWAIT};
     sigaction(SIGCHLD, &reap, NULL);
     signal(SIGPIPE, SIG_IGN);

@@ -76,7 +76,7 @@ int main(int argc, char **argv) {
         }
         set_report_fd(status_fd);
         reexec_from_sealed_copy(argv);
-        return run_container(argv[2], status_fd);
+        return run_container(argv[2], status_fd, 1);
     }
     if (!strcmp(argv[1], "exec") && argc == 4) {
         reexec_from_sealed_copy(argv);

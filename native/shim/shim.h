@@ -104,7 +104,8 @@ void exec_process(const struct shim_process *process) __attribute__((noreturn));
 void take_controlling_tty(int slave_fd);
 
 /* supervise.c */
-int run_container(const char *container_dir, int status_fd);
+/* fork_first: fork before setsid, so the process that spawned us sees us exit at once. */
+int run_container(const char *container_dir, int status_fd, int fork_first);
 
 /* launcher.c */
 int run_launcher(void);

@@ -338,8 +338,10 @@ static void write_pid_file(const char *name, pid_t pid) {
     if (write_file_atomic(name, content) < 0) die("writing %s: %s", name, strerror(errno));
 }
 
-static void daemonize(void) {
-    pid_t pid = fork();
+static void daemonize(int fork_first) {
+    /* Spawned directly, the shim forks so that its spawner's wait returns at once; a child of the
+     * resident launcher, which reaps without waiting, need not. */
+    pid_t pid = fork_first ? fork() : 0;
     if (pid < 0) die("fork: %s", strerror(errno));
     if (pid > 0) _exit(0);
     /* Our own session: the launcher's exit or its terminal's hang-up does not reach us. */
@@ -392,7 +394,7 @@ static void run_exit_command(const struct shim_config *c) {
     fprintf(stderr, "flotilla-shim: running the exit command %s: %s\n", c->exit_args[0], strerror(errno));
 }
 
-int run_container(const char *container_dir, int status_fd) {
+int run_container(const char *container_dir, int status_fd, int fork_first) {
     set_report_fd(status_fd);
     if (chdir(container_dir) < 0) die("container directory %s: %s", container_dir, strerror(errno));
     static struct shim_config config;
@@ -400,7 +402,7 @@ int run_container(const char *container_dir, int status_fd) {
     if (config_load("shim.conf", &config, err, sizeof(err)) < 0) die("%s", err);
     const struct shim_config *c = &config;
     trace_mark("shim config read");
-    daemonize();
+    daemonize(fork_first);
 
     sigset_t handled;
     sigemptyset(&handled);
@@ -461,13 +463,14 @@ int run_container(const char *container_dir, int status_fd) {
     }
     cgroup_join_by_pid(&join, c, init);
     cgroup_join_release(&join);
-    write_pid_file("shim.pid", getpid());
-    write_pid_file("init.pid", init);
     report("created %d", (int)init);
 
     struct client clients[MAX_CLIENTS];
     for (int i = 0; i < MAX_CLIENTS; i++) clients[i].fd = -1;
     if (write_all(sync_pipe[1], "g", 1) < 0) die("releasing the container: %s", strerror(errno));
+    /* Written while the init sets up its root on the other CPU; "started" is reported after them. */
+    write_pid_file("shim.pid", getpid());
+    write_pid_file("init.pid", init);
     if (console[0] >= 0) {
         master_fd = receive_pty_master(console[0]);
         close(console[0]);
@@ -558,6 +561,7 @@ int run_container(const char *container_dir, int status_fd) {
                     if (reaped != init) continue;
                     init_status = status;
                     init_exited = 1;
+                    trace_mark("init exited");
                     close_stdin_writer();
                     clock_gettime(CLOCK_MONOTONIC, &exited_at);
                 }
@@ -592,6 +596,7 @@ int run_container(const char *container_dir, int status_fd) {
         if (clients[i].fd >= 0) drop_client(&clients[i]);
     if (listen_fd >= 0) unlink("attach.sock");
     write_status(c, init_status, NULL);
+    trace_mark("shim wrote the status");
     run_exit_command(c);
     return 0;
 }
