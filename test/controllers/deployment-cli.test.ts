@@ -223,4 +223,27 @@ describe('flotilla rollout against the deployment controller', () => {
     expect(result.stderr).toBe('error: unable to find container named "db" (it has web)\n');
     expect(await image('web')).toBe('web:1');
   });
+
+  it('get events lists events oldest first by when they last happened', async () => {
+    for (const [name, last] of [
+      ['e-late', '10:00:30'],
+      ['e-early', '10:00:10'],
+      ['e-middle', '10:00:20'],
+    ] as const) {
+      await client.create(type('events'), {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name, namespace },
+        involvedObject: { kind: 'Deployment', name: 'web', namespace },
+        reason: 'Test',
+        message: name,
+        type: 'Normal',
+        firstTimestamp: '2026-11-23T09:00:00Z',
+        lastTimestamp: `2026-11-23T${last}Z`,
+        count: 1,
+      });
+    }
+    const listed = await flotilla('get', 'events', '-o', 'name', '--field-selector', 'reason=Test');
+    expect(listed.stdout).toBe('event/e-early\nevent/e-middle\nevent/e-late\n');
+  });
 });

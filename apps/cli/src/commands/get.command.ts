@@ -85,7 +85,8 @@ async function fetchSelections(options: {
         labelSelector: flags.selector,
         fieldSelector: flags.fieldSelector,
       });
-      found.push({ type, objects: list.items.map((item) => withTypeMeta(type, item)) });
+      const items = type.kind === 'Event' ? [...list.items].sort(byEventTime) : list.items;
+      found.push({ type, objects: items.map((item) => withTypeMeta(type, item)) });
       continue;
     }
     const objects: KubeObject[] = [];
@@ -100,6 +101,18 @@ async function fetchSelections(options: {
     found.push({ type, objects });
   }
   return found;
+}
+
+/** Events oldest first by when they last happened, as `kubectl get events` sorts them. */
+function byEventTime(a: KubeObject, b: KubeObject): number {
+  const time = (event: KubeObject): number => {
+    for (const field of ['lastTimestamp', 'eventTime', 'firstTimestamp']) {
+      const value = Date.parse(String(event[field] ?? ''));
+      if (Number.isFinite(value)) return value;
+    }
+    return Date.parse(event.metadata.creationTimestamp ?? '') || 0;
+  };
+  return time(a) - time(b);
 }
 
 function printObjects(options: {
