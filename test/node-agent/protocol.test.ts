@@ -556,6 +556,23 @@ describe('node protocol', () => {
     );
   });
 
+  it('registers again when its Node object is deleted under a live stream', async () => {
+    const before = (await getJson<Node>(`/api/v1/nodes/${nodeA}`)) as Node;
+    const deleted = await plane.request('DELETE', `/api/v1/nodes/${nodeA}`);
+    expect(deleted.status).toBe(200);
+    const again = await until('node a to register again', async () => {
+      const node = await getJson<Node>(`/api/v1/nodes/${nodeA}`);
+      return node && node.metadata.uid !== before.metadata.uid && node;
+    });
+    expect(again.spec?.podCIDR).toMatch(/^10\.244\.\d{1,3}\.0\/24$/);
+    await until('the new Node to be Ready', async () => {
+      const node = await getJson<Node>(`/api/v1/nodes/${nodeA}`);
+      return node?.status?.conditions?.some(
+        (condition) => condition.type === 'Ready' && condition.status === 'True',
+      );
+    });
+  });
+
   it('stops routing to a node whose Node object is deleted', async () => {
     const cidrB = b.connection.registration?.podCidr ?? '';
     await b.connection.close();
