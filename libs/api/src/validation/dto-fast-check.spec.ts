@@ -92,6 +92,8 @@ function shippedManifests(): Json[] {
 }
 
 const REPLACEMENTS: unknown[] = [
+  [{}],
+  [{ zzUnknownField: 1 }],
   undefined,
   null,
   12345,
@@ -118,6 +120,17 @@ function mutations(object: unknown): unknown[] {
       );
     } else if (typeof value === 'object' && value !== null) {
       variants.push(rebuild({ ...value, zzUnknownField: 'x' }));
+      // JSON.parse makes these own keys; plainToInstance drops them, the fast check refuses them.
+      for (const key of ['__proto__', 'constructor']) {
+        const copy = { ...value };
+        Object.defineProperty(copy, key, {
+          value: 'x',
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+        variants.push(rebuild(copy));
+      }
       for (const [key, item] of Object.entries(value)) {
         visit(item, (replacement) => rebuild({ ...value, [key]: replacement }));
       }
@@ -147,9 +160,9 @@ describe('passesDtoChecks agrees with class-validator', () => {
       (object) => [`${String(object['kind'])} ${JSON.stringify(object).length}`, object] as const,
     ),
   )('a valid %s passes the fast check', (_name, object) => {
-    const instance = plainToInstance(DTOS[String(object['kind'])] ?? Object, object);
-    expect(classValidatorAccepts(instance)).toBe(true);
-    expect(passesDtoChecks(instance)).toBe(true);
+    const dto = DTOS[String(object['kind'])] ?? Object;
+    expect(classValidatorAccepts(plainToInstance(dto, object))).toBe(true);
+    expect(passesDtoChecks(dto, object)).toBe(true);
   });
 
   it.each(originals.map((object) => [String(object['kind']), object] as const))(
@@ -158,12 +171,24 @@ describe('passesDtoChecks agrees with class-validator', () => {
       const disagreements: string[] = [];
       let invalid = 0;
       for (const variant of mutations(object)) {
-        const instance = plainToInstance(DTOS[kind] ?? Object, variant);
-        const slow = classValidatorAccepts(instance);
-        const fast = passesDtoChecks(instance) === true;
+        const dto = DTOS[kind] ?? Object;
+        const fast = passesDtoChecks(dto, variant as object) === true;
+        let slow: boolean;
+        try {
+          slow = classValidatorAccepts(plainToInstance(dto, variant));
+        } catch {
+          // class-transformer throws on an own "constructor" key inside a map (a label named
+          // "constructor"): nothing to compare with. The fast check judges such maps by their rules.
+          continue;
+        }
         if (!slow) invalid++;
-        if (slow !== fast)
-          disagreements.push(`${JSON.stringify(variant)}: class-validator ${slow}, fast ${fast}`);
+        // Never "valid" where class-validator finds an error; "valid" wherever it finds none, except
+        // for the keys plainToInstance silently drops, which the fast check leaves to the libraries.
+        const text = JSON.stringify(variant);
+        const dropsKeys = /"(__proto__|constructor)":/.test(text);
+        if (fast ? !slow : slow && !dropsKeys) {
+          disagreements.push(`${text}: class-validator ${slow}, fast ${fast}`);
+        }
       }
       expect(disagreements).toEqual([]);
       // The mutations really exercise the error side.

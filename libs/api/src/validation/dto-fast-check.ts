@@ -1,12 +1,18 @@
-// A fast yes/no answer to "would class-validator find nothing wrong with this DTO instance?", from
-// per-class plans compiled once out of class-validator's own metadata and run with its own
-// constraint implementations. class-validator itself re-filters every registered class's metadata
-// for each nested object it visits and builds a ValidationError per property even when all is well;
-// that was most of an apiserver create's validation time. The plan only ever says "valid" when
-// class-validator, run with the options validateObject uses (whitelist + forbidNonWhitelisted,
-// no groups, no skipping), would return no errors; anything it does not model (groups, `always`,
-// validateIf, async or promise rules, unknown metadata types) makes it answer `undefined`, and the
-// caller runs class-validator for the full, exactly worded diagnosis.
+// A fast yes/no answer to "would class-validator find nothing wrong with this object as that DTO?",
+// from per-class plans compiled once out of class-validator's own metadata and run with its own
+// constraint implementations, on the plain object itself. class-transformer's plainToInstance
+// (reflecting over every property of every nested object) and class-validator (re-filtering every
+// registered class's metadata for each nested object, a ValidationError per property even when all
+// is well) were most of an apiserver create's validation time. The plan only ever says "valid" when
+// class-validator, run on plainToInstance's result with the options validateObject uses (whitelist
+// + forbidNonWhitelisted, no groups, no skipping), would return no errors; anything it does not
+// model (groups, `always`, validateIf, async or promise rules, unknown metadata types) makes it
+// answer `undefined`, and the caller runs both libraries for the exact diagnosis.
+//
+// Nested classes come from class-transformer's @Type, read by transforming a probe ({} and [{}])
+// once per property: the DTOs use constant @Type(() => X) only, which the probe sees exactly.
+import 'reflect-metadata';
+import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage, ValidationTypes, type ValidationArguments } from 'class-validator';
 
 /** A class as class-validator keys its metadata: by constructor. */
@@ -25,7 +31,8 @@ interface PropertyPlan {
   readonly conditions: ReadonlyArray<(object: object, value: unknown) => boolean>;
   /** IsDefined rules, then the other custom rules, as class-validator orders them. */
   readonly checks: readonly ConstraintCheck[];
-  readonly nested: boolean;
+  /** Set for ValidateNested: the class plainToInstance gives objects here (Object without @Type). */
+  readonly nested: DtoClass | null | undefined;
 }
 
 interface ClassPlan {
@@ -78,10 +85,28 @@ function compile(target: DtoClass): ClassPlan | null {
         .filter((metadata) => metadata.type === ValidationTypes.CONDITIONAL_VALIDATION)
         .map((metadata) => metadata.constraints[0] as (object: object, value: unknown) => boolean),
       checks,
-      nested: group.some((metadata) => metadata.type === ValidationTypes.NESTED_VALIDATION),
+      nested: group.some((metadata) => metadata.type === ValidationTypes.NESTED_VALIDATION)
+        ? nestedClassOf(target, name)
+        : undefined,
     });
+    if (properties.at(-1)?.nested === null) return null;
   }
   return { allowed: new Set(Object.keys(byProperty)), properties };
+}
+
+/**
+ * The class plainToInstance turns an object (and each object of a list) at `property` into; null
+ * when the two probes disagree, which a value-dependent @Type would do.
+ */
+function nestedClassOf(target: DtoClass, property: string): DtoClass | null {
+  const probe = (value: unknown): unknown =>
+    (plainToInstance(target as new () => object, { [property]: value }) as Record<string, unknown>)[property];
+  const single = probe({});
+  const listed = probe([{}]);
+  const first = Array.isArray(listed) ? (listed[0] as unknown) : undefined;
+  const singleClass = single instanceof Object ? (single.constructor as DtoClass) : null;
+  const listClass = first instanceof Object ? (first.constructor as DtoClass) : null;
+  return singleClass !== null && singleClass === listClass ? singleClass : null;
 }
 
 function planFor(target: DtoClass): ClassPlan | null {
@@ -119,24 +144,28 @@ function toArray(value: unknown[] | Set<unknown> | Map<unknown, unknown>): Itera
   return value instanceof Map ? value.values() : value;
 }
 
-/** ValidateNested on one value: collections item by item, objects by their own class. */
-function nestedPasses(value: unknown): boolean | undefined {
+/**
+ * ValidateNested on one plain value: lists item by item (plainToInstance maps lists within lists
+ * with the same @Type, and class-validator walks them alike), objects by the class @Type gives them.
+ */
+function nestedPasses(value: unknown, target: DtoClass): boolean | undefined {
   if (value === undefined) return true;
-  if (isCollection(value)) {
-    for (const item of toArray(value)) {
-      const result = nestedPasses(item);
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const result = nestedPasses(item, target);
       if (result !== true) return result;
     }
     return true;
   }
-  if (value instanceof Object) return objectPasses(value);
+  if (typeof value === 'object' && value !== null) return objectPasses(value, target);
   return false;
 }
 
-function objectPasses(object: object): boolean | undefined {
-  const plan = planFor(object.constructor as DtoClass);
+function objectPasses(object: object, target: DtoClass): boolean | undefined {
+  const plan = planFor(target);
   if (plan === null) return undefined;
-  // whitelist + forbidNonWhitelisted: a property without any rule is an error.
+  // whitelist + forbidNonWhitelisted: a property without any rule is an error. (plainToInstance
+  // drops "__proto__" and "constructor" keys; here they are unknown, so the libraries decide.)
   for (const key of Object.keys(object)) if (!plan.allowed.has(key)) return false;
   for (const property of plan.properties) {
     const value = (object as Record<string, unknown>)[property.name];
@@ -146,7 +175,7 @@ function objectPasses(object: object): boolean | undefined {
       if (result !== true) return result;
     }
     if (property.nested) {
-      const result = nestedPasses(value);
+      const result = nestedPasses(value, property.nested);
       if (result !== true) return result;
     }
   }
@@ -154,9 +183,9 @@ function objectPasses(object: object): boolean | undefined {
 }
 
 /**
- * True when class-validator would report no error for `instance` (a DTO built by plainToInstance);
- * false or undefined when it would, or might: then run class-validator for the errors.
+ * True when class-validator would report no error for plainToInstance(dto, object); false or
+ * undefined when it would, or might: then run the libraries for the errors.
  */
-export function passesDtoChecks(instance: object): boolean | undefined {
-  return objectPasses(instance);
+export function passesDtoChecks(dto: DtoClass, object: object): boolean | undefined {
+  return objectPasses(object, dto);
 }

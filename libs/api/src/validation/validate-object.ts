@@ -521,10 +521,12 @@ export function validateObject(options: ValidateObjectOptions): ObjectValidation
       warnings: [],
     };
   }
-  const instance = plainToInstance(dto, object);
   // Most objects are valid: the compiled check says so cheaply, and only an object it has doubts
-  // about pays for class-validator's full run, which words every error.
-  const errors = passesDtoChecks(instance) === true ? [] : validateSync(instance, DTO_VALIDATOR_OPTIONS);
+  // about pays for class-transformer and class-validator's full run, which words every error.
+  const errors =
+    passesDtoChecks(dto, object) === true
+      ? []
+      : validateSync(plainToInstance(dto, object), DTO_VALIDATOR_OPTIONS);
   const causes: StatusCause[] = [];
   const unknownFields: string[] = [];
   collect(errors, '', causes, unknownFields);
