@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LogEntry } from '@flotilla/runtime';
+import { ContainerManager, type LogEntry } from '@flotilla/runtime';
 import { until } from '../support/eventually';
 import { containerTestBed, runToEnd, type ContainerTestBed } from './containers.fixture';
 
@@ -247,6 +247,15 @@ describe('container lifecycle', () => {
     });
     expect((await bed.manager.list({ all: true })).map((listed) => listed.id)).not.toContain(info.id);
     await expect(bed.manager.inspect(info.id)).rejects.toThrow('no such container');
+  });
+
+  it('starts the same way when the shim is spawned directly instead of through the resident launcher', async () => {
+    const direct = new ContainerManager({ stateDir: bed.stateDir, residentLauncher: false });
+    const result = await runToEnd(direct, { rootfsDir: bed.rootfs, command: sh('echo pid=$$; exit 3') });
+    expect(result).toMatchObject({ stdout: 'pid=1\n', exitCode: 3 });
+    await expect(
+      direct.start((await direct.create({ rootfsDir: bed.rootfs, command: ['/no/such'] })).id),
+    ).rejects.toThrow('executable file not found: /no/such');
   });
 
   it('stops with the stop signal, then SIGKILL once the grace period is over', async () => {
