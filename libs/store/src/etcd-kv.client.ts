@@ -158,11 +158,15 @@ export class EtcdKvClient {
           'grpc-timeout': `${Math.max(1, Math.ceil(deadline.timeoutMs))}m`,
         });
       } catch (error) {
-        reject(
-          error instanceof EtcdCallError
-            ? error
-            : new EtcdCallError(GRPC_UNAVAILABLE, error instanceof Error ? error.message : String(error)),
-        );
+        if (error instanceof EtcdCallError) {
+          reject(error);
+          return;
+        }
+        // The session cannot open streams any more (stream ids used up, or it is closing): let its
+        // calls in flight finish, and connect afresh for the next call instead of failing alike.
+        this.session?.close();
+        this.session = undefined;
+        reject(new EtcdCallError(GRPC_UNAVAILABLE, error instanceof Error ? error.message : String(error)));
         return;
       }
       const chunks: Buffer[] = [];
