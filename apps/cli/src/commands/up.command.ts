@@ -107,6 +107,11 @@ export function createUpCommand(context: CliContext): Command {
         });
         context.io.write(`Cluster is up at ${connection.server}\n`);
         for (const node of connection.nodes) context.io.write(`Node ${node.name} at ${node.address}\n`);
+        if (connection.nodes.length === 0) {
+          context.io.write(
+            'No nodes: pods stay Pending until some join. Add nodes with `flotilla up --nodes 3`\n',
+          );
+        }
         if (connection.registry !== undefined) {
           context.io.write(
             `Registry at ${connection.registry}: \`flotilla image push IMAGE\` pushes there, and every node pulls from it\n`,

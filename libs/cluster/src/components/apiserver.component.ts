@@ -17,6 +17,8 @@ export interface ApiserverOptions {
   readonly caCertFile: string;
   /** The apiserver's client certificate toward node agents (logs, exec); agents' certificates chain to caCertFile. */
   readonly agentClient?: { readonly certFile: string; readonly keyFile: string };
+  /** Serve the gRPC NodeService to node agents on this port; their client certificates chain to caCertFile. */
+  readonly grpcPort?: number;
   readonly logDir: string;
 }
 
@@ -25,7 +27,11 @@ export interface RunningApiserver extends StartedProcess {
 }
 
 export async function startApiserver(options: ApiserverOptions): Promise<RunningApiserver> {
-  await ensurePortsFree('apiserver', [options.port], options.bindAddress);
+  await ensurePortsFree(
+    'apiserver',
+    options.grpcPort === undefined ? [options.port] : [options.port, options.grpcPort],
+    options.bindAddress,
+  );
   const started = startDetached({
     name: 'apiserver',
     command: options.command,
@@ -53,6 +59,9 @@ export async function startApiserver(options: ApiserverOptions): Promise<Running
             options.caCertFile,
           ]
         : []),
+      ...(options.grpcPort === undefined
+        ? []
+        : ['--grpc-port', String(options.grpcPort), '--client-ca-file', options.caCertFile]),
     ],
     logFile: join(options.logDir, 'apiserver.log'),
   });

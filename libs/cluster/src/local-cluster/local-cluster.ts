@@ -218,6 +218,7 @@ export async function clusterUp(options: UpOptions): Promise<ClusterConnection> 
           keyFile: pki.apiserver.keyFile,
           caCertFile: pki.caCertFile,
           agentClient: pki.apiserverAgentClient,
+          grpcPort,
           logDir: layout.logDir,
         }),
     },
