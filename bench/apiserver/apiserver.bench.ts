@@ -4,7 +4,7 @@
 // process: on a shared machine throughput is noisy, CPU per request far less so.
 //
 //   node dist/bench/apiserver/apiserver.bench.js [--operations 2000] [--warmup 3000] [--concurrency 1,64]
-//     [--profile-dir DIR]
+//     [--profile-dir DIR] [--apiserver-main PATH]
 //
 // --warmup runs that many untimed operations of each kind first (default 3000): V8 keeps optimizing
 // the apiserver's request path for the first ~3000 creates (measured: 2.5 ms of apiserver CPU per
@@ -37,6 +37,10 @@ const operations = Number(flag('--operations')) || 2000;
 const warmup = Number(flag('--warmup') ?? 3000);
 const profileDir = flag('--profile-dir');
 const concurrencies = (flag('--concurrency') ?? '1,64').split(',').map(Number);
+// Another build's apiserver (its dist/apps/apiserver/src/main.js), for before/after comparisons.
+const apiserverMain = resolve(
+  flag('--apiserver-main') ?? resolve(__dirname, '../../apps/apiserver/src/main.js'),
+);
 
 function ticksPerSecond(): number {
   try {
@@ -161,10 +165,7 @@ async function main(): Promise<void> {
     const token = ensureAdminToken(tokenFile);
     const apiserver = await startApiserver({
       command: process.execPath,
-      args: [
-        ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(profileDir)] : []),
-        resolve(__dirname, '../../apps/apiserver/src/main.js'),
-      ],
+      args: [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', resolve(profileDir)] : []), apiserverMain],
       etcdUrl: etcd.url,
       port: await freePort(),
       bindAddress: '127.0.0.1',
@@ -233,6 +234,7 @@ async function main(): Promise<void> {
           anchor: 'raw etcd3 put of the same JSON on the same etcd',
           target: 'ratio >= 0.5',
           warmup,
+          apiserverMain,
           podBytes: JSON.stringify(podManifest('pod-c64-0000')).length,
           results,
         },
