@@ -123,21 +123,31 @@ function isCollection(value: unknown): value is unknown[] | Set<unknown> | Map<u
 }
 
 /** One custom rule on one value, `each` spreading it over a collection as class-validator does. */
-function passes(check: ConstraintCheck, object: object, value: unknown): boolean | undefined {
+function passes(
+  check: ConstraintCheck,
+  object: object,
+  value: unknown,
+  targetName: string,
+): boolean | undefined {
+  // The arguments class-validator would pass, with the DTO's name as it would see it on an instance.
   const args: ValidationArguments = {
-    targetName: object.constructor ? object.constructor.name : '',
+    targetName,
     property: check.metadata.propertyName,
     object,
     value,
     constraints: check.metadata.constraints,
   };
-  const values = check.metadata.each && isCollection(value) ? [...toArray(value)] : [value];
-  for (const item of values) {
-    const result = check.validate(item, args);
-    if (typeof result !== 'boolean') return undefined;
-    if (!result) return false;
+  if (!(check.metadata.each && isCollection(value))) return verdict(check.validate(value, args));
+  for (const item of toArray(value)) {
+    const result = verdict(check.validate(item, args));
+    if (result !== true) return result;
   }
   return true;
+}
+
+/** A rule's answer; anything but a boolean (a promise) is left to class-validator. */
+function verdict(result: unknown): boolean | undefined {
+  return typeof result === 'boolean' ? result : undefined;
 }
 
 function toArray(value: unknown[] | Set<unknown> | Map<unknown, unknown>): Iterable<unknown> {
@@ -171,7 +181,7 @@ function objectPasses(object: object, target: DtoClass): boolean | undefined {
     const value = (object as Record<string, unknown>)[property.name];
     if (!property.conditions.every((condition) => condition(object, value))) continue;
     for (const check of property.checks) {
-      const result = passes(check, object, value);
+      const result = passes(check, object, value, target.name);
       if (result !== true) return result;
     }
     if (property.nested) {
