@@ -9,7 +9,7 @@
 // pod is bound. Phase 2 (latency): with the scheduler running, `--latency-pods` more pods are
 // created at a steady concurrency and each one's create → bound time is taken from a watch.
 // Targets (issue 4): ≥ 1,000 pods/s bound and ≥ 50 % of the raw etcd transaction rate.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Etcd3 } from 'etcd3';
@@ -24,6 +24,7 @@ import {
   startEtcd,
   startRedis,
   stopProcess,
+  writeComponentKubeconfig,
 } from '@flotilla/cluster';
 import { percentile, round, runLoad } from '../support/stats';
 
@@ -83,26 +84,6 @@ function pod(name: string): KubeObject {
       ],
     },
   } as KubeObject;
-}
-
-function writeKubeconfig(options: { file: string; server: string; caCertFile: string; token: string }): void {
-  const config = {
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [
-      {
-        name: 'bench',
-        cluster: {
-          server: options.server,
-          'certificate-authority-data': readFileSync(options.caCertFile).toString('base64'),
-        },
-      },
-    ],
-    users: [{ name: 'bench', user: { token: options.token } }],
-    contexts: [{ name: 'bench', context: { cluster: 'bench', user: 'bench', namespace: NAMESPACE } }],
-    'current-context': 'bench',
-  };
-  writeFileSync(options.file, JSON.stringify(config), { mode: 0o600 });
 }
 
 /** Raw etcd: the conditional write a bind is (compare the key's mod revision, then put), at c=64. */
@@ -178,7 +159,12 @@ async function main(): Promise<void> {
     });
     stops.push(apiserver.pid);
     const kubeconfigFile = join(home, 'kubeconfig');
-    writeKubeconfig({ file: kubeconfigFile, server: apiserver.url, caCertFile: pki.caCertFile, token });
+    writeComponentKubeconfig({
+      file: kubeconfigFile,
+      server: apiserver.url,
+      caCertFile: pki.caCertFile,
+      token,
+    });
     const client = createClient({ kubeconfig: kubeconfigFile });
 
     const etcdClient = new Etcd3({ hosts: etcd.url });

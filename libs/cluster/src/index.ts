@@ -20,7 +20,12 @@ export { startApiserver, httpsAnswersOk } from './components/apiserver.component
 export { startController } from './components/controller.component';
 export type { ControllerOptions, RunningController } from './components/controller.component';
 export type { ApiserverOptions, RunningApiserver } from './components/apiserver.component';
-export { clusterDown, clusterLayout, clusterUp } from './local-cluster/local-cluster';
+export {
+  clusterDown,
+  clusterLayout,
+  clusterUp,
+  writeComponentKubeconfig,
+} from './local-cluster/local-cluster';
 export type {
   ClusterConnection,
   ClusterLayout,

@@ -78,6 +78,8 @@ export { NetworkError } from './network/network.types';
 export type { NetworkAttachment, NetworkMode, PortMapping, PortProtocol } from './network/network.types';
 export { formatPortMapping, parsePortMapping } from './network/port-mapping';
 export { Ipam } from './network/ipam';
+export { runChecked, runCommand } from './network/command-runner';
+export type { CommandResult } from './network/command-runner';
 export type { IpamOptions } from './network/ipam';
 export type { FirewallKind, PortForwarder } from './network/port-forwarder';
 export { ServiceProxy, serviceRuleset } from './network/service-proxy';

@@ -351,7 +351,7 @@ export async function clusterDown(options: {
 }
 
 /** A kubeconfig for the cluster's own processes, with the CA inline so it works from any directory. */
-function writeComponentKubeconfig(options: {
+export function writeComponentKubeconfig(options: {
   file: string;
   server: string;
   caCertFile: string;

@@ -6,10 +6,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCgroupManager } from '@flotilla/runtime';
+import { createCgroupManager, runCommand } from '@flotilla/runtime';
 import { isAlive } from '../processes/supervised-process';
 import { withHostLock } from './host-file-lock';
-import { runCommand } from './host-commands';
 import {
   blocksTakenBy,
   lanNodeAddress,

@@ -6,10 +6,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createCgroupManager, namespacePath, type CgroupLimits } from '@flotilla/runtime';
+import {
+  createCgroupManager,
+  namespacePath,
+  runChecked,
+  runCommand,
+  type CgroupLimits,
+} from '@flotilla/runtime';
 import { requireBinary } from '../components/binaries';
 import { sleep, startDetached, type StartedProcess } from '../processes/supervised-process';
-import { runChecked, runCommand } from './host-commands';
 import { LAN_PREFIX_LENGTH } from './lan-addressing.util';
 import { nodeHostNames } from './node-host-names.util';
 import type { NodeLanRecord } from './node-lan.network';

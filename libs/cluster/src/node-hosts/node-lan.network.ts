@@ -15,7 +15,7 @@
 //   A host whose own nftables ruleset drops forwarded traffic needs an accept rule for the bridge
 //   from its administrator: an accept in a table of ours cannot override a drop in theirs.
 import { readFile, writeFile } from 'node:fs/promises';
-import { runChecked, runCommand } from './host-commands';
+import { runChecked, runCommand } from '@flotilla/runtime';
 import { lanGateway, LAN_PREFIX_LENGTH, lanSubnet } from './lan-addressing.util';
 import { lanBridgeName } from './node-host-names.util';
 
