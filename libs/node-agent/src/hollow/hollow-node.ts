@@ -1,0 +1,100 @@
+// One hollow node (Kubernetes' kubemark "hollow kubelet"): the agent's real NodeConnection, with its
+// own client certificate and its own gRPC channel, registering, heartbeating and streaming pod
+// statuses, in front of HollowNodePods instead of the runtime. Many of them share one process.
+import { RegisterRequest } from '@flotilla/proto';
+import type { Logger } from 'pino';
+import { NodeConnection, type ConnectionState, type NodeConnectionTls } from '../connection/node-connection';
+import type { BackoffOptions } from '../connection/reconnect-backoff.util';
+import { HollowNodePods } from './hollow-node-pods';
+
+export interface HollowNodeCapacity {
+  cpu: string;
+  memory: string;
+  pods: string;
+}
+
+export interface HollowNodeOptions {
+  name: string;
+  /** host:port of the apiserver's NodeService. */
+  apiserver: string;
+  tls: NodeConnectionTls;
+  /** The InternalIP the node registers with (never dialled: hollow nodes serve no logs or exec). */
+  address: string;
+  /** Reported as both capacity and allocatable (default kubemark's: 4 CPUs, 16Gi, 110 pods). */
+  capacity?: HollowNodeCapacity;
+  logger: Logger;
+  startDelayMs?: number;
+  stopDelayMs?: number;
+  metricsIntervalMs?: number;
+  backoff?: BackoffOptions;
+}
+
+export const HOLLOW_NODE_CAPACITY: HollowNodeCapacity = { cpu: '4', memory: '16Gi', pods: '110' };
+
+export class HollowNode {
+  readonly name: string;
+  readonly connection: NodeConnection;
+  private podsOfNode: HollowNodePods | undefined;
+  private state: ConnectionState = 'disconnected';
+
+  constructor(private readonly options: HollowNodeOptions) {
+    this.name = options.name;
+    const capacity = options.capacity ?? HOLLOW_NODE_CAPACITY;
+    this.connection = new NodeConnection({
+      apiserver: options.apiserver,
+      tls: options.tls,
+      registration: () =>
+        Promise.resolve(
+          RegisterRequest.fromPartial({
+            nodeName: options.name,
+            addresses: [
+              { type: 'InternalIP', address: options.address },
+              { type: 'Hostname', address: options.name },
+            ],
+            capacity: { ...capacity },
+            allocatable: { ...capacity },
+            info: {
+              kernelVersion: 'hollow',
+              operatingSystem: 'linux',
+              architecture: 'amd64',
+              agentVersion: 'hollow',
+            },
+            agentEndpoint: `${options.address}:10250`,
+          }),
+        ),
+      logger: options.logger,
+      ...(options.metricsIntervalMs !== undefined ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
+      ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
+    });
+    this.connection.onState((state) => {
+      this.state = state;
+    });
+  }
+
+  /** The fake pod engine, once registered. */
+  get pods(): HollowNodePods | undefined {
+    return this.podsOfNode;
+  }
+
+  get connected(): boolean {
+    return this.state === 'connected';
+  }
+
+  /** Registers (retrying while the apiserver is unreachable), then keeps the Connect stream open. */
+  async start(): Promise<void> {
+    const registration = await this.connection.register();
+    this.podsOfNode = new HollowNodePods({
+      nodeName: this.name,
+      nodeIP: this.options.address,
+      ...(registration.podCidr ? { podCidr: registration.podCidr } : {}),
+      ...(this.options.startDelayMs !== undefined ? { startDelayMs: this.options.startDelayMs } : {}),
+      ...(this.options.stopDelayMs !== undefined ? { stopDelayMs: this.options.stopDelayMs } : {}),
+    });
+    this.connection.start(this.podsOfNode);
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+    await this.podsOfNode?.close();
+  }
+}
