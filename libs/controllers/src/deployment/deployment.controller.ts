@@ -16,7 +16,6 @@ import {
   type Informer,
   type RestClient,
 } from '@flotilla/client';
-import { KeyedWorkQueue } from '@flotilla/queue';
 import { claimObjects } from '../replicaset/claim-objects';
 import { controllerRef } from '../replicaset/controller-ref.util';
 import {
@@ -33,6 +32,7 @@ import { rolloutRecreate } from './recreate';
 import { rollback, rollbackRevision } from './rollback';
 import { rolloutRolling } from './rolling';
 import { findNewReplicaSet, isScalingEvent, sync } from './sync';
+import { createControllerQueue } from '../shared/controller-queue';
 
 export interface DeploymentControllerOptions {
   readonly client: RestClient;
@@ -61,22 +61,15 @@ export function startDeploymentController(options: DeploymentControllerOptions):
     component: COMPONENT,
     onError: (error) => log('could not record an event', { error: String(error) }),
   });
-  const queue = new KeyedWorkQueue({
+  const { queue, enqueue } = createControllerQueue({
     name: options.queueName ?? COMPONENT,
     redisUrl: options.redisUrl,
     concurrency: options.concurrency ?? 4,
-    resync: {
-      intervalMs: options.resyncIntervalMs ?? 30_000,
-      keys: () => Promise.resolve(deployments.list().map((deployment) => objectKey(deployment))),
-    },
-    onError: (key, error) =>
-      log('deployment sync failed; retrying', { deployment: key, error: String(error) }),
+    resyncIntervalMs: options.resyncIntervalMs ?? 30_000,
+    keys: () => deployments.list().map((deployment) => objectKey(deployment)),
+    noun: 'deployment',
+    log,
   });
-  const enqueue = (key: string): void => {
-    queue
-      .add(key)
-      .catch((error: unknown) => log('enqueue failed', { deployment: key, error: String(error) }));
-  };
   const timers = new RequeueTimers(enqueue);
 
   const selectorOf = (deployment: DeploymentObject): LabelMatcher | undefined => {

@@ -24,7 +24,6 @@ import {
   type Informer,
   type RestClient,
 } from '@flotilla/client';
-import { KeyedWorkQueue } from '@flotilla/queue';
 import { claimObjects } from './claim-objects';
 import { controllerRef, controllerReferenceTo } from './controller-ref.util';
 import { ControllerExpectations } from './expectations';
@@ -33,6 +32,7 @@ import { podsToDelete } from './pod-ranking.util';
 import { availableAt, isPodActive, isPodReady, replicaCounts } from './pod-state.util';
 import { RequeueTimers } from './requeue-timers';
 import { slowStart } from './slow-start.util';
+import { createControllerQueue } from '../shared/controller-queue';
 
 export interface ReplicaSetControllerOptions {
   readonly client: RestClient;
@@ -67,22 +67,15 @@ export function startReplicaSetController(options: ReplicaSetControllerOptions):
     component: COMPONENT,
     onError: (error) => log('could not record an event', { error: String(error) }),
   });
-  const queue = new KeyedWorkQueue({
+  const { queue, enqueue } = createControllerQueue({
     name: options.queueName ?? COMPONENT,
     redisUrl: options.redisUrl,
     concurrency: options.concurrency ?? 4,
-    resync: {
-      intervalMs: options.resyncIntervalMs ?? 30_000,
-      keys: () => Promise.resolve(replicaSets.list().map((rs) => objectKey(rs))),
-    },
-    onError: (key, error) =>
-      log('replicaset sync failed; retrying', { replicaset: key, error: String(error) }),
+    resyncIntervalMs: options.resyncIntervalMs ?? 30_000,
+    keys: () => replicaSets.list().map((rs) => objectKey(rs)),
+    noun: 'replicaset',
+    log,
   });
-  const enqueue = (key: string): void => {
-    queue
-      .add(key)
-      .catch((error: unknown) => log('enqueue failed', { replicaset: key, error: String(error) }));
-  };
   const timers = new RequeueTimers(enqueue);
 
   /** The ReplicaSet a controller reference names, if our cache has that very one. */
