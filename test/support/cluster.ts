@@ -81,6 +81,9 @@ export async function startTestControlPlane(
       tokenAuthFile: tokenFile,
       tlsCertFile: pki.apiserver.certFile,
       tlsPrivateKeyFile: pki.apiserver.keyFile,
+      agentClientCertFile: pki.apiserverAgentClient.certFile,
+      agentClientKeyFile: pki.apiserverAgentClient.keyFile,
+      agentCaFile: pki.caCertFile,
       logLevel: process.env['FLOTILLA_TEST_LOG'] ?? 'warn',
       ...(options.nodeService
         ? {
