@@ -58,6 +58,21 @@ describe('EtcdStore calls when etcd is not there', () => {
     }
   });
 
+  it('fails with Unavailable when an https:// endpoint does not speak TLS, and refuses other schemes', async () => {
+    const store = new EtcdStore({ endpoints: [etcdUrl.replace('http://', 'https://')], callTimeoutMs: 2000 });
+    try {
+      expect((await failure(store.currentRevision())).code).toBe('Unavailable');
+    } finally {
+      await store.close();
+    }
+    const unix = new EtcdStore({ endpoints: ['unix:///run/etcd.sock'] });
+    try {
+      expect((await failure(unix.currentRevision())).message).toContain('give an http:// or https:// URL');
+    } finally {
+      await unix.close();
+    }
+  });
+
   it('moves on to the next endpoint when the first one is down', async () => {
     const dead = `http://127.0.0.1:${await freePort()}`;
     const store = new EtcdStore({ endpoints: [dead, etcdUrl], callTimeoutMs: 2000 });

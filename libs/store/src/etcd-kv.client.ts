@@ -16,6 +16,7 @@ import {
   type IncomingHttpHeaders,
 } from 'node:http2';
 import { connect as connectTcp } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 
 /** gRPC status codes (https://grpc.github.io/grpc/core/md_doc_statuscodes.html) by number. */
 const GRPC_STATUS_NAMES = [
@@ -54,7 +55,10 @@ export class EtcdCallError extends Error {
 }
 
 export interface EtcdKvClientOptions {
-  /** etcd client URLs (http://host:port); calls go to the first that accepts a connection. */
+  /**
+   * etcd client URLs (http:// or https:// with the system's CAs); calls go to the first that
+   * accepts a connection.
+   */
   endpoints: string[];
   /** Largest answer accepted; a bigger one fails the call instead of exhausting memory. */
   maxResponseBytes?: number;
@@ -118,14 +122,21 @@ export class EtcdKvClient {
     if (this.session && !this.session.closed && !this.session.destroyed) return this.session;
     const endpoint = this.endpoints[this.endpointIndex % this.endpoints.length] ?? '';
     const url = new URL(endpoint);
-    if (url.protocol !== 'http:') {
-      throw new EtcdCallError(3, `etcd endpoint ${endpoint}: only http:// endpoints are supported`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      throw new EtcdCallError(
+        3,
+        `etcd endpoint ${endpoint}: give an http:// or https:// URL, e.g. http://127.0.0.1:2379`,
+      );
     }
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    const port = Number(url.port || 2379);
     const session = connect(endpoint, {
       settings: { initialWindowSize: STREAM_WINDOW_BYTES, enablePush: false },
       // Requests are single small writes answered at once: Nagle's algorithm would only delay them.
       createConnection: () =>
-        connectTcp({ host: url.hostname, port: Number(url.port || 2379), noDelay: true }),
+        url.protocol === 'https:'
+          ? connectTls({ host, port, servername: host, ALPNProtocols: ['h2'] }).setNoDelay(true)
+          : connectTcp({ host, port, noDelay: true }),
     });
     const forget = (): void => {
       if (this.session === session) {
