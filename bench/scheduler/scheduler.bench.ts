@@ -2,18 +2,25 @@
 // process, beside raw etcd transaction throughput measured in the same run on the same etcd.
 //
 //   node dist/bench/scheduler/scheduler.bench.js [--nodes 1000] [--pods 10000] [--latency-pods 1000]
-//     [--profile-dir DIR]
+//     [--start-delay-ms 5] [--profile-dir DIR]
 //
-// Phase 1 (throughput, as kube-scheduler's scheduler_perf "SchedulingBasic"): `--nodes` Ready nodes
-// and `--pods` pending pods exist before the scheduler starts; we time from its start until every
-// pod is bound. Phase 2 (latency): with the scheduler running, `--latency-pods` more pods are
-// created at a steady concurrency and each one's create → bound time is taken from a watch.
+// The nodes are hollow (Kubernetes' kubemark): one child process (hollow-nodes.ts) runs `--nodes`
+// HollowNodes of @flotilla/node-agent, each registering over the apiserver's gRPC NodeService with
+// its own client certificate, heartbeating on its own stream, and reporting the pods bound to it
+// Running after `--start-delay-ms` through a fake runtime.
+// Phase 1 (throughput, as kube-scheduler's scheduler_perf "SchedulingBasic"): the Ready hollow
+// nodes and `--pods` pending pods exist before the scheduler starts; we time from its start until
+// every pod is bound, while the hollow nodes report the bound pods Running. Phase 2 (latency): with
+// the scheduler running, `--latency-pods` more pods are created at a steady concurrency and each
+// one's create → bound and bound → Running times are taken from a watch.
 // Targets (issue 4): ≥ 1,000 pods/s bound and ≥ 50 % of the raw etcd transaction rate.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { Etcd3 } from 'etcd3';
-import { resourceTypeForKind, type KubeObject, type ResourceType } from '@flotilla/api';
+import { resourceTypeForKind, type KubeObject, type Node, type ResourceType } from '@flotilla/api';
 import { createClient, createInformer, type RestClient } from '@flotilla/client';
 import {
   ensureAdminToken,
@@ -37,6 +44,11 @@ function flag(name: string, fallback: number): number {
 const nodeCount = flag('nodes', 1000);
 const podCount = flag('pods', 10_000);
 const latencyPodCount = flag('latency-pods', 1000);
+const startDelayMs = flag('start-delay-ms', 5);
+/** A /24 for each of up to 16,384 nodes, clear of the Service range (10.96.0.0/12). */
+const CLUSTER_CIDR = '100.64.0.0/10';
+const HOLLOW_READY_TIMEOUT_MS = 600_000;
+const ALL_RUNNING_TIMEOUT_MS = 600_000;
 const NAMESPACE = 'bench';
 /** --profile-dir DIR: the scheduler process writes a V8 CPU profile there when it stops. */
 const profileDirIndex = process.argv.indexOf('--profile-dir');
@@ -50,24 +62,6 @@ function coreType(kind: string): ResourceType {
 const podType = coreType('Pod');
 const nodeType = coreType('Node');
 const namespaceType = coreType('Namespace');
-
-/** Hollow nodes: Ready, with kubemark's default capacity, so every pod fits somewhere. */
-function hollowNode(index: number): KubeObject {
-  const name = `hollow-${String(index).padStart(4, '0')}`;
-  const capacity = { cpu: '4', memory: '16Gi', pods: '110' };
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name, labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux' } },
-    spec: {},
-    status: {
-      capacity,
-      allocatable: capacity,
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'hollow node' }],
-      addresses: [{ type: 'InternalIP', address: `10.200.${Math.floor(index / 250)}.${(index % 250) + 1}` }],
-    },
-  } as KubeObject;
-}
 
 function pod(name: string): KubeObject {
   return {
@@ -123,10 +117,85 @@ async function createAll(
     operation: async (i) => {
       const object = objects[i];
       if (!object) return;
-      const type = object.kind === 'Node' ? nodeType : podType;
-      await client.create(type, object, object.kind === 'Pod' ? { namespace: NAMESPACE } : {});
+      await client.create(podType, object, { namespace: NAMESPACE });
     },
   });
+}
+
+interface HollowProgress {
+  event: 'certificates' | 'registered' | 'connected';
+  count: number;
+  failed?: number;
+  seconds: number;
+}
+
+/** The hollow nodes' child process and the progress lines it prints. */
+function startHollowNodes(options: {
+  home: string;
+  grpcPort: number;
+  caCertFile: string;
+  caKeyFile: string;
+}): { child: ChildProcess; progress: Map<string, HollowProgress>; connected: Promise<void> } {
+  const log = openSync(join(options.home, 'hollow-nodes.log'), 'a');
+  const child = spawn(
+    process.execPath,
+    [
+      resolve(__dirname, 'hollow-nodes.js'),
+      '--apiserver',
+      `127.0.0.1:${options.grpcPort}`,
+      '--ca-file',
+      options.caCertFile,
+      '--ca-key-file',
+      options.caKeyFile,
+      '--dir',
+      join(options.home, 'hollow-pki'),
+      '--nodes',
+      String(nodeCount),
+      '--start-delay-ms',
+      String(startDelayMs),
+    ],
+    { stdio: ['ignore', 'pipe', log] },
+  );
+  closeSync(log);
+  const progress = new Map<string, HollowProgress>();
+  const connected = new Promise<void>((done, fail) => {
+    if (!child.stdout) throw new Error('the hollow nodes process has no stdout');
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      try {
+        const event = JSON.parse(line) as HollowProgress;
+        progress.set(event.event, event);
+        if (event.event === 'connected') done();
+      } catch {
+        // Not a progress line: the log has everything else.
+      }
+    });
+    child.once('exit', (code) =>
+      fail(
+        new Error(
+          `the hollow nodes process exited (${code ?? 'signal'}) before all nodes connected: see ${join(options.home, 'hollow-nodes.log')}`,
+        ),
+      ),
+    );
+  });
+  return { child, progress, connected };
+}
+
+type WatchedNode = KubeObject & { status?: Node['status'] };
+
+function isReady(node: WatchedNode): boolean {
+  return (node.status?.conditions ?? []).some(
+    (condition) => condition.type === 'Ready' && condition.status === 'True',
+  );
+}
+
+async function readyNodeCount(client: RestClient): Promise<number> {
+  const list = await client.list<WatchedNode>(nodeType);
+  return list.items.filter(isReady).length;
+}
+
+function latencySummary(values: number[]): { p50Ms: number; p99Ms: number } {
+  values.sort((a, b) => a - b);
+  return { p50Ms: round(percentile(values, 0.5)), p99Ms: round(percentile(values, 0.99)) };
 }
 
 async function main(): Promise<void> {
@@ -145,11 +214,13 @@ async function main(): Promise<void> {
     const pki = ensureClusterPki({ dir: join(home, 'pki'), apiserverHosts: ['127.0.0.1'] });
     const tokenFile = join(home, 'tokens.csv');
     const token = ensureAdminToken(tokenFile);
+    const grpcPort = await freePort();
     const apiserver = await startApiserver({
       command: process.execPath,
-      args: [resolve(__dirname, '../../apps/apiserver/src/main.js')],
+      args: [resolve(__dirname, '../../apps/apiserver/src/main.js'), '--cluster-cidr', CLUSTER_CIDR],
       etcdUrl: etcd.url,
       port: await freePort(),
+      grpcPort,
       bindAddress: '127.0.0.1',
       tokenFile,
       certFile: pki.apiserver.certFile,
@@ -176,53 +247,84 @@ async function main(): Promise<void> {
       kind: 'Namespace',
       metadata: { name: NAMESPACE },
     });
-    await createAll(
-      client,
-      Array.from({ length: nodeCount }, (_, i) => hollowNode(i)),
-      32,
-    );
-    // Node status is a subresource: the create above keeps spec only, so write status as an agent would.
-    await runLoad({
-      operations: nodeCount,
-      concurrency: 32,
-      operation: async (i) => {
-        await client.updateStatus(nodeType, hollowNode(i));
-      },
+    const hollowStarted = performance.now();
+    const hollow = startHollowNodes({
+      home,
+      grpcPort,
+      caCertFile: pki.caCertFile,
+      caKeyFile: pki.caKeyFile,
     });
+    if (hollow.child.pid !== undefined) stops.push(hollow.child.pid);
+    await hollow.connected;
+    // Ready is the apiserver's view: a heartbeat on the stream turned into the Node's conditions.
+    let hollowNodesReady = 0;
+    const readyDeadline = performance.now() + HOLLOW_READY_TIMEOUT_MS;
+    while (
+      (hollowNodesReady = await readyNodeCount(client)) < nodeCount &&
+      performance.now() < readyDeadline
+    ) {
+      await new Promise((done) => setTimeout(done, 500));
+    }
+    const hollowReadySeconds = (performance.now() - hollowStarted) / 1000;
+    process.stderr.write(`bench/scheduler: ${hollowNodesReady}/${nodeCount} hollow nodes registered Ready\n`);
+    if (hollowNodesReady === 0) {
+      throw new Error(`no hollow node became Ready: see ${join(home, 'hollow-nodes.log')} and apiserver.log`);
+    }
     await createAll(
       client,
       Array.from({ length: podCount }, (_, i) => pod(`pending-${i}`)),
       64,
     );
 
-    // Every bind is observed through one watch, as a client of the API would see it.
+    // Every bind and every Running is observed through one watch, as a client of the API would see it.
+    type WatchedPod = KubeObject & { spec?: { nodeName?: string }; status?: { phase?: string } };
     const boundAt = new Map<string, number>();
+    const runningAt = new Map<string, number>();
     const createdAt = new Map<string, number>();
-    let onBound: (() => void) | undefined;
-    const informer = createInformer<KubeObject & { spec?: { nodeName?: string } }>({
+    let onChange: (() => void) | undefined;
+    const informer = createInformer<WatchedPod>({
       client,
       resource: podType,
       namespace: NAMESPACE,
     });
-    const observe = (object: KubeObject & { spec?: { nodeName?: string } }): void => {
+    const observe = (object: WatchedPod): void => {
       const name = object.metadata?.name ?? '';
+      const now = performance.now();
+      let changed = false;
       if (object.spec?.nodeName && !boundAt.has(name)) {
-        boundAt.set(name, performance.now());
-        onBound?.();
+        boundAt.set(name, now);
+        changed = true;
       }
+      if (object.status?.phase === 'Running' && !runningAt.has(name)) {
+        runningAt.set(name, now);
+        changed = true;
+      }
+      if (changed) onChange?.();
     };
     informer.addEventHandler({ onAdd: observe, onUpdate: (_previous, current) => observe(current) });
     informer.start();
     await informer.waitForSync();
-    const allBound = (names: readonly string[]): Promise<void> =>
+    const allIn = (
+      seen: Map<string, number>,
+      names: readonly string[],
+      timeoutMs?: number,
+    ): Promise<boolean> =>
       new Promise((done) => {
+        const timer =
+          timeoutMs === undefined
+            ? undefined
+            : setTimeout(() => {
+                onChange = undefined;
+                done(false);
+              }, timeoutMs);
         const check = (): void => {
-          if (names.every((name) => boundAt.has(name))) {
-            onBound = undefined;
-            done();
+          if (names.every((name) => seen.has(name))) {
+            onChange = undefined;
+            clearTimeout(timer);
+            done(true);
           }
         };
-        onBound = check;
+        onChange = check;
         check();
       });
 
@@ -241,32 +343,47 @@ async function main(): Promise<void> {
     });
     stops.push(scheduler.pid);
     const pendingNames = Array.from({ length: podCount }, (_, i) => `pending-${i}`);
-    await allBound(pendingNames);
+    await allIn(boundAt, pendingNames);
     const startupSeconds = (performance.now() - throughputStart) / 1000;
     // The scheduling window: first bind to last, without the process start and informer sync.
     const bindTimes = pendingNames.map((name) => boundAt.get(name) ?? 0);
     const throughputSeconds = Math.max(1e-3, (Math.max(...bindTimes) - Math.min(...bindTimes)) / 1000);
     const spread = new Set<string>();
     for (const object of informer.list()) if (object.spec?.nodeName) spread.add(object.spec.nodeName);
+    // Phase 2 starts on a settled cluster: every burst pod reported Running by its hollow node.
+    const burstAllRunning = await allIn(runningAt, pendingNames, ALL_RUNNING_TIMEOUT_MS);
+    const burstRunningSeconds = (performance.now() - throughputStart) / 1000;
+    const burstToRunning = pendingNames.flatMap((name) => {
+      const bound = boundAt.get(name);
+      const running = runningAt.get(name);
+      return bound !== undefined && running !== undefined ? [Math.max(0, running - bound)] : [];
+    });
 
     await runLoad({
       operations: latencyPodCount,
       concurrency: 4,
       operation: async (i) => {
         const name = `latency-${i}`;
-        await client.create(podType, pod(name), { namespace: NAMESPACE });
         createdAt.set(name, performance.now());
+        await client.create(podType, pod(name), { namespace: NAMESPACE });
       },
     });
     const latencyNames = Array.from({ length: latencyPodCount }, (_, i) => `latency-${i}`);
-    await allBound(latencyNames);
-    const latencies = latencyNames
-      .map((name) => Math.max(0, (boundAt.get(name) ?? 0) - (createdAt.get(name) ?? 0)))
-      .sort((a, b) => a - b);
+    await allIn(boundAt, latencyNames);
+    const latencyAllRunning = await allIn(runningAt, latencyNames, ALL_RUNNING_TIMEOUT_MS);
+    const latencies = latencyNames.map((name) =>
+      Math.max(0, (boundAt.get(name) ?? 0) - (createdAt.get(name) ?? 0)),
+    );
+    const steadyToRunning = latencyNames.flatMap((name) => {
+      const bound = boundAt.get(name);
+      const running = runningAt.get(name);
+      return bound !== undefined && running !== undefined ? [Math.max(0, running - bound)] : [];
+    });
     informer.stop();
     client.close();
 
     const podsPerSecond = round((podCount - 1) / throughputSeconds);
+    const seconds = (event: string): number => round(hollow.progress.get(event)?.seconds ?? 0);
     process.stdout.write(
       JSON.stringify(
         {
@@ -276,6 +393,16 @@ async function main(): Promise<void> {
           target: 'podsPerSecond >= 1000 and ratio >= 0.5',
           nodes: nodeCount,
           pods: podCount,
+          hollowNodesReady,
+          hollowNodes: {
+            registered: hollow.progress.get('registered')?.count ?? 0,
+            connected: hollow.progress.get('connected')?.count ?? 0,
+            certificatesSeconds: seconds('certificates'),
+            registerSeconds: seconds('registered'),
+            connectSeconds: seconds('connected'),
+            allReadySeconds: round(hollowReadySeconds),
+            startDelayMs,
+          },
           throughput: {
             secondsIncludingStartup: round(startupSeconds),
             seconds: round(throughputSeconds),
@@ -284,8 +411,21 @@ async function main(): Promise<void> {
           },
           latency: {
             pods: latencyPodCount,
-            p50Ms: round(percentile(latencies, 0.5)),
-            p99Ms: round(percentile(latencies, 0.99)),
+            ...latencySummary(latencies),
+          },
+          // Bind (seen on the watch) → Running (the hollow agent's status, written by the apiserver).
+          bindToRunning: {
+            burst: {
+              pods: burstToRunning.length,
+              allRunning: burstAllRunning,
+              secondsUntilAllRunning: round(burstRunningSeconds),
+              ...latencySummary(burstToRunning),
+            },
+            steady: {
+              pods: steadyToRunning.length,
+              allRunning: latencyAllRunning,
+              ...latencySummary(steadyToRunning),
+            },
           },
           rawEtcdTxnPerSecond: rawTxnPerSecond,
           ratio: round(podsPerSecond / rawTxnPerSecond),

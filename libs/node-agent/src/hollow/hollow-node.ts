@@ -82,14 +82,29 @@ export class HollowNode {
 
   /** Registers (retrying while the apiserver is unreachable), then keeps the Connect stream open. */
   async start(): Promise<void> {
+    await this.register();
+    this.connect();
+  }
+
+  /**
+   * Registers only. Many nodes at once register all first and connect after: the apiserver sends
+   * every connected agent the whole peer set on each new Node, so interleaving N registrations with
+   * N streams costs N² peer messages, while registering first costs one full set per stream.
+   */
+  async register(): Promise<void> {
     const registration = await this.connection.register();
-    this.podsOfNode = new HollowNodePods({
+    this.podsOfNode ??= new HollowNodePods({
       nodeName: this.name,
       nodeIP: this.options.address,
       ...(registration.podCidr ? { podCidr: registration.podCidr } : {}),
       ...(this.options.startDelayMs !== undefined ? { startDelayMs: this.options.startDelayMs } : {}),
       ...(this.options.stopDelayMs !== undefined ? { stopDelayMs: this.options.stopDelayMs } : {}),
     });
+  }
+
+  /** Opens the Connect stream (heartbeats, desired pods, statuses); call after register(). */
+  connect(): void {
+    if (!this.podsOfNode) throw new Error(`hollow node ${this.name} must register before it connects`);
     this.connection.start(this.podsOfNode);
   }
 
