@@ -10,6 +10,7 @@ import {
   containerCgroupsFrom,
   createCgroupManager,
   type CgroupManager,
+  type ContainerCgroups,
 } from '@flotilla/runtime';
 import { containerTestBed, type ContainerTestBed } from './containers.fixture';
 
@@ -94,6 +95,37 @@ describe('a container joins its cgroups before its program runs', () => {
 
     const shims = await cgroupsOf(await shimPid(started.directory));
     expect([...shims.values()]).not.toContain(expected);
+    await manager.stop(info.id, { timeoutSeconds: 0 });
+  });
+
+  it('joins by directory too when the cgroup gives only its cgroup.procs files (as the pod engine does)', async () => {
+    const cgroups = await createCgroupManager();
+    const parent = `${runId}-procs`;
+    const full = containerCgroupsFrom(cgroups, { parent });
+    // Only what ContainerCgroup required before it could name its version and directories.
+    const procsOnly: ContainerCgroups = {
+      async create(id, resources) {
+        const cgroup = await full.create(id, resources);
+        return {
+          procsFiles: cgroup.procsFiles,
+          usage: () => cgroup.usage(),
+          destroy: () => cgroup.destroy(),
+        };
+      },
+      open: (id) => full.open(id),
+    };
+    const manager = new ContainerManager({ stateDir: join(bed.root, parent), cgroups: procsOnly });
+    managers.push({ cgroups, parent, manager });
+    const info = await manager.create({ rootfsDir: bed.rootfs, network: 'none', command: ['sleep', '1000'] });
+    const started = await manager.start(info.id);
+    const conf = await readFile(join(started.directory, 'shim.conf'), 'utf8');
+    expect(conf).not.toContain('cgroup_procs=');
+    expect(conf).toContain(cgroups.version === 'v1' ? 'cgroup_v1=' : 'cgroup_v2=');
+    const handle = await cgroups.open(`${parent}/${info.id}`);
+    const joined = [...(await cgroupsOf(started.state.pid ?? 0)).values()].filter(
+      (path) => path === `/${parent}/${info.id}`,
+    );
+    expect(joined.length).toBe(handle.directories.length);
     await manager.stop(info.id, { timeoutSeconds: 0 });
   });
 

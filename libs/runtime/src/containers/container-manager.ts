@@ -3,10 +3,10 @@
 // one started. The shim is each container's parent; this class only writes its input, starts it and
 // reads what it leaves behind.
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { stat, unlink, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
-import { isAbsolute, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { ATTACH_SOCKET_NAME, encodeResize } from '../shim/attach-protocol';
 import { locateShimBinary } from '../shim/shim-binary';
 import {
@@ -132,7 +132,11 @@ function changeIn(dir: string, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** By directory when the cgroup says how (fast), else by cgroup.procs files. */
+/**
+ * By directory (fast: no global migration lock, see native/shim/cgroup.c) when the cgroup says which
+ * version it is, or when its cgroup.procs files show it: every v1 cgroup directory has a `tasks`
+ * file, a v2 one never has and always has cgroup.controllers. Otherwise by cgroup.procs files.
+ */
 function shimCgroupOf(cgroup: ContainerCgroup | undefined): {
   cgroupProcsFiles: readonly string[];
   cgroup?: ShimCgroup;
@@ -140,7 +144,18 @@ function shimCgroupOf(cgroup: ContainerCgroup | undefined): {
   if (cgroup?.version !== undefined && cgroup.directories !== undefined) {
     return { cgroupProcsFiles: [], cgroup: { version: cgroup.version, directories: cgroup.directories } };
   }
-  return { cgroupProcsFiles: cgroup?.procsFiles ?? [] };
+  const files = cgroup?.procsFiles ?? [];
+  const directories = files.map((file) => dirname(file));
+  if (files.length > 0 && files.every((file) => basename(file) === 'cgroup.procs')) {
+    if (directories.every((directory) => existsSync(join(directory, 'tasks')))) {
+      return { cgroupProcsFiles: [], cgroup: { version: 'v1', directories } };
+    }
+    const [only] = directories;
+    if (directories.length === 1 && only !== undefined && existsSync(join(only, 'cgroup.controllers'))) {
+      return { cgroupProcsFiles: [], cgroup: { version: 'v2', directories } };
+    }
+  }
+  return { cgroupProcsFiles: files };
 }
 
 /** What the shim leaves from a previous run; small local files, removed synchronously on the start path. */
