@@ -2,7 +2,11 @@
 // each pod's time from its create being acknowledged to a watch showing it Running, as Kubernetes'
 // pod start-up SLI measures it (image pulls excluded: every node pulls the image once beforehand).
 //
-//   node dist/bench/pod-startup/pod-startup.bench.js [--pods 100] [--concurrency 10] [--nodes 3]
+//   node dist/bench/pod-startup/pod-startup.bench.js [--pods 100] [--concurrency 10] [--nodes 3] [--keep]
+//
+// --keep leaves the cluster up (and its home with the agents' logs) to study a run; `flotilla down`
+// with the printed FLOTILLA_HOME stops it. --home DIR measures on such a kept cluster again (pods
+// named after the run, deleted afterwards; the cluster stays up).
 //
 // Target (issue 4): p99 ≤ 1 s (Kubernetes' SLO is 5 s at p99).
 import { spawnSync } from 'node:child_process';
@@ -23,6 +27,10 @@ function flag(name: string, fallback: number): number {
 const podCount = flag('pods', 100);
 const concurrency = flag('concurrency', 10);
 const nodeCount = flag('nodes', 3);
+const keep = process.argv.includes('--keep');
+const homeIndex = process.argv.indexOf('--home');
+const existingHome = homeIndex >= 0 ? process.argv[homeIndex + 1] : undefined;
+const runId = Date.now().toString(36);
 const NAMESPACE = 'default';
 const IMAGE = 'flotilla/busybox:latest';
 const repoRoot = resolve(__dirname, '../../..');
@@ -35,7 +43,10 @@ function coreType(kind: string): ResourceType {
 }
 const podType = coreType('Pod');
 
-type PodObject = KubeObject & { spec?: { nodeName?: string }; status?: { phase?: string } };
+type PodObject = KubeObject & {
+  spec?: { nodeName?: string };
+  status?: { phase?: string; hostIP?: string };
+};
 
 function pod(name: string, nodeName?: string): KubeObject {
   return {
@@ -76,10 +87,28 @@ async function freePortPair(): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const home = mkdtempSync(join(tmpdir(), 'flotilla-bench-pod-startup-'));
+  const home = existingHome ?? mkdtempSync(join(tmpdir(), 'flotilla-bench-pod-startup-'));
   const env = { ...process.env, FLOTILLA_HOME: home, FLOTILLA_STATE_DIR: join(home, 'images') };
   let client: RestClient | undefined;
   try {
+    if (existingHome === undefined) await startCluster(home, env);
+    client = createClient({ kubeconfig: join(home, 'kubeconfig'), env: {} });
+    await measure(client);
+  } finally {
+    client?.close();
+    if (keep || existingHome !== undefined) {
+      process.stderr.write(
+        `bench/pod-startup: cluster kept; stop it with FLOTILLA_HOME=${home} ${cli} down\n`,
+      );
+    } else {
+      spawnSync(cli, ['down'], { env, stdio: 'ignore' });
+      rmSync(home, { recursive: true, force: true });
+    }
+  }
+}
+
+async function startCluster(home: string, env: NodeJS.ProcessEnv): Promise<void> {
+  {
     process.stderr.write(`bench/pod-startup: starting a ${nodeCount}-node cluster in ${home}\n`);
     run(
       cli,
@@ -102,13 +131,23 @@ async function main(): Promise<void> {
     );
     run('bash', [join(repoRoot, 'scripts/base-image.sh'), '--state-dir', join(home, 'images')], env);
     run(cli, ['image', 'push', '--quiet', IMAGE], env);
-    client = createClient({ kubeconfig: join(home, 'kubeconfig'), env: {} });
+  }
+}
 
+async function measure(client: RestClient): Promise<void> {
+  {
     const runningAt = new Map<string, number>();
+    // Where the time goes: the watch sees the binding (scheduler), the agent's first status (pod
+    // delivered down the stream and its sandbox set up) and Running (containers started).
+    const boundAt = new Map<string, number>();
+    const reportedAt = new Map<string, number>();
     let onRunning: (() => void) | undefined;
     const informer = createInformer<PodObject>({ client, resource: podType, namespace: NAMESPACE });
     const observe = (object: PodObject): void => {
       const name = object.metadata?.name ?? '';
+      const now = performance.now();
+      if (object.spec?.nodeName && !boundAt.has(name)) boundAt.set(name, now);
+      if (object.status?.hostIP && !reportedAt.has(name)) reportedAt.set(name, now);
       if (object.status?.phase === 'Running' && !runningAt.has(name)) {
         runningAt.set(name, performance.now());
         onRunning?.();
@@ -131,33 +170,37 @@ async function main(): Promise<void> {
 
     // Every node pulls the image once, so the measured starts exclude pulls (as the Kubernetes SLI does).
     const nodes = (await client.list(coreType('Node'))).items.map((node) => node.metadata.name ?? '');
-    const warmups = nodes.map((node, i) => `warmup-${i}`);
+    const warmups = nodes.map((node, i) => `warmup-${runId}-${i}`);
     await Promise.all(
-      nodes.map((node, i) => client?.create(podType, pod(`warmup-${i}`, node), { namespace: NAMESPACE })),
+      nodes.map((node, i) => client.create(podType, pod(warmups[i] ?? '', node), { namespace: NAMESPACE })),
     );
     await allRunning(warmups);
 
     const createdAt = new Map<string, number>();
-    const names = Array.from({ length: podCount }, (_, i) => `startup-${i}`);
+    const names = Array.from({ length: podCount }, (_, i) => `startup-${runId}-${i}`);
     const started = performance.now();
     await runLoad({
       operations: podCount,
       concurrency,
       operation: async (i) => {
         const name = names[i] ?? '';
-        await client?.create(podType, pod(name), { namespace: NAMESPACE });
+        await client.create(podType, pod(name), { namespace: NAMESPACE });
         createdAt.set(name, performance.now());
       },
     });
     await allRunning(names);
     const seconds = (performance.now() - started) / 1000;
-    const latencies = names
-      .map((name) => Math.max(0, (runningAt.get(name) ?? 0) - (createdAt.get(name) ?? 0)))
-      .sort((a, b) => a - b);
+    const span = (from: Map<string, number>, to: Map<string, number>): number[] =>
+      names.map((name) => Math.max(0, (to.get(name) ?? 0) - (from.get(name) ?? 0))).sort((a, b) => a - b);
+    const latencies = span(createdAt, runningAt);
+    const stage = (from: Map<string, number>, to: Map<string, number>) => {
+      const values = span(from, to);
+      return { p50Ms: round(percentile(values, 0.5)), p99Ms: round(percentile(values, 0.99)) };
+    };
     const perNode = new Map<string, number>();
     for (const object of informer.list()) {
       const name = object.metadata?.name ?? '';
-      if (name.startsWith('startup-') && object.spec?.nodeName) {
+      if (name.startsWith(`startup-${runId}-`) && object.spec?.nodeName) {
         perNode.set(object.spec.nodeName, (perNode.get(object.spec.nodeName) ?? 0) + 1);
       }
     }
@@ -177,15 +220,23 @@ async function main(): Promise<void> {
           p99Ms: round(percentile(latencies, 0.99)),
           maxMs: round(latencies[latencies.length - 1] ?? 0),
           podsPerNode: Object.fromEntries([...perNode.entries()].sort()),
+          stages: {
+            'create → bound': stage(createdAt, boundAt),
+            'bound → first agent status': stage(boundAt, reportedAt),
+            'first agent status → Running': stage(reportedAt, runningAt),
+          },
         },
         null,
         2,
       ) + '\n',
     );
-  } finally {
-    client?.close();
-    spawnSync(cli, ['down'], { env, stdio: 'ignore' });
-    rmSync(home, { recursive: true, force: true });
+    if (existingHome !== undefined) {
+      await Promise.all(
+        [...warmups, ...names].map((name) =>
+          client.delete(podType, name, { namespace: NAMESPACE }).catch(() => undefined),
+        ),
+      );
+    }
   }
 }
 
