@@ -79,6 +79,8 @@ export type { NetworkAttachment, NetworkMode, PortMapping, PortProtocol } from '
 export { formatPortMapping, parsePortMapping } from './network/port-mapping';
 export { Ipam } from './network/ipam';
 export { runChecked, runCommand } from './network/command-runner';
+export { IpBatchSession } from './network/ip-batch.session';
+export type { IpBatchResult, IpBatchSessionOptions } from './network/ip-batch.session';
 export type { CommandResult } from './network/command-runner';
 export type { IpamOptions } from './network/ipam';
 export type { FirewallKind, PortForwarder } from './network/port-forwarder';

@@ -7,6 +7,7 @@ import { networkInterfaces } from 'node:os';
 import { access, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runChecked, runCommand } from './command-runner';
+import { IpBatchSession } from './ip-batch.session';
 import { withFileLock } from './file-lock';
 import { Ipam } from './ipam';
 import {
@@ -58,6 +59,11 @@ export interface BridgeNetworkOptions {
    * any encapsulation when peer nodes sit behind a smaller one, or large packets will vanish.
    */
   mtu?: number;
+  /**
+   * Keep one `ip -batch` process for bursts of attaches and detaches instead of spawning ip for each
+   * (for long-lived processes that set up many namespaces, like the node agent; see IpBatchSession).
+   */
+  persistentIp?: boolean;
 }
 
 export interface PeerRoute {
@@ -90,6 +96,16 @@ async function pathExists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** A path as one word of an ip batch line (ip splits lines on blanks and honours double quotes). */
+function batchPathArgument(path: string): string {
+  if (/["\\\n]/.test(path)) {
+    throw new NetworkError(
+      `the state directory path ${JSON.stringify(path)} has a quote, backslash or newline, which ip batch files cannot carry; use another --state-dir`,
+    );
+  }
+  return /\s/.test(path) ? `"${path}"` : path;
 }
 
 async function interfaceExists(name: string): Promise<boolean> {
@@ -138,6 +154,7 @@ export class BridgeNetwork {
   private forwarderChoice?: Promise<PortForwarder>;
   /** Set once ensure has seen everything in place, so later attaches spawn nothing for it. */
   private ensured = false;
+  private readonly ipSession?: IpBatchSession;
 
   constructor(options: BridgeNetworkOptions = {}) {
     this.name = options.name ?? 'flotilla';
@@ -171,6 +188,7 @@ export class BridgeNetwork {
     this.directory = join(stateDir, 'networks', this.name);
     this.ipam = new Ipam({ directory: this.directory, subnet });
     this.firewall = options.firewall ?? 'auto';
+    if (options.persistentIp === true) this.ipSession = new IpBatchSession();
     if (options.mtu !== undefined) {
       if (!Number.isInteger(options.mtu) || options.mtu < 576 || options.mtu > 65535) {
         throw new NetworkError(`mtu ${String(options.mtu)} must be an integer from 576 to 65535`);
@@ -207,6 +225,8 @@ export class BridgeNetwork {
     // or both load the base rules (nft would add every rule twice).
     await withFileLock(join(this.directory, 'setup.lock'), async () => {
       if (!(await interfaceExists(this.bridge))) {
+        // A kept ip process may remember the old bridge's interface index; start afresh.
+        this.ipSession?.close();
         const batch = [
           `link add name ${this.bridge}${this.mtuClause} type bridge`,
           `addr add ${this.gateway}/${this.subnet.prefixLength} dev ${this.bridge}`,
@@ -297,40 +317,39 @@ export class BridgeNetwork {
     };
     // Recorded before anything is created, so a failure half-way is cleaned up by the same detach.
     await this.writeAttachment(attachment);
+    // The namespace side goes through a batch file that `netns exec` hands to an ip inside the new
+    // namespace, so the whole attach is one process spawned from Node (DESIGN.md §4: each spawn from
+    // a large Node process costs ~5 ms or more of blocked event loop; the fork inside ip is cheap).
+    const namespaceBatch = join(this.directory, 'attachments', `${containerId}.ip-batch`);
     try {
-      // One ip for the host side: the namespace, the veth pair with its container end created inside
-      // the namespace as eth0 (no rename, no clash with the host's eth0), enslaved with hairpin on so a
-      // container can reach itself through a published port.
-      const hostSide = [
-        `netns add ${namespaceName}`,
-        `link add name ${hostVeth}${this.mtuClause} type veth peer name eth0${this.mtuClause} netns ${namespaceName}`,
-        `link set ${hostVeth} master ${this.bridge}`,
-        `link set ${hostVeth} type bridge_slave hairpin on`,
-        `link set ${hostVeth} up`,
-      ].join('\n');
-      await runChecked(
-        `attaching ${containerId} to bridge ${this.bridge}`,
-        'ip',
-        ['-batch', '-'],
-        `${hostSide}\n`,
-      );
-      // One ip inside the namespace: loopback, the address, the link and the default route.
+      // Host side: the namespace, the veth pair with its container end created inside the namespace
+      // as eth0 (no rename, no clash with the host's eth0), enslaved with hairpin on so a container
+      // can reach itself through a published port. Namespace side: loopback, the address, the link
+      // and the default route.
       const namespaceSide = [
         'link set lo up',
         `addr add ${ipAddress}/${this.subnet.prefixLength} dev eth0`,
         'link set eth0 up',
         `route add default via ${this.gateway} dev eth0`,
       ].join('\n');
-      await runChecked(
-        `configuring eth0 in ${namespaceName}`,
-        'ip',
-        ['-n', namespaceName, '-batch', '-'],
-        `${namespaceSide}\n`,
-      );
+      await writeFile(namespaceBatch, `${namespaceSide}\n`);
+      const batch = [
+        `netns add ${namespaceName}`,
+        `link add name ${hostVeth}${this.mtuClause} type veth peer name eth0${this.mtuClause} netns ${namespaceName}`,
+        `link set ${hostVeth} master ${this.bridge}`,
+        `link set ${hostVeth} type bridge_slave hairpin on`,
+        `link set ${hostVeth} up`,
+        `netns exec ${namespaceName} ip -batch ${batchPathArgument(namespaceBatch)}`,
+      ];
+      const step = `attaching ${containerId} to bridge ${this.bridge} and configuring eth0 in ${namespaceName}`;
+      if (this.ipSession) await this.ipSession.runChecked(step, batch);
+      else await runChecked(step, 'ip', ['-batch', '-'], `${batch.join('\n')}\n`);
       if (ports.length > 0) await this.publishPorts(containerId, ports);
     } catch (error) {
       await this.detach(containerId).catch(() => undefined);
       throw error;
+    } finally {
+      await rm(namespaceBatch, { force: true });
     }
     return (await this.readAttachment(containerId)) ?? attachment;
   }
@@ -382,13 +401,17 @@ export class BridgeNetwork {
       teardown.push(`netns delete ${attachment.namespaceName}`);
     }
     if (teardown.length > 0) {
-      const result = await runCommand('ip', ['-force', '-batch', '-'], `${teardown.join('\n')}\n`);
+      const said = this.ipSession
+        ? (await this.ipSession.run(teardown)).errors.join('; ')
+        : await runCommand('ip', ['-force', '-batch', '-'], `${teardown.join('\n')}\n`).then(
+            (result) => result.stderr.trim() || `ip exited ${result.exitCode}`,
+          );
       const vethLeft = attachment.hostVeth !== undefined && (await interfaceExists(attachment.hostVeth));
       const namespaceLeft =
         attachment.namespaceName !== undefined && (await namespaceExists(attachment.namespaceName));
       if (vethLeft || namespaceLeft) {
         throw new NetworkError(
-          `detaching ${containerId} left ${vethLeft ? `veth ${attachment.hostVeth ?? ''}` : `namespace ${attachment.namespaceName ?? ''}`} behind: ${result.stderr.trim() || `ip exited ${result.exitCode}`}`,
+          `detaching ${containerId} left ${vethLeft ? `veth ${attachment.hostVeth ?? ''}` : `namespace ${attachment.namespaceName ?? ''}`} behind: ${said || 'ip reported no error'}`,
         );
       }
     }
@@ -456,6 +479,16 @@ export class BridgeNetwork {
     return removed;
   }
 
+  /** The container's attachment as recorded, or undefined (one file read, not a directory scan). */
+  async attachment(containerId: string): Promise<NetworkAttachment | undefined> {
+    if (!CONTAINER_ID_PATTERN.test(containerId)) {
+      throw new NetworkError(
+        `container id ${JSON.stringify(containerId)} must be letters, digits, "_", "." or "-"`,
+      );
+    }
+    return this.readAttachment(containerId);
+  }
+
   /** Every container attached to this network, as recorded. */
   async attachments(): Promise<NetworkAttachment[]> {
     let names: string[];
@@ -482,6 +515,7 @@ export class BridgeNetwork {
       await runChecked(`deleting bridge ${this.bridge}`, 'ip', ['link', 'delete', this.bridge]);
     }
     await rm(this.directory, { recursive: true, force: true });
+    this.ipSession?.close();
   }
 
   /** The published ports as the firewall lists them, for diagnostics. */

@@ -41,15 +41,16 @@ export class PodNetwork implements NetworkAttacher {
       table: options.firewallTable ?? `flotilla_${options.bridgeName.replace(/[^A-Za-z0-9_]/g, '_')}`,
       ...(options.clusterCidr !== undefined ? { clusterCidr: options.clusterCidr } : {}),
       ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
+      // The agent sets up a sandbox per pod, often dozens at once: one ip process for the burst.
+      persistentIp: true,
     });
   }
 
   /** Creates the pod's namespace (or finds the one a previous engine made). */
   async setUp(uid: string, hostPorts: readonly PortMapping[]): Promise<SandboxRecord> {
     const attachmentId = attachmentIdOf(uid);
-    const existing = (await this.bridge.attachments()).find(
-      (attachment) => attachment.containerId === attachmentId,
-    );
+    // One lookup by key: scanning every attachment made each set-up cost O(pods on the node).
+    const existing = await this.bridge.attachment(attachmentId);
     const attachment =
       existing ??
       (await this.bridge.attach({
