@@ -6,7 +6,8 @@
 //     --dir DIR [--nodes 1000] [--prefix hollow-] [--start-delay-ms 5] [--register-concurrency 32]
 //
 // Progress goes to stdout as one JSON object per line ({"event": "certificates" | "registered" |
-// "connected", ...}); logs go to stderr. SIGTERM closes every stream and exits.
+// "connected" | "held", ...}); logs go to stderr. SIGUSR2 prints the pods every hollow engine holds
+// ("held"); SIGTERM closes every stream and exits.
 import { availableParallelism } from 'node:os';
 import { HollowNode, issueHollowNodeCertificates } from '@flotilla/node-agent';
 import pino from 'pino';
@@ -89,6 +90,15 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // What the hollow engines hold (kill -USR2): pods the API shows stuck but no engine holds never
+  // reached their node's stream.
+  process.on('SIGUSR2', () => {
+    const pods: Record<string, string> = {};
+    for (const node of nodes) {
+      for (const report of node.pods?.currentStatuses() ?? []) pods[report.name] = report.status.phase ?? '';
+    }
+    emit({ event: 'held', connected: nodes.filter((node) => node.connected).length, pods });
+  });
 
   started = performance.now();
   const failed = await inBatches(nodes, registerConcurrency, (node) => node.register());

@@ -48,7 +48,8 @@ const startDelayMs = flag('start-delay-ms', 5);
 /** A /24 for each of up to 16,384 nodes, clear of the Service range (10.96.0.0/12). */
 const CLUSTER_CIDR = '100.64.0.0/10';
 const HOLLOW_READY_TIMEOUT_MS = 600_000;
-const ALL_RUNNING_TIMEOUT_MS = 600_000;
+/** Waiting for Running gives up after this long without one more pod Running. */
+const RUNNING_STALL_MS = 60_000;
 const NAMESPACE = 'bench';
 /** --profile-dir DIR: the scheduler process writes a V8 CPU profile there when it stops. */
 const profileDirIndex = process.argv.indexOf('--profile-dir');
@@ -123,10 +124,12 @@ async function createAll(
 }
 
 interface HollowProgress {
-  event: 'certificates' | 'registered' | 'connected';
-  count: number;
+  event: 'certificates' | 'registered' | 'connected' | 'held';
+  count?: number;
   failed?: number;
-  seconds: number;
+  seconds?: number;
+  /** held: pod name → phase, for every pod a hollow engine holds. */
+  pods?: Record<string, string>;
 }
 
 /** The hollow nodes' child process and the progress lines it prints. */
@@ -135,7 +138,12 @@ function startHollowNodes(options: {
   grpcPort: number;
   caCertFile: string;
   caKeyFile: string;
-}): { child: ChildProcess; progress: Map<string, HollowProgress>; connected: Promise<void> } {
+}): {
+  child: ChildProcess;
+  progress: Map<string, HollowProgress>;
+  connected: Promise<void>;
+  held: () => Promise<Record<string, string> | undefined>;
+} {
   const log = openSync(join(options.home, 'hollow-nodes.log'), 'a');
   const child = spawn(
     process.execPath,
@@ -158,6 +166,7 @@ function startHollowNodes(options: {
   );
   closeSync(log);
   const progress = new Map<string, HollowProgress>();
+  let onHeld: ((pods: Record<string, string>) => void) | undefined;
   const connected = new Promise<void>((done, fail) => {
     if (!child.stdout) throw new Error('the hollow nodes process has no stdout');
     createInterface({ input: child.stdout }).on('line', (line) => {
@@ -165,6 +174,7 @@ function startHollowNodes(options: {
         const event = JSON.parse(line) as HollowProgress;
         progress.set(event.event, event);
         if (event.event === 'connected') done();
+        if (event.event === 'held') onHeld?.(event.pods ?? {});
       } catch {
         // Not a progress line: the log has everything else.
       }
@@ -177,7 +187,17 @@ function startHollowNodes(options: {
       ),
     );
   });
-  return { child, progress, connected };
+  const held = (): Promise<Record<string, string> | undefined> =>
+    new Promise((done) => {
+      const timer = setTimeout(() => done(undefined), 10_000);
+      onHeld = (pods) => {
+        clearTimeout(timer);
+        onHeld = undefined;
+        done(pods);
+      };
+      child.kill('SIGUSR2');
+    });
+  return { child, progress, connected, held };
 }
 
 type WatchedNode = KubeObject & { status?: Node['status'] };
@@ -304,29 +324,39 @@ async function main(): Promise<void> {
     informer.addEventHandler({ onAdd: observe, onUpdate: (_previous, current) => observe(current) });
     informer.start();
     await informer.waitForSync();
-    const allIn = (
-      seen: Map<string, number>,
-      names: readonly string[],
-      timeoutMs?: number,
-    ): Promise<boolean> =>
+    /** Resolves true once every name is in `seen`, or false after `stallMs` without a new one. */
+    const allIn = (seen: Map<string, number>, names: readonly string[], stallMs?: number): Promise<boolean> =>
       new Promise((done) => {
-        const timer =
-          timeoutMs === undefined
-            ? undefined
-            : setTimeout(() => {
-                onChange = undefined;
-                done(false);
-              }, timeoutMs);
+        let timer: NodeJS.Timeout | undefined;
         const check = (): void => {
           if (names.every((name) => seen.has(name))) {
             onChange = undefined;
             clearTimeout(timer);
             done(true);
+            return;
           }
+          if (stallMs === undefined) return;
+          clearTimeout(timer);
+          timer = setTimeout(() => {
+            onChange = undefined;
+            done(false);
+          }, stallMs);
         };
         onChange = check;
         check();
       });
+    /** Pods bound but never seen Running, and how many of them the hollow engines hold at all. */
+    const stuck = async (
+      names: readonly string[],
+    ): Promise<{ notRunning: number; heldByHollowNodes?: number }> => {
+      const missing = names.filter((name) => !runningAt.has(name));
+      if (missing.length === 0) return { notRunning: 0 };
+      const held = await hollow.held();
+      return {
+        notRunning: missing.length,
+        ...(held ? { heldByHollowNodes: missing.filter((name) => held[name] !== undefined).length } : {}),
+      };
+    };
 
     const throughputStart = performance.now();
     const scheduler = await startController({
@@ -351,8 +381,9 @@ async function main(): Promise<void> {
     const spread = new Set<string>();
     for (const object of informer.list()) if (object.spec?.nodeName) spread.add(object.spec.nodeName);
     // Phase 2 starts on a settled cluster: every burst pod reported Running by its hollow node.
-    const burstAllRunning = await allIn(runningAt, pendingNames, ALL_RUNNING_TIMEOUT_MS);
+    const burstAllRunning = await allIn(runningAt, pendingNames, RUNNING_STALL_MS);
     const burstRunningSeconds = (performance.now() - throughputStart) / 1000;
+    const burstStuck = await stuck(pendingNames);
     const burstToRunning = pendingNames.flatMap((name) => {
       const bound = boundAt.get(name);
       const running = runningAt.get(name);
@@ -370,7 +401,8 @@ async function main(): Promise<void> {
     });
     const latencyNames = Array.from({ length: latencyPodCount }, (_, i) => `latency-${i}`);
     await allIn(boundAt, latencyNames);
-    const latencyAllRunning = await allIn(runningAt, latencyNames, ALL_RUNNING_TIMEOUT_MS);
+    const latencyAllRunning = await allIn(runningAt, latencyNames, RUNNING_STALL_MS);
+    const latencyStuck = await stuck(latencyNames);
     const latencies = latencyNames.map((name) =>
       Math.max(0, (boundAt.get(name) ?? 0) - (createdAt.get(name) ?? 0)),
     );
@@ -418,12 +450,14 @@ async function main(): Promise<void> {
             burst: {
               pods: burstToRunning.length,
               allRunning: burstAllRunning,
+              ...burstStuck,
               secondsUntilAllRunning: round(burstRunningSeconds),
               ...latencySummary(burstToRunning),
             },
             steady: {
               pods: steadyToRunning.length,
               allRunning: latencyAllRunning,
+              ...latencyStuck,
               ...latencySummary(steadyToRunning),
             },
           },
