@@ -4,10 +4,12 @@ import { hostname } from 'node:os';
 import { createClient, startLeaderElection } from '@flotilla/client';
 import {
   startDeploymentController,
+  startEndpointsController,
   startGarbageCollector,
   startNodeLifecycleController,
   startReplicaSetController,
   type RunningDeploymentController,
+  type RunningEndpointsController,
   type RunningGarbageCollector,
   type RunningNodeLifecycle,
   type RunningReplicaSetController,
@@ -74,6 +76,7 @@ let collector: RunningGarbageCollector | undefined;
 let nodeLifecycle: RunningNodeLifecycle | undefined;
 let replicaSetController: RunningReplicaSetController | undefined;
 let deploymentController: RunningDeploymentController | undefined;
+let endpointsController: RunningEndpointsController | undefined;
 
 function startControllers(): void {
   collector = startGarbageCollector({ client, redisUrl: flags.redis, log });
@@ -96,11 +99,13 @@ function startControllers(): void {
     concurrency: flags.concurrentDeploymentSyncs,
     log,
   });
+  endpointsController = startEndpointsController({ client, redisUrl: flags.redis, log });
   Promise.all([
     collector.ready,
     nodeLifecycle.ready,
     replicaSetController.ready,
     deploymentController.ready,
+    endpointsController.ready,
   ]).then(
     () => log('controller-manager ready'),
     (error: unknown) => {
@@ -138,6 +143,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       nodeLifecycle?.stop(),
       replicaSetController?.stop(),
       deploymentController?.stop(),
+      endpointsController?.stop(),
     ]).then(
       () => process.exit(0),
       () => process.exit(1),

@@ -87,7 +87,15 @@ export type {
   Scale,
   WorkloadCondition,
 } from './kinds/deployment.types';
-export type { Endpoints, EndpointSubset, Service, ServicePort, ServiceSpec } from './kinds/service.types';
+export type {
+  EndpointAddress,
+  EndpointPort,
+  Endpoints,
+  EndpointSubset,
+  Service,
+  ServicePort,
+  ServiceSpec,
+} from './kinds/service.types';
 export type { Node, NodeCondition, NodeSpec, NodeStatus, Taint } from './kinds/node.types';
 export type { ConfigMap, Secret } from './kinds/config.types';
 export type { Namespace, NamespaceSpec, NamespaceStatus } from './kinds/namespace.types';

@@ -35,3 +35,9 @@ export {
 } from './deployment/revision.util';
 export { maxSurgeOf, maxUnavailableOf, resolveFenceposts } from './deployment/rolling.util';
 export type { Fenceposts, RollingParameters, StrategyShape } from './deployment/rolling.util';
+export { startEndpointsController } from './endpoints/endpoints.controller';
+export type {
+  EndpointsControllerOptions,
+  RunningEndpointsController,
+} from './endpoints/endpoints.controller';
+export { endpointSubsets, resolveTargetPort } from './endpoints/endpoints.util';
