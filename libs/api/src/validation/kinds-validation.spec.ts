@@ -944,6 +944,36 @@ describe('validateObject: subresource bodies and operations', () => {
   });
 });
 
+describe('validateObject: keys that are JavaScript object machinery', () => {
+  it('judges a "constructor" label like any other, also when the rest of the object is invalid', () => {
+    const object = JSON.parse(
+      '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x","labels":{"constructor":"y","prototype":"z"}},"data":{"a":1}}',
+    ) as unknown;
+    const result = validateObject({
+      kind: 'ConfigMap',
+      object,
+      operation: 'create',
+      fieldValidation: 'Strict',
+    });
+    expect(result.causes.map((cause) => cause.field)).toEqual(['data']);
+    expect(result.unknownFields).toEqual([]);
+  });
+
+  it('names a "__proto__" field as unknown instead of letting it through', () => {
+    const object = JSON.parse(
+      '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"x"},"data":{"a":"b"},"__proto__":{"polluted":true}}',
+    ) as unknown;
+    const result = validateObject({
+      kind: 'ConfigMap',
+      object,
+      operation: 'create',
+      fieldValidation: 'Strict',
+    });
+    expect(result.unknownFields).toEqual(['__proto__']);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+});
+
 describe('validateObject: unknown fields', () => {
   const withUnknown = (): Json => {
     const object = structuredClone(VALID['Deployment']) as Json;

@@ -138,9 +138,51 @@ function typeMismatchCause(
   };
 }
 
+// Map keys class-transformer mistakes for an object's own machinery (a "constructor" label makes it
+// throw, a "__proto__" key it drops silently) travel through it escaped and come back as written.
+const ESCAPED_KEY_PREFIX = '\u0000key:';
+const SPECIAL_KEYS = new Set(['constructor', '__proto__', 'prototype']);
+
+function escapeSpecialKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(escapeSpecialKeys);
+  if (typeof value !== 'object' || value === null) return value;
+  const escaped: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    escaped[SPECIAL_KEYS.has(key) ? `${ESCAPED_KEY_PREFIX}${key}` : key] = escapeSpecialKeys(child);
+  }
+  return escaped;
+}
+
+/** Puts escaped keys back, in place, on what plainToInstance made, so validators see them as sent. */
+function restoreSpecialKeys<T>(value: T): T {
+  if (Array.isArray(value)) {
+    value.forEach(restoreSpecialKeys);
+  } else if (typeof value === 'object' && value !== null) {
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      const child = restoreSpecialKeys(record[key]);
+      // "__proto__" stays escaped: class-validator's whitelist would find it on every object's
+      // prototype chain and let it pass; escaped, it is reported unknown under its own name.
+      if (!key.startsWith(ESCAPED_KEY_PREFIX) || key === `${ESCAPED_KEY_PREFIX}__proto__`) continue;
+      delete record[key];
+      Object.defineProperty(record, key.slice(ESCAPED_KEY_PREFIX.length), {
+        value: child,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+  }
+  return value;
+}
+
+function unescapeKeys(text: string): string {
+  return text.split(ESCAPED_KEY_PREFIX).join('');
+}
+
 function collect(errors: ValidationError[], parent: string, causes: StatusCause[], unknown: string[]): void {
   for (const error of errors) {
-    const field = childPath(parent, error.property);
+    const field = childPath(parent, unescapeKeys(error.property));
     const constraints = error.constraints ?? {};
     if (constraints['whitelistValidation']) {
       unknown.push(field);
@@ -152,7 +194,8 @@ function collect(errors: ValidationError[], parent: string, causes: StatusCause[
       if (typeCause) causes.push(typeCause);
       else if (constraints['arrayNotEmpty'] !== undefined)
         causes.push({ reason: 'FieldValueRequired', message: 'Required value', field });
-      else if (first !== undefined) causes.push(causeFor(field, error.value, error.property, first));
+      else if (first !== undefined)
+        causes.push(causeFor(field, error.value, unescapeKeys(error.property), unescapeKeys(first)));
     }
     if (error.children && error.children.length > 0) collect(error.children, field, causes, unknown);
   }
@@ -526,7 +569,10 @@ export function validateObject(options: ValidateObjectOptions): ObjectValidation
   const errors =
     passesDtoChecks(dto, object) === true
       ? []
-      : validateSync(plainToInstance(dto, object), DTO_VALIDATOR_OPTIONS);
+      : validateSync(
+          restoreSpecialKeys(plainToInstance(dto, escapeSpecialKeys(object))),
+          DTO_VALIDATOR_OPTIONS,
+        );
   const causes: StatusCause[] = [];
   const unknownFields: string[] = [];
   collect(errors, '', causes, unknownFields);
