@@ -44,6 +44,25 @@ describe('Ipam', () => {
     expect(new Set(addresses).size).toBe(20);
   });
 
+  it('applies changes asked for at once together, each with its own outcome', async () => {
+    // A /27 has 29 addresses after the gateway: of 30 callers at once exactly one finds none, and
+    // its failure neither loses nor undoes the others' addresses.
+    const ipam = new Ipam({ directory, subnet: '10.7.7.0/27' });
+    const owners = Array.from({ length: 30 }, (_, index) => `p${index}`);
+    const outcomes = await Promise.allSettled(owners.map((owner) => ipam.allocate(owner)));
+    const given = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    const refused = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason] : []));
+    expect(new Set(given).size).toBe(29);
+    expect(refused).toHaveLength(1);
+    expect(String(refused[0])).toMatch(/no free address left in 10\.7\.7\.0\/27/);
+    const persisted = await new Ipam({ directory, subnet: '10.7.7.0/27' }).list();
+    expect([...persisted.keys()].sort()).toEqual([...given].sort());
+
+    const [, , again] = await Promise.all([ipam.release('p0'), ipam.release('p1'), ipam.allocate('late')]);
+    expect(given).toContain(again);
+    expect((await ipam.list()).size).toBe(28);
+  });
+
   it('breaks a lock left by a process that no longer exists', async () => {
     // pid 2^22 + 1 is above Linux's pid_max ceiling, so no live process can hold it.
     await writeFile(join(directory, 'ipam.lock'), String(4_194_305));

@@ -27,7 +27,18 @@ export interface IpamOptions {
   subnet: string;
 }
 
+interface QueuedChange {
+  mutate: (allocations: Record<string, string>) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
+
 export class Ipam {
+  private readonly queued: QueuedChange[] = [];
+  /** Cleared in the same turn as the last round settles, so a caller woken by it starts a new one. */
+  private draining = false;
   private readonly subnet: Ipv4Subnet;
   private readonly file: string;
   private readonly lockFile: string;
@@ -105,16 +116,57 @@ export class Ipam {
     return { subnet: state.subnet, allocations: state.allocations };
   }
 
-  private async change<T>(mutate: (allocations: Record<string, string>) => T): Promise<T> {
-    await mkdir(this.options.directory, { recursive: true });
-    return withFileLock(this.lockFile, async () => {
-      const state = await this.read();
-      const result = mutate(state.allocations);
-      // Write-then-rename: a crash mid-write must not leave a truncated file behind.
-      const temporary = `${this.file}.${process.pid}.tmp`;
-      await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`);
-      await rename(temporary, this.file);
-      return result;
+  /**
+   * Read-modify-write under the lock. Changes asked for while one is being written are applied
+   * together in the next round (one lock, one read, one write for all of them): a node agent starting
+   * thirty pods at once otherwise queues thirty rounds of eight file operations each behind one
+   * another, seconds on a busy machine.
+   */
+  private change<T>(mutate: (allocations: Record<string, string>) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queued.push({
+        mutate,
+        resolve: (value) => resolve(value as T),
+        reject,
+      });
+      if (!this.draining) {
+        this.draining = true;
+        void this.drain();
+      }
     });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queued.length > 0) {
+      const round = this.queued.splice(0);
+      try {
+        await mkdir(this.options.directory, { recursive: true });
+        const outcomes = await withFileLock(this.lockFile, async () => {
+          const state = await this.read();
+          const results = round.map((change): Outcome => {
+            try {
+              return { ok: true, value: change.mutate(state.allocations) };
+            } catch (error) {
+              return { ok: false, error };
+            }
+          });
+          if (results.some((result) => result.ok)) {
+            // Write-then-rename: a crash mid-write must not leave a truncated file behind.
+            const temporary = `${this.file}.${process.pid}.tmp`;
+            await writeFile(temporary, `${JSON.stringify(state, null, 2)}\n`);
+            await rename(temporary, this.file);
+          }
+          return results;
+        });
+        round.forEach((change, index) => {
+          const outcome = outcomes[index];
+          if (outcome?.ok) change.resolve(outcome.value);
+          else change.reject(outcome?.error);
+        });
+      } catch (error) {
+        for (const change of round) change.reject(error);
+      }
+    }
+    this.draining = false;
   }
 }
