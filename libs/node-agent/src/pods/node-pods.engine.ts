@@ -26,6 +26,7 @@ import {
   ImageStore,
   readContainerLog,
   RegistryClient,
+  resizeExec,
   type ContainerInfo,
   type PortMapping,
   type VolumeMount,
@@ -83,6 +84,8 @@ interface Waiting {
 interface PodRuntime {
   state: PodState;
   desired?: Pod;
+  /** What of the desired pod a reconcile acts on (see intentOf), to skip status-only updates. */
+  intent?: string;
   removed: boolean;
   terminating: boolean;
   released: boolean;
@@ -111,6 +114,16 @@ const MIN_GRACE_AFTER_HOOK_SECONDS = 2;
 
 function keyOf(kind: ContainerKind, name: string): string {
   return `${kind}/${name}`;
+}
+
+/**
+ * The parts of a pod the engine acts on. Every status the agent reports comes back down the stream
+ * as an update of the pod; like kubelet (which reconciles only when these change), the engine leaves
+ * those alone instead of running a whole reconcile per report.
+ */
+function intentOf(pod: Pod): string {
+  const { labels, annotations, deletionTimestamp, deletionGracePeriodSeconds } = pod.metadata;
+  return JSON.stringify([pod.spec, labels, annotations, deletionTimestamp, deletionGracePeriodSeconds]);
 }
 
 function specHash(container: Container): string {
@@ -233,8 +246,11 @@ export class PodEngine implements NodePods {
       this.log(`ignoring a pod without metadata.uid or metadata.name: ${JSON.stringify(pod.metadata)}`);
       return;
     }
+    const intent = intentOf(pod);
+    const known = this.pods.get(uid);
+    if (known?.desired !== undefined && !known.removed && known.intent === intent) return;
     const defaulted = applyDefaults('Pod', pod);
-    let runtime = this.pods.get(uid);
+    let runtime = known;
     if (!runtime) {
       runtime = this.newRuntime({
         uid,
@@ -248,6 +264,7 @@ export class PodEngine implements NodePods {
     }
     if (runtime.terminating) return;
     runtime.desired = defaulted;
+    runtime.intent = intent;
     runtime.removed = false;
     this.schedule(uid);
   }
@@ -342,7 +359,11 @@ export class PodEngine implements NodePods {
     }
     if (request.command.length === 0) throw new NodePodsError('BadRequest', 'exec needs a command to run');
     const child = await this.manager
-      .exec(containerIdOf(status.containerID), { args: request.command, tty: request.tty })
+      .exec(containerIdOf(status.containerID), {
+        args: request.command,
+        tty: request.tty,
+        resizable: request.tty,
+      })
       .catch((error: unknown) => {
         throw new NodePodsError('Internal', `exec in ${status.name} failed: ${errorText(error)}`);
       });
@@ -357,8 +378,7 @@ export class PodEngine implements NodePods {
       ...(request.stdin ? { stdin: child.stdin } : {}),
       stdout: child.stdout,
       ...(request.tty || !child.stderr ? {} : { stderr: child.stderr }),
-      // The shim relays its own terminal size; a resize cannot reach it through pipes yet.
-      resize: () => undefined,
+      resize: (size) => resizeExec(child, size),
       exited,
     };
   }
