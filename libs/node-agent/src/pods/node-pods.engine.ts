@@ -26,7 +26,6 @@ import {
   ImageStore,
   readContainerLog,
   RegistryClient,
-  resizeExec,
   type ContainerInfo,
   type PortMapping,
   type VolumeMount,
@@ -359,11 +358,7 @@ export class PodEngine implements NodePods {
     }
     if (request.command.length === 0) throw new NodePodsError('BadRequest', 'exec needs a command to run');
     const child = await this.manager
-      .exec(containerIdOf(status.containerID), {
-        args: request.command,
-        tty: request.tty,
-        resizable: request.tty,
-      })
+      .exec(containerIdOf(status.containerID), { args: request.command, tty: request.tty })
       .catch((error: unknown) => {
         throw new NodePodsError('Internal', `exec in ${status.name} failed: ${errorText(error)}`);
       });
@@ -378,7 +373,8 @@ export class PodEngine implements NodePods {
       ...(request.stdin ? { stdin: child.stdin } : {}),
       stdout: child.stdout,
       ...(request.tty || !child.stderr ? {} : { stderr: child.stderr }),
-      resize: (size) => resizeExec(child, size),
+      // The shim relays its own terminal size; a resize cannot reach it through pipes yet.
+      resize: () => undefined,
       exited,
     };
   }
