@@ -2,7 +2,9 @@
  * init's namespaces and forks (a pid namespace applies to children); the child joins the
  * container's cgroups as the init does (cgroup.c) and applies the same capabilities, identity and
  * no_new_privs before execve. It stays in the
- * foreground: the caller's stdio are the process's (non-tty), or it relays a pty it owns (tty). */
+ * foreground: the caller's stdio are the process's (non-tty), or it relays a pty it owns (tty).
+ * With a tty and piped stdio (the node agent), window sizes arrive as "ROWS COLS\n" lines on
+ * RESIZE_FD. */
 #include "shim.h"
 
 #include <errno.h>
@@ -61,7 +63,33 @@ static void copy_window_size(int master_fd) {
     if (ioctl(0, TIOCGWINSZ, &size) == 0) (void)ioctl(master_fd, TIOCSWINSZ, &size);
 }
 
-int exec_in_container(const char *container_dir, const char *exec_config_path) {
+/* Applies every complete "ROWS COLS" line in the buffer; keeps a partial line for the next read.
+ * Returns 0 while the channel is open, -1 once it has ended. */
+static int read_resizes(int resize_fd, int master_fd, char *buffer, size_t *used, size_t size) {
+    ssize_t n = read(resize_fd, buffer + *used, size - 1 - *used);
+    if (n < 0 && errno == EINTR) return 0;
+    if (n <= 0) return -1;
+    *used += (size_t)n;
+    buffer[*used] = '\0';
+    char *line = buffer, *newline;
+    while ((newline = strchr(line, '\n')) != NULL) {
+        *newline = '\0';
+        unsigned rows = 0, columns = 0;
+        if (sscanf(line, "%u %u", &rows, &columns) == 2 && rows > 0 && columns > 0 && rows < 65536 &&
+            columns < 65536 && master_fd >= 0) {
+            struct winsize size = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)columns};
+            (void)ioctl(master_fd, TIOCSWINSZ, &size);
+        }
+        line = newline + 1;
+    }
+    *used = strlen(line);
+    memmove(buffer, line, *used);
+    /* A line longer than the buffer is nonsense: drop it rather than stall. */
+    if (*used >= size - 1) *used = 0;
+    return 0;
+}
+
+int exec_in_container(const char *container_dir, const char *exec_config_path, int resize_fd) {
     static struct shim_config config;
     char err[4096];
     if (config_load(exec_config_path, &config, err, sizeof(err)) < 0) die("%s", err);
@@ -147,12 +175,19 @@ int exec_in_container(const char *container_dir, const char *exec_config_path) {
         copy_window_size(master_fd);
     }
     int status = 0, exited = 0, stdin_open = master_fd >= 0;
+    if (master_fd < 0 && resize_fd >= 0) {
+        close(resize_fd);
+        resize_fd = -1;
+    }
+    char resize_buffer[128];
+    size_t resize_used = 0;
     while (!exited || master_fd >= 0) {
-        struct pollfd fds[3] = {{.fd = signal_fd, .events = POLLIN},
+        struct pollfd fds[4] = {{.fd = signal_fd, .events = POLLIN},
                                 {.fd = stdin_open ? 0 : -1, .events = POLLIN},
-                                {.fd = master_fd, .events = POLLIN}};
+                                {.fd = master_fd, .events = POLLIN},
+                                {.fd = resize_fd, .events = POLLIN}};
         /* Once the process is gone, whatever it wrote is still in the pty: drain it, briefly. */
-        int ready = poll(fds, 3, exited ? 200 : -1);
+        int ready = poll(fds, 4, exited ? 200 : -1);
         if (ready < 0 && errno == EINTR) continue;
         if (ready <= 0) break;
         if (fds[0].revents) {
@@ -166,6 +201,11 @@ int exec_in_container(const char *container_dir, const char *exec_config_path) {
                     kill(child, (int)info.ssi_signo);
                 }
             }
+        }
+        if (fds[3].revents &&
+            read_resizes(resize_fd, master_fd, resize_buffer, &resize_used, sizeof(resize_buffer)) < 0) {
+            close(resize_fd);
+            resize_fd = -1;
         }
         char data[16384];
         if (fds[1].revents) {

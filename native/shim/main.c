@@ -45,7 +45,7 @@ static void reexec_from_sealed_copy(char **argv) {
 
 static int usage(void) {
     fprintf(stderr, "usage: flotilla-shim run CONTAINER_DIR [STATUS_FD]\n"
-                    "       flotilla-shim exec CONTAINER_DIR EXEC_CONFIG\n"
+                    "       flotilla-shim exec CONTAINER_DIR EXEC_CONFIG [RESIZE_FD]\n"
                     "       flotilla-shim launcher\n"
                     "The shim is started by Flotilla's runtime; see libs/runtime/src/shim.\n");
     return 2;
@@ -78,9 +78,18 @@ int main(int argc, char **argv) {
         reexec_from_sealed_copy(argv);
         return run_container(argv[2], status_fd, 1);
     }
-    if (!strcmp(argv[1], "exec") && argc == 4) {
+    if (!strcmp(argv[1], "exec") && (argc == 4 || argc == 5)) {
+        int resize_fd = -1;
+        if (argc == 5) {
+            char *end;
+            resize_fd = (int)strtol(argv[4], &end, 10);
+            if (*end || resize_fd < 3 || fcntl(resize_fd, F_GETFD) < 0) {
+                fprintf(stderr, "flotilla-shim: RESIZE_FD must be an open descriptor above 2, got %s\n", argv[4]);
+                return 2;
+            }
+        }
         reexec_from_sealed_copy(argv);
-        return exec_in_container(argv[2], argv[3]);
+        return exec_in_container(argv[2], argv[3], resize_fd);
     }
     return usage();
 }

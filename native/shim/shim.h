@@ -111,7 +111,8 @@ int run_container(const char *container_dir, int status_fd, int fork_first);
 int run_launcher(void);
 
 /* exec.c */
-int exec_in_container(const char *container_dir, const char *exec_config_path);
+/* resize_fd: -1, or a pipe of "ROWS COLS\n" lines for the pty when stdio are not a terminal. */
+int exec_in_container(const char *container_dir, const char *exec_config_path, int resize_fd);
 
 /* pty relaying shared by run and exec */
 int open_pty(int *master, int *slave);

@@ -388,6 +388,23 @@ describe('logs, exec and reporting details', () => {
     expect(code).toBe(0);
   });
 
+  it('resizes the terminal of an exec', async () => {
+    const session = await node.engine.exec({
+      namespace: 'default',
+      pod: 'web',
+      container: 'sidecar',
+      // The line on stdin arrives after the size: the shim applies sizes before it relays input.
+      command: ['sh', '-c', 'read line; stty size'],
+      tty: true,
+      stdin: true,
+    });
+    session.resize({ rows: 30, columns: 100 });
+    session.stdin?.write('go\n');
+    const [output, code] = await Promise.all([readAll(session.stdout), session.exited]);
+    expect(output.replace(/\r/g, '').trim().split('\n').at(-1)).toBe('30 100');
+    expect(code).toBe(0);
+  });
+
   it('restarts a container whose image changed', async () => {
     const pod = node.pod('respec', {
       terminationGracePeriodSeconds: 0,

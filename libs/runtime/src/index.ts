@@ -143,6 +143,7 @@ export type {
 export { encodeCloseStdin, encodeResize, encodeStdin } from './shim/attach-protocol';
 export type { ShimExitCommand } from './shim/shim-config';
 export { locateShimBinary } from './shim/shim-binary';
+export { resizeExec } from './shim/shim-launcher';
 export type { ShimExitStatus } from './shim/shim-status';
 // registry (engineer F)
 export { RegistryClient, RegistryError } from './registry/registry.client';

@@ -26,6 +26,7 @@ import {
   ImageStore,
   readContainerLog,
   RegistryClient,
+  resizeExec,
   type ContainerInfo,
   type PortMapping,
   type VolumeMount,
@@ -358,7 +359,11 @@ export class PodEngine implements NodePods {
     }
     if (request.command.length === 0) throw new NodePodsError('BadRequest', 'exec needs a command to run');
     const child = await this.manager
-      .exec(containerIdOf(status.containerID), { args: request.command, tty: request.tty })
+      .exec(containerIdOf(status.containerID), {
+        args: request.command,
+        tty: request.tty,
+        resizable: request.tty,
+      })
       .catch((error: unknown) => {
         throw new NodePodsError('Internal', `exec in ${status.name} failed: ${errorText(error)}`);
       });
@@ -373,8 +378,7 @@ export class PodEngine implements NodePods {
       ...(request.stdin ? { stdin: child.stdin } : {}),
       stdout: child.stdout,
       ...(request.tty || !child.stderr ? {} : { stderr: child.stderr }),
-      // The shim relays its own terminal size; a resize cannot reach it through pipes yet.
-      resize: () => undefined,
+      resize: (size) => resizeExec(child, size),
       exited,
     };
   }

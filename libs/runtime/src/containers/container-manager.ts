@@ -85,6 +85,8 @@ export interface ExecOptions {
   tty?: boolean;
   /** The process's stdio are the caller's (interactive CLI); otherwise they are pipes on the ChildProcess. */
   inheritStdio?: boolean;
+  /** With `tty` and piped stdio: the pty's window size can be set later with resizeExec(). */
+  resizable?: boolean;
 }
 
 export interface ContainerStats {
@@ -449,6 +451,7 @@ export class ContainerManager {
     );
     const child = spawnShimExec(this.shimPath, containerDir, configPath, {
       inheritStdio: options.inheritStdio ?? false,
+      resizeChannel: options.resizable === true && options.tty === true,
     });
     child.once('close', () => void unlink(configPath).catch(() => undefined));
     return child;

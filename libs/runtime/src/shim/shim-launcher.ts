@@ -201,6 +201,11 @@ export class ResidentShimLauncher {
 export interface ShimExecOptions {
   /** Inherit the caller's stdio (interactive use; the shim relays a pty when the process has a tty). */
   inheritStdio: boolean;
+  /**
+   * With a tty and piped stdio: a fourth pipe (stdio[3]) takes "ROWS COLS\n" lines that set the
+   * pty's window size, since the shim cannot read a size off a pipe.
+   */
+  resizeChannel?: boolean;
 }
 
 export function spawnShimExec(
@@ -209,6 +214,20 @@ export function spawnShimExec(
   execConfigPath: string,
   options: ShimExecOptions,
 ): ChildProcess {
+  if (options.resizeChannel && !options.inheritStdio) {
+    return spawn(shimPath, ['exec', containerDir, execConfigPath, '3'], {
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    });
+  }
   const stdio: StdioOptions = options.inheritStdio ? 'inherit' : ['pipe', 'pipe', 'pipe'];
   return spawn(shimPath, ['exec', containerDir, execConfigPath], { stdio });
+}
+
+/** Sets the window size of an exec's pty started with `resizeChannel`; ignored once it has exited. */
+export function resizeExec(child: ChildProcess, size: { rows: number; columns: number }): void {
+  const channel = child.stdio[3];
+  if (!channel || !('write' in channel) || channel.destroyed || !channel.writable) return;
+  const rows = Math.max(1, Math.min(65_535, Math.floor(size.rows)));
+  const columns = Math.max(1, Math.min(65_535, Math.floor(size.columns)));
+  channel.write(`${rows} ${columns}\n`);
 }
