@@ -90,10 +90,18 @@ export class NodeObjects {
     return response.body as T;
   }
 
-  /** The live object from etcd (not the cache: callers write back what they read); undefined if absent. */
-  async get<T extends Stored>(ref: ObjectRef): Promise<T | undefined> {
+  /**
+   * The live object from etcd (callers write back what they read); undefined if absent. With cached,
+   * the watch cache's copy (resourceVersion "0"): no etcd read, but possibly a little behind, so only
+   * for a write that is conditional on its resourceVersion and retried from the live object on 409.
+   */
+  async get<T extends Stored>(ref: ObjectRef, options: { cached?: boolean } = {}): Promise<T | undefined> {
     try {
-      return await this.object<T>('GET', this.target(ref));
+      return await this.object<T>(
+        'GET',
+        this.target(ref),
+        options.cached === true ? { query: { resourceVersion: '0' } } : {},
+      );
     } catch (error) {
       if (apiErrorCode(error) === 404) return undefined;
       throw error;

@@ -301,7 +301,13 @@ export class NodeSession {
     }
     const ref = { kind: 'Pod' as const, namespace: update.namespace, name: update.name };
     for (let attempt = 1; ; attempt++) {
-      const pod = await this.options.objects.get<Pod>(ref);
+      // The first try writes over the watch cache's copy: an etcd read per report doubled the cost of
+      // every status write. A stale copy answers 409 and the next try reads etcd; anything that looks
+      // wrong in the cached copy (missing, another uid or node) is checked against etcd too.
+      const cached = attempt === 1 ? await this.options.objects.get<Pod>(ref, { cached: true }) : undefined;
+      const trusted =
+        cached !== undefined && cached.metadata.uid === update.uid && cached.spec?.nodeName === this.nodeName;
+      const pod = trusted ? cached : await this.options.objects.get<Pod>(ref);
       // Gone, or a new pod under the same name: this report is about an object that no longer exists.
       if (!pod || pod.metadata.uid !== update.uid) return;
       if (pod.spec?.nodeName !== this.nodeName) {
