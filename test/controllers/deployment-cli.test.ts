@@ -246,4 +246,36 @@ describe('flotilla rollout against the deployment controller', () => {
     const listed = await flotilla('get', 'events', '-o', 'name', '--field-selector', 'reason=Test');
     expect(listed.stdout).toBe('event/e-early\nevent/e-middle\nevent/e-late\n');
   });
+
+  it('apply --wait gates on the rollout: 0 once rolled out, 5 when the new pods cannot pull', async () => {
+    const manifest = (tag: string): string =>
+      [
+        'apiVersion: apps/v1',
+        'kind: Deployment',
+        'metadata:',
+        '  name: gated',
+        'spec:',
+        '  replicas: 2',
+        '  selector: { matchLabels: { app: gated } }',
+        '  template:',
+        '    metadata: { labels: { app: gated } }',
+        `    spec: { containers: [{ name: web, image: "web:${tag}" }] }`,
+        '',
+      ].join('\n');
+    const good = await runFlotilla(['-n', namespace, 'apply', '-f', '-', '--wait', '--timeout=60s'], {
+      ...options(),
+      stdin: manifest('1'),
+    });
+    expect(good.code).toBe(0);
+    expect(good.stdout).toMatch(/^deployment\.apps\/gated created\n/);
+    expect(good.stdout).toContain('deployment "gated" successfully rolled out\n');
+
+    const bad = await runFlotilla(['-n', namespace, 'apply', '-f', '-', '--wait', '--timeout=60s'], {
+      ...options(),
+      stdin: manifest('broken'),
+    });
+    expect(bad.code).toBe(5);
+    expect(bad.stdout).toMatch(/^deployment\.apps\/gated configured\n/);
+    expect(bad.stderr).toMatch(/ImagePullBackOff/);
+  });
 });

@@ -3,10 +3,11 @@
 import { Command, Option } from 'commander';
 import type { KubeObject, ResourceType } from '@flotilla/api';
 import { isNotFound, type RestClient } from '@flotilla/client';
-import { CliError, EXIT_USAGE, globalOptions, type CliContext } from '../cli-context';
+import { CliError, EXIT_USAGE, globalOptions, parseDuration, type CliContext } from '../cli-context';
 import { readManifests, type Manifest } from '../manifests/manifest-reader';
 import { qualifiedName } from '@flotilla/printers';
 import { typeOfObject } from '../resources/resource-args';
+import { waitForRollout } from './rollout.command';
 
 export const FIELD_MANAGER = 'flotilla';
 
@@ -16,6 +17,8 @@ interface ApplyFlags {
   readonly dryRun: 'none' | 'server';
   readonly forceConflicts: boolean;
   readonly fieldManager: string;
+  readonly wait: boolean;
+  readonly timeout: string;
 }
 
 export function createApplyCommand(context: CliContext): Command {
@@ -26,7 +29,14 @@ export function createApplyCommand(context: CliContext): Command {
     .addOption(dryRunOption())
     .option('--force-conflicts', 'take over fields that another field manager owns', false)
     .option('--field-manager <name>', 'the name recorded as the owner of the applied fields', FIELD_MANAGER)
+    .option(
+      '--wait',
+      'then wait until every applied deployment has rolled out, failing with the exit codes of `rollout status`',
+      false,
+    )
+    .option('--timeout <duration>', 'with --wait: how long all rollouts may take in total', '5m')
     .action(async (flags: ApplyFlags, command: Command) => {
+      const timeoutMs = parseDuration(flags.timeout, '--timeout');
       const manifests = await readManifests({
         paths: flags.filename,
         recursive: flags.recursive,
@@ -35,6 +45,7 @@ export function createApplyCommand(context: CliContext): Command {
       });
       const client = context.client(command);
       const explicitNamespace = globalOptions(command).namespace;
+      const rollouts: ApplyOutcome[] = [];
       for (const manifest of manifests) {
         try {
           const outcome = await applyManifest({
@@ -47,9 +58,26 @@ export function createApplyCommand(context: CliContext): Command {
           });
           const suffix = flags.dryRun === 'server' ? ' (server dry run)' : '';
           context.io.write(`${qualifiedName(outcome.type, outcome.applied)} ${outcome.result}${suffix}\n`);
+          if (outcome.type.kind === 'Deployment') rollouts.push(outcome);
         } catch (error) {
           context.reportError(error);
         }
+      }
+      if (!flags.wait || flags.dryRun === 'server') return;
+      // One gate for CI: every deployment applied here must finish its rollout within the timeout.
+      const deadline = context.io.now().getTime() + timeoutMs;
+      for (const { type, applied } of rollouts) {
+        const remaining = timeoutMs > 0 ? Math.max(1, deadline - context.io.now().getTime()) : 0;
+        await waitForRollout({
+          context,
+          target: {
+            client,
+            type,
+            namespace: applied.metadata.namespace ?? client.defaultNamespace,
+            name: applied.metadata.name ?? '',
+          },
+          timeoutMs: remaining,
+        });
       }
     });
 }

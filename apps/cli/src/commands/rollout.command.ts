@@ -118,6 +118,15 @@ interface FollowOptions {
 
 const POD_CHECK_INTERVAL_MS = 1000;
 
+/** `rollout status` for one deployment, as `apply --wait` runs it: progress lines, the same exit codes. */
+export function waitForRollout(options: {
+  readonly context: CliContext;
+  readonly target: DeploymentTarget;
+  readonly timeoutMs: number;
+}): Promise<void> {
+  return followRollout({ ...options, watch: true, failFast: true, readinessFailures: 3 });
+}
+
 /** Prints progress lines until the rollout finishes, fails, or the timeout passes. */
 async function followRollout(options: FollowOptions): Promise<void> {
   const { context, target } = options;
