@@ -346,6 +346,77 @@ describe('flotilla logs and exec (bin/flotilla, built)', () => {
   });
 });
 
+describe('flotilla logs deploy/NAME (every replica, prefixed)', () => {
+  function replica(name: string): object {
+    return {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name, namespace, labels: { app: 'merged' } },
+      spec: { nodeName, containers: [{ name: 'app', image: 'busybox' }] },
+    };
+  }
+
+  it('prints every replica with its prefix, and -f picks up a replica that starts later', async () => {
+    // Only the Deployment object is needed for its selector: the replicas are made here.
+    await create(`/apis/apps/v1/namespaces/${namespace}/deployments`, {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'merged', namespace },
+      spec: {
+        replicas: 2,
+        selector: { matchLabels: { app: 'merged' } },
+        template: {
+          metadata: { labels: { app: 'merged' } },
+          spec: { containers: [{ name: 'app', image: 'busybox' }] },
+        },
+      },
+    });
+    for (const name of ['merged-a', 'merged-b']) {
+      await create(`/api/v1/namespaces/${namespace}/pods`, replica(name));
+      pods.addPod({ namespace, name, containers: ['app'] });
+      writeFileSync(pods.logFile(namespace, name, 'app'), `${name} one\n${name} two\n`);
+    }
+    expect(await flotilla('logs', 'deploy/merged')).toMatchObject({
+      code: 0,
+      stdout:
+        '[pod/merged-a/app] merged-a one\n[pod/merged-a/app] merged-a two\n' +
+        '[pod/merged-b/app] merged-b one\n[pod/merged-b/app] merged-b two\n',
+    });
+
+    const follow = spawn(FLOTILLA, [
+      '--kubeconfig',
+      cp.kubeconfigPath,
+      '-n',
+      namespace,
+      'logs',
+      '-f',
+      'deploy/merged',
+    ]);
+    children.push(follow);
+    let output = '';
+    follow.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await eventually(
+      () =>
+        output.includes('[pod/merged-a/app] merged-a two\n') &&
+        output.includes('[pod/merged-b/app] merged-b two\n'),
+      'both replicas',
+      20_000,
+    );
+    pods.addPod({ namespace, name: 'merged-c', containers: ['app'] });
+    writeFileSync(pods.logFile(namespace, 'merged-c', 'app'), 'merged-c arrived\n');
+    await create(`/api/v1/namespaces/${namespace}/pods`, replica('merged-c'));
+    await eventually(
+      () => output.includes('[pod/merged-c/app] merged-c arrived\n'),
+      'the new replica',
+      20_000,
+    );
+    appendFileSync(pods.logFile(namespace, 'merged-a', 'app'), 'merged-a three\n');
+    await eventually(() => output.includes('[pod/merged-a/app] merged-a three\n'), 'a followed line');
+    follow.kill('SIGINT');
+    await new Promise((resolve) => follow.once('exit', resolve));
+  });
+});
+
 describe('AgentService admission', () => {
   function logsWith(client: AgentServiceClient): Promise<ServiceError | undefined> {
     return new Promise((resolve) => {

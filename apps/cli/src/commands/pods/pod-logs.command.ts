@@ -1,9 +1,11 @@
 // `flotilla logs POD [-c CONTAINER] [-f] [-p] [--tail N] [--since 5m | --since-time T] [--timestamps]`:
 // a container's log through the apiserver, from the node that runs the pod; -f follows until Ctrl-C.
+// `flotilla logs deploy/NAME` merges every replica's log (workload-logs.ts).
 import { Command } from 'commander';
 import { streamPodLogs } from '@flotilla/client';
-import { CliError, EXIT_USAGE, parseDuration, type CliContext } from '../../cli-context';
+import { CliError, EXIT_USAGE, globalOptions, parseDuration, type CliContext } from '../../cli-context';
 import { podNameOf } from './pod-name.util';
+import { printWorkloadLogs, workloadOf } from './workload-logs';
 
 interface LogsFlags {
   container?: string;
@@ -24,7 +26,7 @@ function wholeNumber(text: string, flag: string): number {
 export function createPodLogsCommand(context: CliContext): Command {
   return new Command('logs')
     .description("print a pod container's log (through the apiserver, from the node that runs it)")
-    .argument('<pod>', 'pod name, or pod/NAME')
+    .argument('<pod>', 'pod name, pod/NAME, or deploy/NAME and rs/NAME for every replica, prefixed')
     .option('-c, --container <name>', 'the container (needed when the pod has more than one)')
     .option('-f, --follow', 'keep printing new lines until interrupted')
     .option('-p, --previous', 'the previous, terminated instance of the container')
@@ -47,6 +49,26 @@ export function createPodLogsCommand(context: CliContext): Command {
         throw new CliError(`--since-time "${flags.sinceTime}" is not an RFC 3339 time`, EXIT_USAGE);
       }
       const client = context.client(command);
+      const logFlags = {
+        follow: flags.follow ?? false,
+        previous: flags.previous ?? false,
+        ...(tail !== undefined ? { tailLines: tail } : {}),
+        ...(sinceSeconds !== undefined ? { sinceSeconds } : {}),
+        ...(flags.sinceTime !== undefined ? { sinceTime: flags.sinceTime } : {}),
+        timestamps: flags.timestamps ?? false,
+      };
+      const workload = workloadOf(pod);
+      if (workload !== undefined) {
+        await printWorkloadLogs({
+          context,
+          client,
+          namespace: globalOptions(command).namespace ?? client.defaultNamespace,
+          workload,
+          container: flags.container,
+          flags: logFlags,
+        });
+        return;
+      }
       const response = await streamPodLogs(client, {
         pod: podNameOf(pod),
         ...(flags.container !== undefined ? { container: flags.container } : {}),
