@@ -18,6 +18,7 @@ import type {
 import { PodChange_Type } from '@flotilla/proto';
 import type { Logger } from 'pino';
 import { LatestPerKeyQueue } from './latest-per-key.queue';
+import { podIntent } from './pod-intent.util';
 import type { NodeDirectory } from './node-directory';
 import { HeartbeatError, mergeHeartbeat } from './node-conditions.util';
 import type { NodeMetricsSink } from './node-metrics.store';
@@ -113,6 +114,8 @@ export class NodeSession {
 
   private async watchPods(): Promise<void> {
     let initial: Map<string, DesiredPod> | undefined = new Map();
+    // What the agent was last sent per pod uid: status-only events are not sent again (podIntent).
+    const sent = new Map<string, string>();
     const desiredOf = (pod: Pod): DesiredPod => ({
       namespace: pod.metadata.namespace ?? '',
       name: pod.metadata.name ?? '',
@@ -124,7 +127,15 @@ export class NodeSession {
       fieldSelector: `spec.nodeName=${this.nodeName}`,
       onEvent: (event: WatchEvent) => {
         if (event.type === 'ERROR' || event.type === 'BOOKMARK') return;
-        const desired = desiredOf(event.object as unknown as Pod);
+        const pod = event.object as unknown as Pod;
+        const uid = pod.metadata.uid ?? '';
+        if (event.type === 'DELETED') sent.delete(uid);
+        else {
+          const intent = podIntent(pod);
+          if (sent.get(uid) === intent) return;
+          sent.set(uid, intent);
+        }
+        const desired = desiredOf(pod);
         if (initial) {
           if (event.type === 'DELETED') initial.delete(desired.uid);
           else initial.set(desired.uid, desired);
