@@ -22,7 +22,14 @@ import {
   type NodeCluster,
   type NodeHost,
 } from '@flotilla/cluster';
-import { startNodeLifecycleController, type RunningNodeLifecycle } from '@flotilla/controllers';
+import {
+  startDeploymentController,
+  startEndpointsController,
+  startGarbageCollector,
+  startNodeLifecycleController,
+  startReplicaSetController,
+  type RunningNodeLifecycle,
+} from '@flotilla/controllers';
 import { ImageStore, loadImageArchive, RegistryClient } from '@flotilla/runtime';
 import { startScheduler, type RunningScheduler } from '@flotilla/scheduler';
 import { startTestControlPlane, type TestControlPlane } from './cluster';
@@ -154,7 +161,16 @@ export async function startTestCluster(options: TestClusterOptions): Promise<Tes
       checkIntervalMs: 500,
     });
     cleanups.push(() => lifecycle.stop());
-    await Promise.all([scheduler.ready, lifecycle.ready]);
+    // The workload controllers as the controller-manager runs them, so e2e tests can use Deployments.
+    const run = randomUUID();
+    const workloads = [
+      startReplicaSetController({ client, redisUrl, queueName: `rs-${run}`, resyncIntervalMs: 5000 }),
+      startDeploymentController({ client, redisUrl, queueName: `deploy-${run}`, resyncIntervalMs: 5000 }),
+      startGarbageCollector({ client, redisUrl, queueName: `gc-${run}`, resyncIntervalMs: 5000 }),
+      startEndpointsController({ client, redisUrl, queueName: `ep-${run}`, resyncIntervalMs: 5000 }),
+    ];
+    for (const controller of workloads) cleanups.push(() => controller.stop());
+    await Promise.all([scheduler.ready, lifecycle.ready, ...workloads.map((controller) => controller.ready)]);
 
     const nodes: TestClusterNode[] = [];
     for (const spec of options.nodes) {
