@@ -65,6 +65,13 @@ export function checkPodUid(uid: string): void {
 }
 
 export class PodStateStore {
+  /**
+   * What this process last wrote per pod. A reconcile persists at every step whether or not anything
+   * changed; rewriting an identical file (mkdir, write, rename) under a burst of pod starts only
+   * lengthened the file-system queue every pod waits in.
+   */
+  private readonly written = new Map<string, string>();
+
   constructor(readonly directory: string) {}
 
   podDir(uid: string): string {
@@ -74,11 +81,15 @@ export class PodStateStore {
 
   async save(state: PodState): Promise<void> {
     const dir = this.podDir(state.uid);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const text = JSON.stringify(state);
+    const previous = this.written.get(state.uid);
+    if (previous === text) return;
+    if (previous === undefined) await mkdir(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, 'state.json');
     const temporary = `${file}.${process.pid}.tmp`;
-    await writeFile(temporary, JSON.stringify(state));
+    await writeFile(temporary, text);
     await rename(temporary, file);
+    this.written.set(state.uid, text);
   }
 
   /** Every pod recorded here; a file that cannot be read is reported, not fatal. */
@@ -104,6 +115,7 @@ export class PodStateStore {
   }
 
   async remove(uid: string): Promise<void> {
+    this.written.delete(uid);
     await rm(this.podDir(uid), { recursive: true, force: true });
   }
 }
