@@ -312,37 +312,77 @@ export class EtcdStore implements Store {
     await this.checkNotCompacted(prefix, options.fromRevision);
     let closed = false;
     let lastRevision = options.fromRevision;
-    const watcher: Watcher = await this.watches()
-      .watch()
-      .prefix(prefix)
-      .withPreviousKV()
-      .startRevision(String(options.fromRevision + 1))
-      .create()
-      .catch((error: unknown) => {
-        throw translateError(error, `watch ${prefix}`);
-      });
+    // etcd3 resumes a broken stream from the last response's header revision, which is etcd's
+    // current revision, not that of the last event delivered: a watch still catching up on a
+    // backlog would skip what it had not received yet. So a disconnect is handled here: the old
+    // watcher goes and a new one starts right after the last event this watch delivered.
+    let current: Watcher | undefined;
+    let generation = 0;
+    let retryTimer: NodeJS.Timeout | undefined;
     const fail = (error: StoreError): void => {
       if (closed) return;
       closed = true;
-      void watcher.cancel().catch(() => undefined);
+      if (retryTimer) clearTimeout(retryTimer);
+      void current?.cancel().catch(() => undefined);
       options.onError(error);
     };
-    watcher.on('data', (response) => {
-      if (closed) return;
-      for (const event of response.events) {
-        const revision = Number(event.kv.mod_revision);
-        lastRevision = Math.max(lastRevision, revision);
-        options.onEvent(toStoreEvent(event.type, event.kv, event.prev_kv ?? undefined, revision));
+    const subscribe = async (attempt: number): Promise<void> => {
+      const mine = ++generation;
+      const watcher: Watcher = await this.watches()
+        .watch()
+        .prefix(prefix)
+        .withPreviousKV()
+        .startRevision(String(lastRevision + 1))
+        .create()
+        .catch((error: unknown) => {
+          throw translateError(error, `watch ${prefix}`);
+        });
+      if (closed) {
+        void watcher.cancel().catch(() => undefined);
+        return;
       }
-      if (response.events.length === 0 && options.onProgress) {
-        options.onProgress(Number(response.header.revision));
-      }
-    });
-    watcher.on('error', (error) => fail(translateError(error, `watch ${prefix}`)));
-    watcher.on('disconnected', () => {
-      // etcd3 re-establishes the stream from the last revision it saw; nothing is lost unless the
-      // history was compacted meanwhile, which arrives as an error above.
-    });
+      current = watcher;
+      watcher.on('data', (response) => {
+        if (closed || mine !== generation) return;
+        for (const event of response.events) {
+          const revision = Number(event.kv.mod_revision);
+          // A resumed stream never repeats what was delivered; this guards the seam anyway.
+          if (revision <= lastRevision) continue;
+          lastRevision = revision;
+          options.onEvent(toStoreEvent(event.type, event.kv, event.prev_kv ?? undefined, revision));
+        }
+        if (response.events.length === 0 && options.onProgress) {
+          options.onProgress(Number(response.header.revision));
+        }
+      });
+      watcher.on('error', (error) => {
+        if (mine === generation) fail(translateError(error, `watch ${prefix}`));
+      });
+      watcher.on('disconnected', () => {
+        if (closed || mine !== generation) return;
+        generation += 1;
+        // Detached while etcd3's manager is idle, so its own reconnect no longer includes it.
+        void watcher.cancel().catch(() => undefined);
+        const resume = (nextAttempt: number): void => {
+          retryTimer = setTimeout(
+            () => {
+              retryTimer = undefined;
+              if (closed) return;
+              this.checkNotCompacted(prefix, lastRevision)
+                .then(() => subscribe(nextAttempt))
+                .catch((error: unknown) => {
+                  if (error instanceof StoreError && error.code === 'Gone') fail(error);
+                  else resume(nextAttempt + 1);
+                });
+            },
+            Math.min(5000, 100 * 2 ** Math.min(attempt + nextAttempt, 6)),
+          );
+          retryTimer.unref();
+        };
+        resume(0);
+      });
+    };
+    await subscribe(0);
     const progressTimer = options.onProgress
       ? setInterval(() => {
           if (!closed) options.onProgress?.(lastRevision);
@@ -352,9 +392,10 @@ export class EtcdStore implements Store {
     return {
       close: () => {
         if (progressTimer) clearInterval(progressTimer);
+        if (retryTimer) clearTimeout(retryTimer);
         if (closed) return;
         closed = true;
-        void watcher.cancel().catch(() => undefined);
+        void current?.cancel().catch(() => undefined);
       },
     };
   }
