@@ -138,7 +138,9 @@ async function measure(client: RestClient): Promise<void> {
   {
     const runningAt = new Map<string, number>();
     // Where the time goes: the watch sees the binding (scheduler), the agent's first status (pod
-    // delivered down the stream and its sandbox set up) and Running (containers started).
+    // delivered down the stream and its sandbox set up) and Running (containers started). An agent
+    // that starts the containers within 500 ms reports Running as its first status, so the last
+    // stage is then 0 and the middle one covers the whole start on the node.
     const boundAt = new Map<string, number>();
     const reportedAt = new Map<string, number>();
     let onRunning: (() => void) | undefined;
