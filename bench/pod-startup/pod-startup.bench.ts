@@ -9,13 +9,9 @@
 // named after the run, deleted afterwards; the cluster stays up).
 //
 // Target (issue 4): p99 ≤ 1 s (Kubernetes' SLO is 5 s at p99).
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { resourceTypeForKind, type KubeObject, type ResourceType } from '@flotilla/api';
-import { createClient, createInformer, type RestClient } from '@flotilla/client';
-import { freePort, isPortFree } from '@flotilla/cluster';
+import { createInformer, type RestClient } from '@flotilla/client';
+import { startScratchCluster } from '../support/scratch-cluster';
 import { percentile, round, runLoad } from '../support/stats';
 
 function flag(name: string, fallback: number): number {
@@ -33,8 +29,6 @@ const existingHome = homeIndex >= 0 ? process.argv[homeIndex + 1] : undefined;
 const runId = Date.now().toString(36);
 const NAMESPACE = 'default';
 const IMAGE = 'flotilla/busybox:latest';
-const repoRoot = resolve(__dirname, '../../..');
-const cli = join(repoRoot, 'bin/flotilla');
 
 function coreType(kind: string): ResourceType {
   const type = resourceTypeForKind('v1', kind);
@@ -69,68 +63,17 @@ function pod(name: string, nodeName?: string): KubeObject {
   } as KubeObject;
 }
 
-function run(command: string, args: readonly string[], env: NodeJS.ProcessEnv): void {
-  const result = spawnSync(command, args, { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (result.status !== 0) {
-    throw new Error(
-      `${command} ${args.join(' ')} exited ${String(result.status)}:\n${result.stderr}${result.stdout}`,
-    );
-  }
-}
-
-/** A free port whose successor is free too (the apiserver's gRPC port is its HTTPS port + 1). */
-async function freePortPair(): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (await isPortFree(port + 1)) return port;
-  }
-}
-
 async function main(): Promise<void> {
-  const home = existingHome ?? mkdtempSync(join(tmpdir(), 'flotilla-bench-pod-startup-'));
-  const env = { ...process.env, FLOTILLA_HOME: home, FLOTILLA_STATE_DIR: join(home, 'images') };
-  let client: RestClient | undefined;
+  const cluster = await startScratchCluster({
+    nodes: nodeCount,
+    name: 'pod-startup',
+    keep,
+    ...(existingHome !== undefined ? { existingHome } : {}),
+  });
   try {
-    if (existingHome === undefined) await startCluster(home, env);
-    client = createClient({ kubeconfig: join(home, 'kubeconfig'), env: {} });
-    await measure(client);
+    await measure(cluster.client);
   } finally {
-    client?.close();
-    if (keep || existingHome !== undefined) {
-      process.stderr.write(
-        `bench/pod-startup: cluster kept; stop it with FLOTILLA_HOME=${home} ${cli} down\n`,
-      );
-    } else {
-      spawnSync(cli, ['down'], { env, stdio: 'ignore' });
-      rmSync(home, { recursive: true, force: true });
-    }
-  }
-}
-
-async function startCluster(home: string, env: NodeJS.ProcessEnv): Promise<void> {
-  {
-    process.stderr.write(`bench/pod-startup: starting a ${nodeCount}-node cluster in ${home}\n`);
-    run(
-      cli,
-      [
-        'up',
-        '--nodes',
-        String(nodeCount),
-        '--apiserver-port',
-        String(await freePortPair()),
-        '--etcd-port',
-        String(await freePort()),
-        '--etcd-peer-port',
-        String(await freePort()),
-        '--redis-port',
-        String(await freePort()),
-        '--registry-port',
-        String(await freePort()),
-      ],
-      env,
-    );
-    run('bash', [join(repoRoot, 'scripts/base-image.sh'), '--state-dir', join(home, 'images')], env);
-    run(cli, ['image', 'push', '--quiet', IMAGE], env);
+    cluster.destroy();
   }
 }
 

@@ -36,36 +36,31 @@ async function freePortPair(): Promise<number> {
   }
 }
 
-export async function startScratchCluster(options: { nodes: number; name: string }): Promise<ScratchCluster> {
-  const home = mkdtempSync(join(tmpdir(), `flotilla-bench-${options.name}-`));
+export interface ScratchClusterOptions {
+  readonly nodes: number;
+  /** Names the benchmark in messages and the home directory. */
+  readonly name: string;
+  /** Use the cluster a previous `keep` run left in this home instead of starting one. */
+  readonly existingHome?: string;
+  /** Leave the cluster up at the end (and say how to stop it), to study a run. */
+  readonly keep?: boolean;
+}
+
+export async function startScratchCluster(options: ScratchClusterOptions): Promise<ScratchCluster> {
+  const home = options.existingHome ?? mkdtempSync(join(tmpdir(), `flotilla-bench-${options.name}-`));
   const env = { ...process.env, FLOTILLA_HOME: home, FLOTILLA_STATE_DIR: join(home, 'images') };
   const destroy = (): void => {
+    if (options.keep || options.existingHome !== undefined) {
+      process.stderr.write(
+        `bench/${options.name}: cluster kept; stop it with FLOTILLA_HOME=${home} ${cli} down\n`,
+      );
+      return;
+    }
     spawnSync(cli, ['down'], { env, stdio: 'ignore' });
     rmSync(home, { recursive: true, force: true });
   };
   try {
-    process.stderr.write(`bench/${options.name}: starting a ${options.nodes}-node cluster in ${home}\n`);
-    run(
-      cli,
-      [
-        'up',
-        '--nodes',
-        String(options.nodes),
-        '--apiserver-port',
-        String(await freePortPair()),
-        '--etcd-port',
-        String(await freePort()),
-        '--etcd-peer-port',
-        String(await freePort()),
-        '--redis-port',
-        String(await freePort()),
-        '--registry-port',
-        String(await freePort()),
-      ],
-      env,
-    );
-    run('bash', [join(repoRoot, 'scripts/base-image.sh'), '--state-dir', join(home, 'images')], env);
-    run(cli, ['image', 'push', '--quiet', 'flotilla/busybox:latest'], env);
+    if (options.existingHome === undefined) await startCluster(options, home, env);
     const client = createClient({ kubeconfig: join(home, 'kubeconfig'), env: {} });
     return {
       home,
@@ -87,4 +82,33 @@ export async function startScratchCluster(options: { nodes: number; name: string
     destroy();
     throw error;
   }
+}
+
+async function startCluster(
+  options: ScratchClusterOptions,
+  home: string,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  process.stderr.write(`bench/${options.name}: starting a ${options.nodes}-node cluster in ${home}\n`);
+  run(
+    cli,
+    [
+      'up',
+      '--nodes',
+      String(options.nodes),
+      '--apiserver-port',
+      String(await freePortPair()),
+      '--etcd-port',
+      String(await freePort()),
+      '--etcd-peer-port',
+      String(await freePort()),
+      '--redis-port',
+      String(await freePort()),
+      '--registry-port',
+      String(await freePort()),
+    ],
+    env,
+  );
+  run('bash', [join(repoRoot, 'scripts/base-image.sh'), '--state-dir', join(home, 'images')], env);
+  run(cli, ['image', 'push', '--quiet', 'flotilla/busybox:latest'], env);
 }
