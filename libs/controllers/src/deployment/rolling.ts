@@ -5,7 +5,7 @@ import type { ReplicaSetObject } from '../replicaset/kube-objects';
 import { scaleReplicaSet, shapeOf, strategyOf, type DeploymentContext } from './deployment-context';
 import { deploymentComplete, calculateStatus } from './deployment-status.util';
 import { syncRolloutStatus } from './progress';
-import { newReplicaSetReplicas, oldReplicaSetsScaleDown } from './rolling.util';
+import { newReplicaSetReplicas, oldReplicaSetsScaleDown, surgeCountOf } from './rolling.util';
 import { cleanupDeployment, replicaSetsAndSyncRevision } from './sync';
 
 export async function rolloutRolling(context: DeploymentContext): Promise<void> {
@@ -47,7 +47,10 @@ async function reconcileNewReplicaSet(
       ? strategy.replicas
       : newReplicaSetReplicas({
           strategy,
-          currentTotal: context.replicaSets.reduce((sum, set) => sum + (set.spec.replicas ?? 0), 0),
+          currentTotal: context.replicaSets.reduce(
+            (sum, set) => sum + surgeCountOf({ spec: set.spec.replicas ?? 0, status: set.status?.replicas ?? 0 }),
+            0,
+          ),
           newReplicas: size,
         });
   if (target === size) return false;

@@ -5,6 +5,7 @@ import {
   oldReplicaSetsScaleDown,
   proportionalSizes,
   resolveFenceposts,
+  surgeCountOf,
   scaledValue,
   type RollingParameters,
 } from './rolling.util';
@@ -85,6 +86,24 @@ describe('newReplicaSetReplicas', () => {
         newReplicas: 0,
       }),
     ).toBe(4);
+  });
+});
+
+describe('surgeCountOf', () => {
+  it.each([
+    // spec, pods still there → counted
+    [3, 4, 4], // scaled down, the pod not yet deleted
+    [3, 3, 3],
+    [4, 2, 4], // scaled up, pods not yet created
+    [0, 0, 0],
+  ])('spec %p with %p pods counts %p', (spec, status, counted) => {
+    expect(surgeCountOf({ spec, status })).toBe(counted);
+  });
+
+  it('holds the new ReplicaSet back while an old pod is still being removed', () => {
+    const strategy = rolling(4, 1, 1);
+    const total = surgeCountOf({ spec: 3, status: 4 }) + surgeCountOf({ spec: 1, status: 1 });
+    expect(newReplicaSetReplicas({ strategy, currentTotal: total, newReplicas: 1 })).toBe(1);
   });
 });
 

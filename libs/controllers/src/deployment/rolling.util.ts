@@ -68,9 +68,21 @@ export function maxUnavailableOf(strategy: StrategyShape): number {
   );
 }
 
+/**
+ * The pods a ReplicaSet counts for against maxSurge: its spec, or the pods it still has when its
+ * controller has not yet deleted the ones a scale-down asked for. Kubernetes counts spec alone, so its
+ * new ReplicaSet may create pods before the old one has removed its own and the rollout briefly runs
+ * more than replicas + maxSurge; counting what is still there keeps the bound at every instant.
+ * Example: old RS scaled 4 → 3 but its 4th pod not yet deleted (status.replicas 4), new RS at 1 with
+ * replicas 4, maxSurge 1: 4 + 1 = 5 pods already, so the new RS waits instead of growing to 2.
+ */
+export function surgeCountOf(replicaSet: { readonly spec: number; readonly status: number }): number {
+  return Math.max(replicaSet.spec, replicaSet.status);
+}
+
 export interface NewReplicaSetInput {
   readonly strategy: StrategyShape;
-  /** spec.replicas summed over every ReplicaSet of the deployment, the new one included. */
+  /** surgeCountOf summed over every ReplicaSet of the deployment, the new one included. */
   readonly currentTotal: number;
   /** The new ReplicaSet's spec.replicas. */
   readonly newReplicas: number;
