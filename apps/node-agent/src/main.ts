@@ -1,17 +1,26 @@
 // flotilla-node-agent: flags and wiring only. It registers the node (capacity from its own cgroup),
 // then runs the pod engine, the AgentService for logs and exec, and the Connect stream that feeds the
 // engine; the pieces live in libs/node-agent.
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isIPv4 } from 'node:net';
 import {
+  DEFAULT_EVICTION_HARD,
+  EvictionThresholdError,
   NodeConnection,
+  NodePressureMonitor,
   NodeRegistrationError,
+  PressureSignalsReader,
   ReserveError,
   collectNodeInfo,
   createNodePods,
+  defaultNodeConditions,
+  parseDurationMs,
+  parseEvictionHard,
   nodeResources,
   plainHttpAllowed,
   startAgentService,
+  type EvictionThreshold,
   type NodePods,
   type PeerRouteTable,
   type RunningAgentService,
@@ -33,6 +42,21 @@ function positiveInteger(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 1) throw new InvalidArgumentError('must be a positive integer');
   return parsed;
+}
+
+function duration(value: string): number {
+  const parsed = parseDurationMs(value);
+  if (parsed === undefined) throw new InvalidArgumentError('must be a duration like 30s, 5m0s or 500ms');
+  return parsed;
+}
+
+function evictionHard(value: string): EvictionThreshold[] {
+  try {
+    return parseEvictionHard(value);
+  } catch (error) {
+    if (error instanceof EvictionThresholdError) throw new InvalidArgumentError(error.message);
+    throw error;
+  }
 }
 
 function labels(value: string): Record<string, string> {
@@ -75,6 +99,24 @@ const program = new Command('flotilla-node-agent')
     'memory kept from pods for the system and the agent, e.g. 256Mi',
     '0',
   )
+  .option(
+    '--eviction-hard <signal<value,...>',
+    `thresholds that put the node under pressure (kubelet's syntax; a list replaces all defaults), default ${DEFAULT_EVICTION_HARD}`,
+    evictionHard,
+    parseEvictionHard(DEFAULT_EVICTION_HARD),
+  )
+  .option(
+    '--eviction-pressure-transition-period <duration>',
+    'how long a pressure condition stays True after its signal last crossed the threshold',
+    duration,
+    300_000,
+  )
+  .option(
+    '--eviction-monitoring-interval <duration>',
+    'how often memory, disk and PID signals are sampled',
+    duration,
+    10_000,
+  )
   .option('--max-pods <n>', 'pods this node accepts', positiveInteger, 110)
   .option('--node-labels <key=value,...>', 'labels added to the Node at registration', labels)
   .option('--bridge-name <name>', 'the Linux bridge of the pod network (at most 15 characters)', 'flotpods0')
@@ -102,6 +144,9 @@ const flags = program.opts<{
   reservedCpu: string;
   reservedMemory: string;
   maxPods: number;
+  evictionHard: EvictionThreshold[];
+  evictionPressureTransitionPeriod: number;
+  evictionMonitoringInterval: number;
   nodeLabels?: Record<string, string>;
   bridgeName: string;
   registry?: string;
@@ -128,6 +173,17 @@ async function main(): Promise<void> {
     maxPods: flags.maxPods,
   });
   const info = await collectNodeInfo();
+  // Disk pressure is read from the state dir's file system, which must exist from the first sample on.
+  mkdirSync(flags.stateDir, { recursive: true });
+  const pressure = new NodePressureMonitor({
+    reader: new PressureSignalsReader({ stateDir: flags.stateDir }),
+    thresholds: flags.evictionHard,
+    intervalMs: flags.evictionMonitoringInterval,
+    transitionPeriodMs: flags.evictionPressureTransitionPeriod,
+    log: (message, fields) => logger.warn(fields, message),
+  });
+  await pressure.start();
+  const ready = defaultNodeConditions().filter((condition) => condition.type === 'Ready');
   logger.info(
     { capacity: resources.capacity, allocatable: resources.allocatable, source: capacity },
     'node capacity',
@@ -157,6 +213,7 @@ async function main(): Promise<void> {
         }),
       ),
     logger,
+    conditions: () => [...pressure.conditions(), ...ready],
     ...(flags.peerRoutes ? { peerRoutes } : {}),
   });
   const registration = await connection.register();
@@ -202,7 +259,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down; containers keep running for the next agent');
-    Promise.all([connection.close(), agentService.close()])
+    Promise.all([connection.close(), agentService.close(), pressure.stop()])
       .then(() => pods.close())
       .then(
         () => process.exit(0),

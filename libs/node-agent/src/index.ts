@@ -33,6 +33,17 @@ export { ReserveError, nodeResources } from './connection/node-resources.util';
 export type { NodeReserve } from './connection/node-resources.util';
 export { AGENT_VERSION, collectNodeInfo } from './connection/node-info';
 export { plainHttpAllowed } from './connection/registry-address.util';
+export {
+  DEFAULT_EVICTION_HARD,
+  EvictionThresholdError,
+  parseDurationMs,
+  parseEvictionHard,
+} from './pressure/eviction-threshold.util';
+export type { EvictionThreshold, PressureConditionStatus } from './pressure/eviction-threshold.util';
+export { NodePressureMonitor } from './pressure/node-pressure.monitor';
+export type { NodePressureMonitorOptions } from './pressure/node-pressure.monitor';
+export { PressureSignalsReader } from './pressure/pressure-signals.reader';
+export type { PressureSignalsOptions } from './pressure/pressure-signals.reader';
 export { HollowNodePods } from './hollow/hollow-node-pods';
 export type { HollowNodePodsOptions } from './hollow/hollow-node-pods';
 export { HOLLOW_NODE_CAPACITY, HollowNode } from './hollow/hollow-node';

@@ -27,6 +27,7 @@ import {
 import type { Logger } from 'pino';
 import type { NodePods, PodStatusReport } from '../pods/node-pods.types';
 import type { ResolveObject } from '../pods/volumes/pod-volumes';
+import { noPressureConditions } from '../pressure/eviction-threshold.util';
 import { planPeerRoutes, type PeerRoute } from './peer-routes.util';
 import { DEFAULT_RECONNECT_BACKOFF, reconnectDelay, type BackoffOptions } from './reconnect-backoff.util';
 
@@ -78,24 +79,7 @@ const REGISTER_DEADLINE_MS = 10_000;
 
 export function defaultNodeConditions(): NodeCondition[] {
   return [
-    {
-      type: 'MemoryPressure',
-      status: 'False',
-      reason: 'AgentHasSufficientMemory',
-      message: 'the node agent has sufficient memory available',
-    },
-    {
-      type: 'DiskPressure',
-      status: 'False',
-      reason: 'AgentHasNoDiskPressure',
-      message: 'the node agent has no disk pressure',
-    },
-    {
-      type: 'PIDPressure',
-      status: 'False',
-      reason: 'AgentHasSufficientPID',
-      message: 'the node agent has sufficient PIDs available',
-    },
+    ...noPressureConditions(),
     {
       type: 'Ready',
       status: 'True',
