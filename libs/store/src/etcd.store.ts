@@ -94,6 +94,9 @@ function decodeKv(kv: KeyValue): KubeObject {
   return decode(kv, kv.modRevision);
 }
 
+/** See barrenBreaks in watch(). */
+const MAX_BARREN_BREAKS = 5;
+
 export class EtcdStore implements Store {
   /** Only for watches; created on the first one. */
   private watchClient: Etcd3 | undefined;
@@ -114,7 +117,14 @@ export class EtcdStore implements Store {
   }
 
   private watches(): Etcd3 {
-    this.watchClient ??= new Etcd3({ hosts: this.endpoints, dialTimeout: 5000 });
+    this.watchClient ??= new Etcd3({
+      hosts: this.endpoints,
+      dialTimeout: 5000,
+      // etcd sends a backlog in responses of up to 1,000 revisions, each event with its previous
+      // value: several MiB for pods. grpc-js refuses a message over 4 MiB by default, the stream
+      // breaks, the resume asks for the same backlog again, and the watch stalls without an error.
+      grpcOptions: { 'grpc.max_receive_message_length': -1 },
+    });
     return this.watchClient;
   }
 
@@ -319,6 +329,9 @@ export class EtcdStore implements Store {
     let current: Watcher | undefined;
     let generation = 0;
     let retryTimer: NodeJS.Timeout | undefined;
+    // Breaks in a row with no event delivered in between: the same failure repeating on resume
+    // (a response the client refuses, say) must end the watch with an error, not stall it.
+    let barrenBreaks = 0;
     const fail = (error: StoreError): void => {
       if (closed) return;
       closed = true;
@@ -349,6 +362,7 @@ export class EtcdStore implements Store {
           // A resumed stream never repeats what was delivered; this guards the seam anyway.
           if (revision <= lastRevision) continue;
           lastRevision = revision;
+          barrenBreaks = 0;
           options.onEvent(toStoreEvent(event.type, event.kv, event.prev_kv ?? undefined, revision));
         }
         if (response.events.length === 0 && options.onProgress) {
@@ -358,8 +372,17 @@ export class EtcdStore implements Store {
       watcher.on('error', (error) => {
         if (mine === generation) fail(translateError(error, `watch ${prefix}`));
       });
-      watcher.on('disconnected', () => {
+      watcher.on('disconnected', (error: unknown) => {
         if (closed || mine !== generation) return;
+        if (++barrenBreaks >= MAX_BARREN_BREAKS) {
+          fail(
+            new StoreError(
+              'Unavailable',
+              `watch ${prefix}: the etcd stream broke ${barrenBreaks} times in a row after revision ${lastRevision} without delivering an event (${String(error)})`,
+            ),
+          );
+          return;
+        }
         generation += 1;
         // Detached while etcd3's manager is idle, so its own reconnect no longer includes it.
         void watcher.cancel().catch(() => undefined);
