@@ -3,6 +3,9 @@ export { NodePodsError } from './pods/node-pods.types';
 export { createNodePods } from './pods/node-pods.engine';
 export type { NodePodsOptions } from './pods/node-pods.options';
 export type { ClusterDns } from './pods/pod-dns.util';
+export { ClusterDnsServer, listenWhenAddressExists } from './dns/cluster-dns.server';
+export type { ClusterDnsServerOptions, ClusterDnsServerStats, DnsUpstream } from './dns/cluster-dns.server';
+export type { ClusterNames, ServiceNames, ServicePortName } from './dns/cluster-names.types';
 export type { BackoffPolicy } from './pods/restart-backoff.util';
 export type { ResolveObject } from './pods/volumes/pod-volumes';
 export type {
