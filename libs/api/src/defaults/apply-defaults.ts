@@ -1,5 +1,7 @@
 // Defaults as Kubernetes' defaulting functions apply them, so an object read back looks as it would
 // on Kubernetes (and controllers can rely on the fields being there). Returns a new object.
+import { withMemoryPressureToleration } from './pod-tolerations.util';
+
 type Json = Record<string, unknown>;
 
 function object(value: unknown): Json {
@@ -134,7 +136,8 @@ export function applyDefaults<T>(kind: string, input: T): T {
   const spec = object(result['spec']);
   switch (kind) {
     case 'Pod':
-      result['spec'] = defaultPodSpec(spec);
+      // Only pods, never templates: Kubernetes adds it at admission, after the template hash is taken.
+      result['spec'] = withMemoryPressureToleration(defaultPodSpec(spec));
       break;
     case 'Deployment': {
       setDefault(spec, 'replicas', 1);
