@@ -113,4 +113,61 @@ describe('node lifecycle', () => {
         : true;
     });
   });
+
+  it('taints a node NoSchedule while its conditions report pressure, and removes the taint after', async () => {
+    await cp.request('POST', '/api/v1/nodes', {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Node',
+        metadata: { name: 'node-b' },
+        spec: { taints: [{ key: 'dedicated', value: 'db', effect: 'NoSchedule' }] },
+        status: { conditions: [{ type: 'Ready', status: 'True' }] },
+      },
+    });
+    // A live node: its Lease keeps being renewed, so only the condition taints are in play.
+    await renew('node-b');
+    const renewing = setInterval(() => void renew('node-b').catch(() => undefined), 300);
+    const setConditions = async (memory: string, pid: string): Promise<void> => {
+      const current = (await cp.request('GET', '/api/v1/nodes/node-b')).json<NodeState & object>();
+      const result = await cp.request('PUT', '/api/v1/nodes/node-b/status', {
+        body: {
+          ...current,
+          status: {
+            ...current.status,
+            conditions: [
+              { type: 'Ready', status: 'True' },
+              { type: 'MemoryPressure', status: memory },
+              { type: 'DiskPressure', status: 'False' },
+              { type: 'PIDPressure', status: pid },
+            ],
+          },
+        },
+      });
+      expect(result.status).toBe(200);
+    };
+    const taintKeys = async (): Promise<string[]> =>
+      ((await cp.request('GET', '/api/v1/nodes/node-b')).json<NodeState>().spec?.taints ?? [])
+        .map((taint) => `${taint.key}:${taint.effect}`)
+        .sort();
+    try {
+      await setConditions('True', 'True');
+      await until('pressure taints on node-b', async () => {
+        const keys = await taintKeys();
+        return keys.length === 3 ? keys : undefined;
+      });
+      expect(await taintKeys()).toEqual([
+        'dedicated:NoSchedule',
+        'node.kubernetes.io/memory-pressure:NoSchedule',
+        'node.kubernetes.io/pid-pressure:NoSchedule',
+      ]);
+      await setConditions('False', 'False');
+      await until('pressure taints gone from node-b', async () => {
+        const keys = await taintKeys();
+        return keys.length === 1 ? keys : undefined;
+      });
+      expect(await taintKeys()).toEqual(['dedicated:NoSchedule']);
+    } finally {
+      clearInterval(renewing);
+    }
+  });
 });

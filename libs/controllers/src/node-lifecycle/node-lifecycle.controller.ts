@@ -3,7 +3,8 @@
 // Unknown, it is tainted node.kubernetes.io/unreachable:NoExecute and its pods are marked not ready;
 // after the eviction timeout its pods are deleted, so their owners replace them elsewhere (the agent,
 // when it returns, sees them deleted and stops them). A renewed Lease lifts the taint.
-// Health is time-based, so besides events a timer re-checks every node: level-triggered.
+// Health is time-based, so besides events a timer re-checks every node: level-triggered. Conditions
+// the agent reports (pressure, not ready) become NoSchedule taints, as TaintNodesByCondition does.
 import { RESOURCE_TYPES, kubeTimestamp, type KubeObject, type ResourceType } from '@flotilla/api';
 import {
   createEventRecorder,
@@ -14,6 +15,7 @@ import {
   type RestClient,
 } from '@flotilla/client';
 import { KeyedWorkQueue } from '@flotilla/queue';
+import { reconcileConditionTaints } from './condition-taints.util';
 import { UNREACHABLE_TAINT, latest, nodeHealth } from './node-health.util';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
@@ -206,9 +208,38 @@ export function startNodeLifecycleController(options: NodeLifecycleOptions): Run
     log('node is reachable again', { node: node.metadata?.name });
   }
 
+  /**
+   * NoSchedule taints from the node's conditions (TaintNodesByCondition). Read fresh and written with
+   * its resourceVersion: the taint list is replaced whole, so a stale copy must not drop a taint
+   * someone else added; a conflict fails the key and the queue retries it.
+   */
+  async function taintByConditions(name: string): Promise<void> {
+    let node: NodeObject;
+    try {
+      node = await client.get<NodeObject>(nodeType, name);
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw error;
+    }
+    const taints = reconcileConditionTaints({
+      taints: node.spec?.taints ?? [],
+      conditions: node.status?.conditions ?? [],
+      now: kubeTimestamp(new Date()),
+    });
+    if (!taints) return;
+    await client.update(nodeType, { ...node, spec: { ...(node.spec ?? {}), taints } });
+    log('node taints follow its conditions', { node: name, taints: taints.map((taint) => taint.key) });
+  }
+
   async function reconcile(name: string): Promise<void> {
     const node = nodes.get(name);
     if (!node) return;
+    const wanted = reconcileConditionTaints({
+      taints: node.spec?.taints ?? [],
+      conditions: node.status?.conditions ?? [],
+      now: kubeTimestamp(new Date()),
+    });
+    if (wanted) await taintByConditions(name);
     const lease = leases.get(`${NODE_LEASE_NAMESPACE}/${name}`);
     const ready = node.status?.conditions?.find((condition) => condition.type === 'Ready');
     const lastHeartbeat = latest(lease?.spec?.renewTime, lease?.spec?.acquireTime, ready?.lastHeartbeatTime);
