@@ -4,22 +4,14 @@
 // and Ready, or stuck pulling an image, through pods/status, because node agents are external to the
 // controllers and the CLI under test.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveResourceName, type Deployment, type KubeObject, type ResourceType } from '@flotilla/api';
 import { createClient, type RestClient } from '@flotilla/client';
-import {
-  startDeploymentController,
-  startGarbageCollector,
-  startReplicaSetController,
-  type RunningDeploymentController,
-  type RunningGarbageCollector,
-  type RunningReplicaSetController,
-} from '@flotilla/controllers';
 import { requireFreshBuild, runFlotilla, startFlotilla } from '../cli/flotilla-process';
 import { startTestControlPlane, type TestControlPlane } from '../support/cluster';
 import { eventually, requireTestEnv, until } from '../support/eventually';
+import { startWorkloadControllers, type WorkloadControllers } from './workload-controllers.fixture';
 import { startFakeNodes, type FakeNodes } from './replicaset-node.fixture';
 
 const redisUrl = requireTestEnv('FLOTILLA_TEST_REDIS');
@@ -35,9 +27,7 @@ type DeploymentObject = Deployment & KubeObject;
 
 let cp: TestControlPlane;
 let client: RestClient;
-let replicaSetController: RunningReplicaSetController;
-let deploymentController: RunningDeploymentController;
-let collector: RunningGarbageCollector;
+let controllers: WorkloadControllers;
 let nodes: FakeNodes;
 let workdir: string;
 const readyImages = new Set<string>(['web:1']);
@@ -52,10 +42,7 @@ beforeAll(async () => {
     kind: 'Namespace',
     metadata: { name: namespace },
   });
-  const id = randomUUID();
-  replicaSetController = startReplicaSetController({ client, redisUrl, queueName: `rs-${id}` });
-  deploymentController = startDeploymentController({ client, redisUrl, queueName: `deploy-${id}` });
-  collector = startGarbageCollector({ client, redisUrl, queueName: `gc-${id}` });
+  controllers = startWorkloadControllers({ client, redisUrl });
   nodes = startFakeNodes({
     cp,
     client,
@@ -67,20 +54,13 @@ beforeAll(async () => {
         ? { reason: 'ImagePullBackOff', message: 'Back-off pulling image "web:broken"' }
         : undefined,
   });
-  await Promise.all([
-    replicaSetController.ready,
-    deploymentController.ready,
-    collector.ready,
-    nodes.pods.waitForSync(),
-  ]);
+  await Promise.all([controllers.ready, nodes.pods.waitForSync()]);
 });
 
 afterAll(async () => {
   nodes?.stop();
   await nodes?.settled();
-  await deploymentController?.stop();
-  await replicaSetController?.stop();
-  await collector?.stop();
+  await controllers?.stop();
   client?.close();
   await cp?.stop();
   if (workdir) rmSync(workdir, { recursive: true, force: true });

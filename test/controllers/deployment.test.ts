@@ -4,7 +4,6 @@
 // pods/status, because node agents are external to the controllers under test. Which new pods become
 // ready is the test's choice, so a rollout can be watched one step at a time, or broken.
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import {
   resolveResourceName,
@@ -14,16 +13,9 @@ import {
   type ResourceType,
 } from '@flotilla/api';
 import { createClient, type RestClient } from '@flotilla/client';
-import {
-  startDeploymentController,
-  startGarbageCollector,
-  startReplicaSetController,
-  type RunningDeploymentController,
-  type RunningGarbageCollector,
-  type RunningReplicaSetController,
-} from '@flotilla/controllers';
 import { startTestControlPlane, type TestControlPlane } from '../support/cluster';
 import { requireTestEnv, until } from '../support/eventually';
+import { startWorkloadControllers, type WorkloadControllers } from './workload-controllers.fixture';
 import { startFakeNodes, type FakeNodes, type PodObject } from './replicaset-node.fixture';
 
 const redisUrl = requireTestEnv('FLOTILLA_TEST_REDIS');
@@ -43,9 +35,7 @@ type ReplicaSetObject = ReplicaSet & KubeObject;
 
 let cp: TestControlPlane;
 let client: RestClient;
-let replicaSetController: RunningReplicaSetController;
-let deploymentController: RunningDeploymentController;
-let collector: RunningGarbageCollector;
+let controllers: WorkloadControllers;
 let nodes: FakeNodes;
 /** New pods the test lets become ready; every pod of an image in `readyImages` is ready at once. */
 const allowed = new Set<string>();
@@ -59,10 +49,7 @@ beforeAll(async () => {
     kind: 'Namespace',
     metadata: { name: namespace },
   });
-  const id = randomUUID();
-  replicaSetController = startReplicaSetController({ client, redisUrl, queueName: `rs-${id}` });
-  deploymentController = startDeploymentController({ client, redisUrl, queueName: `deploy-${id}` });
-  collector = startGarbageCollector({ client, redisUrl, queueName: `gc-${id}` });
+  controllers = startWorkloadControllers({ client, redisUrl });
   nodes = startFakeNodes({
     cp,
     client,
@@ -71,20 +58,13 @@ beforeAll(async () => {
     ready: (pod) =>
       allowed.has(pod.metadata.name ?? '') || readyImages.has(pod.spec.containers[0]?.image ?? ''),
   });
-  await Promise.all([
-    replicaSetController.ready,
-    deploymentController.ready,
-    collector.ready,
-    nodes.pods.waitForSync(),
-  ]);
+  await Promise.all([controllers.ready, nodes.pods.waitForSync()]);
 });
 
 afterAll(async () => {
   nodes?.stop();
   await nodes?.settled();
-  await deploymentController?.stop();
-  await replicaSetController?.stop();
-  await collector?.stop();
+  await controllers?.stop();
   client?.close();
   await cp?.stop();
 });
