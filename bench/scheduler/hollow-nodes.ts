@@ -4,6 +4,7 @@
 //
 //   node dist/bench/scheduler/hollow-nodes.js --apiserver 127.0.0.1:PORT --ca-file CA --ca-key-file KEY
 //     --dir DIR [--nodes 1000] [--prefix hollow-] [--start-delay-ms 5] [--register-concurrency 32]
+//     [--heartbeat-interval-seconds N (default: the apiserver's)]
 //
 // Progress goes to stdout as one JSON object per line ({"event": "certificates" | "registered" |
 // "connected" | "held", ...}); logs go to stderr. SIGUSR2 prints the pods every hollow engine holds
@@ -55,6 +56,7 @@ async function main(): Promise<void> {
   const prefix = process.argv.includes('--prefix') ? text('prefix') : 'hollow-';
   const startDelayMs = count('start-delay-ms', 5);
   const registerConcurrency = Math.max(1, count('register-concurrency', 32));
+  const heartbeatIntervalSeconds = count('heartbeat-interval-seconds', 0);
   const logger = pino({ level: process.env['FLOTILLA_HOLLOW_LOG'] ?? 'warn' }, pino.destination(2));
   const names = Array.from({ length: nodeCount }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
 
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
       logger,
       startDelayMs,
       stopDelayMs: startDelayMs,
+      ...(heartbeatIntervalSeconds > 0 ? { heartbeatIntervalMs: heartbeatIntervalSeconds * 1000 } : {}),
     });
   });
   let stopping = false;

@@ -2,7 +2,7 @@
 // process, beside raw etcd transaction throughput measured in the same run on the same etcd.
 //
 //   node dist/bench/scheduler/scheduler.bench.js [--nodes 1000] [--pods 10000] [--latency-pods 1000]
-//     [--start-delay-ms 5] [--profile-dir DIR]
+//     [--start-delay-ms 5] [--heartbeat-interval-seconds 10] [--profile-dir DIR] [--keep-logs]
 //
 // The nodes are hollow (Kubernetes' kubemark): one child process (hollow-nodes.ts) runs `--nodes`
 // HollowNodes of @flotilla/node-agent, each registering over the apiserver's gRPC NodeService with
@@ -45,15 +45,19 @@ const nodeCount = flag('nodes', 1000);
 const podCount = flag('pods', 10_000);
 const latencyPodCount = flag('latency-pods', 1000);
 const startDelayMs = flag('start-delay-ms', 5);
+/** Kubelet's Lease renewal (a quarter of its 40 s Lease): 1,000 nodes at the apiserver's 5 s cost 200 writes/s. */
+const heartbeatIntervalSeconds = flag('heartbeat-interval-seconds', 10);
 /** A /24 for each of up to 16,384 nodes, clear of the Service range (10.96.0.0/12). */
 const CLUSTER_CIDR = '100.64.0.0/10';
 const HOLLOW_READY_TIMEOUT_MS = 600_000;
 /** Waiting for binds or Running gives up after this long without one more pod bound or Running. */
 const RUNNING_STALL_MS = 60_000;
 const NAMESPACE = 'bench';
-/** --profile-dir DIR: the scheduler process writes a V8 CPU profile there when it stops. */
+/** --profile-dir DIR: the apiserver and scheduler write V8 CPU profiles to DIR/<process> when they stop. */
 const profileDirIndex = process.argv.indexOf('--profile-dir');
 const profileDir = profileDirIndex >= 0 ? process.argv[profileDirIndex + 1] : undefined;
+/** --keep-logs: leave the run's directory (component logs) in place and print where it is. */
+const keepLogs = process.argv.includes('--keep-logs');
 
 function coreType(kind: string): ResourceType {
   const type = resourceTypeForKind('v1', kind);
@@ -161,6 +165,8 @@ function startHollowNodes(options: {
       String(nodeCount),
       '--start-delay-ms',
       String(startDelayMs),
+      '--heartbeat-interval-seconds',
+      String(heartbeatIntervalSeconds),
     ],
     { stdio: ['ignore', 'pipe', log] },
   );
@@ -237,7 +243,12 @@ async function main(): Promise<void> {
     const grpcPort = await freePort();
     const apiserver = await startApiserver({
       command: process.execPath,
-      args: [resolve(__dirname, '../../apps/apiserver/src/main.js'), '--cluster-cidr', CLUSTER_CIDR],
+      args: [
+        ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir, 'apiserver')}`] : []),
+        resolve(__dirname, '../../apps/apiserver/src/main.js'),
+        '--cluster-cidr',
+        CLUSTER_CIDR,
+      ],
       etcdUrl: etcd.url,
       port: await freePort(),
       grpcPort,
@@ -380,7 +391,7 @@ async function main(): Promise<void> {
       name: 'scheduler',
       command: process.execPath,
       args: [
-        ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : []),
+        ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir, 'scheduler')}`] : []),
         resolve(__dirname, '../../apps/scheduler/src/main.js'),
       ],
       kubeconfigFile,
@@ -496,7 +507,8 @@ async function main(): Promise<void> {
     );
   } finally {
     for (const pid of stops.reverse()) await stopProcess(pid);
-    rmSync(home, { recursive: true, force: true });
+    if (keepLogs) process.stderr.write(`bench/scheduler: logs kept in ${home}\n`);
+    else rmSync(home, { recursive: true, force: true });
   }
 }
 

@@ -117,6 +117,11 @@ const program = new Command('flotilla-node-agent')
     duration,
     10_000,
   )
+  .option(
+    '--heartbeat-interval <duration>',
+    "how often the node heartbeats and renews its Lease (default: the apiserver's answer at registration, 5s); keep it well under the controller-manager's --node-monitor-grace-period",
+    duration,
+  )
   .option('--max-pods <n>', 'pods this node accepts', positiveInteger, 110)
   .option('--node-labels <key=value,...>', 'labels added to the Node at registration', labels)
   .option('--bridge-name <name>', 'the Linux bridge of the pod network (at most 15 characters)', 'flotpods0')
@@ -147,6 +152,7 @@ const flags = program.opts<{
   evictionHard: EvictionThreshold[];
   evictionPressureTransitionPeriod: number;
   evictionMonitoringInterval: number;
+  heartbeatInterval?: number;
   nodeLabels?: Record<string, string>;
   bridgeName: string;
   registry?: string;
@@ -161,6 +167,8 @@ function fail(message: string, code = 1): never {
 
 if (!isIPv4(flags.nodeIp)) fail(`--node-ip "${flags.nodeIp}" must be an IPv4 address of this host`, 2);
 if (!/^[^:]+:\d{1,5}$/.test(flags.apiserver)) fail(`--apiserver "${flags.apiserver}" must be host:port`, 2);
+if (flags.heartbeatInterval !== undefined && flags.heartbeatInterval < 100)
+  fail(`--heartbeat-interval must be at least 100ms`, 2);
 
 const logger = pino({ level: flags.logLevel, base: { component: 'node-agent', node: flags.nodeName } });
 
@@ -214,6 +222,7 @@ async function main(): Promise<void> {
       ),
     logger,
     conditions: () => [...pressure.conditions(), ...ready],
+    ...(flags.heartbeatInterval !== undefined ? { heartbeatIntervalMs: flags.heartbeatInterval } : {}),
     ...(flags.peerRoutes ? { peerRoutes } : {}),
   });
   const registration = await connection.register();

@@ -56,6 +56,13 @@ export interface NodeConnectionOptions {
   peerRoutes?: PeerRouteTable;
   /** The node's conditions for each heartbeat (default: Ready, no pressure). */
   conditions?: () => NodeCondition[];
+  /**
+   * How often heartbeats (and with them the node's Lease) go up; without it, what Register answers
+   * (the apiserver's default 5 s). Each one costs the apiserver a Lease write, so large clusters
+   * renew less often: kubelet renews every 10 s, a quarter of its 40 s Lease. It must stay well
+   * under the node lifecycle controller's grace period, or healthy nodes are marked NotReady.
+   */
+  heartbeatIntervalMs?: number;
   /** How often usage samples go up (default 15 s, metrics-server's resolution). */
   metricsIntervalMs?: number;
   backoff?: BackoffOptions;
@@ -156,6 +163,10 @@ export class NodeConnection {
     );
   }
 
+  private heartbeatIntervalFor(response: RegisterResponse): number {
+    return this.options.heartbeatIntervalMs ?? Math.max(1, response.heartbeatIntervalSeconds || 5) * 1000;
+  }
+
   private newClient(): NodeServiceClient {
     this.client?.close();
     this.client = new NodeServiceClient(this.options.apiserver, this.credentials, {
@@ -205,7 +216,7 @@ export class NodeConnection {
       try {
         const response = await this.registerOnce();
         this.registration = response;
-        this.heartbeatIntervalMs = Math.max(1, response.heartbeatIntervalSeconds || 5) * 1000;
+        this.heartbeatIntervalMs = this.heartbeatIntervalFor(response);
         this.logger.info({ podCidr: response.podCidr, clusterCidr: response.clusterCidr }, 'node registered');
         return response;
       } catch (error) {
@@ -268,7 +279,7 @@ export class NodeConnection {
       try {
         if (!registered) {
           this.registration = await this.registerOnce();
-          this.heartbeatIntervalMs = Math.max(1, this.registration.heartbeatIntervalSeconds || 5) * 1000;
+          this.heartbeatIntervalMs = this.heartbeatIntervalFor(this.registration);
         }
         healthy = await this.stream(pods);
       } catch (error) {

@@ -26,6 +26,8 @@ export interface HollowNodeOptions {
   startDelayMs?: number;
   stopDelayMs?: number;
   metricsIntervalMs?: number;
+  /** Overrides the apiserver's heartbeat interval (see NodeConnectionOptions). */
+  heartbeatIntervalMs?: number;
   backoff?: BackoffOptions;
 }
 
@@ -64,6 +66,9 @@ export class HollowNode {
         ),
       logger: options.logger,
       ...(options.metricsIntervalMs !== undefined ? { metricsIntervalMs: options.metricsIntervalMs } : {}),
+      ...(options.heartbeatIntervalMs !== undefined
+        ? { heartbeatIntervalMs: options.heartbeatIntervalMs }
+        : {}),
       ...(options.backoff !== undefined ? { backoff: options.backoff } : {}),
     });
     this.connection.onState((state) => {
