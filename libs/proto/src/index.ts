@@ -20,6 +20,7 @@ export {
   RegisterRequest,
   RegisterResponse,
   ServerMessage,
+  ServiceObjectChange_Type,
 } from './gen/node/v1/node';
 export type {
   AgentServiceServer,
@@ -34,5 +35,8 @@ export type {
   PodStatusUpdate,
   PodUsage,
   Resources,
+  ServiceObject,
+  ServiceObjectChange,
+  ServiceObjects,
   TerminalSize,
 } from './gen/node/v1/node';

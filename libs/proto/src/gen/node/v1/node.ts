@@ -217,11 +217,79 @@ export interface Peers {
   peers: Peer[];
 }
 
+/**
+ * A Service or an Endpoints object as Kubernetes JSON. Every node load-balances every Service (as
+ * kube-proxy does), so every agent gets all of them, from one shared watch per apiserver; objects
+ * travel as JSON for the same reason pods do.
+ */
+export interface ServiceObject {
+  /** Service or Endpoints */
+  kind: string;
+  namespace: string;
+  name: string;
+  objectJson: Buffer;
+}
+
+/**
+ * Every Service and Endpoints object, sent on connect and again whenever the apiserver had to start
+ * its watch over: the agent replaces its whole table with it.
+ */
+export interface ServiceObjects {
+  objects: ServiceObject[];
+}
+
+export interface ServiceObjectChange {
+  type: ServiceObjectChange_Type;
+  object?: ServiceObject | undefined;
+}
+
+export enum ServiceObjectChange_Type {
+  TYPE_UNSPECIFIED = 0,
+  UPSERT = 1,
+  DELETE = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function serviceObjectChange_TypeFromJSON(object: any): ServiceObjectChange_Type {
+  switch (object) {
+    case 0:
+    case "TYPE_UNSPECIFIED":
+      return ServiceObjectChange_Type.TYPE_UNSPECIFIED;
+    case 1:
+    case "UPSERT":
+      return ServiceObjectChange_Type.UPSERT;
+    case 2:
+    case "DELETE":
+      return ServiceObjectChange_Type.DELETE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return ServiceObjectChange_Type.UNRECOGNIZED;
+  }
+}
+
+export function serviceObjectChange_TypeToJSON(object: ServiceObjectChange_Type): string {
+  switch (object) {
+    case ServiceObjectChange_Type.TYPE_UNSPECIFIED:
+      return "TYPE_UNSPECIFIED";
+    case ServiceObjectChange_Type.UPSERT:
+      return "UPSERT";
+    case ServiceObjectChange_Type.DELETE:
+      return "DELETE";
+    case ServiceObjectChange_Type.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 export interface ServerMessage {
-  payload?: { $case: "fullSet"; value: DesiredPods } | { $case: "change"; value: PodChange } | {
-    $case: "peers";
-    value: Peers;
-  } | undefined;
+  payload?:
+    | { $case: "fullSet"; value: DesiredPods }
+    | { $case: "change"; value: PodChange }
+    | { $case: "peers"; value: Peers }
+    | { $case: "services"; value: ServiceObjects }
+    | { $case: "serviceChange"; value: ServiceObjectChange }
+    | undefined;
 }
 
 export interface GetObjectRequest {
@@ -2481,6 +2549,285 @@ export const Peers: MessageFns<Peers> = {
   },
 };
 
+function createBaseServiceObject(): ServiceObject {
+  return { kind: "", namespace: "", name: "", objectJson: Buffer.alloc(0) };
+}
+
+export const ServiceObject: MessageFns<ServiceObject> = {
+  encode(message: ServiceObject, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.kind !== "") {
+      writer.uint32(10).string(message.kind);
+    }
+    if (message.namespace !== "") {
+      writer.uint32(18).string(message.namespace);
+    }
+    if (message.name !== "") {
+      writer.uint32(26).string(message.name);
+    }
+    if (message.objectJson.length !== 0) {
+      writer.uint32(34).bytes(message.objectJson);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceObject {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceObject();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.namespace = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.objectJson = Buffer.from(reader.bytes());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServiceObject {
+    return {
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      namespace: isSet(object.namespace) ? globalThis.String(object.namespace) : "",
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      objectJson: isSet(object.objectJson)
+        ? Buffer.from(bytesFromBase64(object.objectJson))
+        : isSet(object.object_json)
+        ? Buffer.from(bytesFromBase64(object.object_json))
+        : Buffer.alloc(0),
+    };
+  },
+
+  toJSON(message: ServiceObject): unknown {
+    const obj: any = {};
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.namespace !== "") {
+      obj.namespace = message.namespace;
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.objectJson.length !== 0) {
+      obj.objectJson = base64FromBytes(message.objectJson);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServiceObject>, I>>(base?: I): ServiceObject {
+    return ServiceObject.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServiceObject>, I>>(object: I): ServiceObject {
+    const message = createBaseServiceObject();
+    message.kind = object.kind ?? "";
+    message.namespace = object.namespace ?? "";
+    message.name = object.name ?? "";
+    message.objectJson = object.objectJson ?? Buffer.alloc(0);
+    return message;
+  },
+};
+
+function createBaseServiceObjects(): ServiceObjects {
+  return { objects: [] };
+}
+
+export const ServiceObjects: MessageFns<ServiceObjects> = {
+  encode(message: ServiceObjects, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.objects) {
+      ServiceObject.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceObjects {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceObjects();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.objects.push(ServiceObject.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServiceObjects {
+    return {
+      objects: globalThis.Array.isArray(object?.objects)
+        ? object.objects.map((e: any) => ServiceObject.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ServiceObjects): unknown {
+    const obj: any = {};
+    if (message.objects?.length) {
+      obj.objects = message.objects.map((e) => ServiceObject.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServiceObjects>, I>>(base?: I): ServiceObjects {
+    return ServiceObjects.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServiceObjects>, I>>(object: I): ServiceObjects {
+    const message = createBaseServiceObjects();
+    message.objects = object.objects?.map((e) => ServiceObject.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseServiceObjectChange(): ServiceObjectChange {
+  return { type: 0, object: undefined };
+}
+
+export const ServiceObjectChange: MessageFns<ServiceObjectChange> = {
+  encode(message: ServiceObjectChange, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.type !== 0) {
+      writer.uint32(8).int32(message.type);
+    }
+    if (message.object !== undefined) {
+      ServiceObject.encode(message.object, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ServiceObjectChange {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseServiceObjectChange();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.type = reader.int32() as any;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.object = ServiceObject.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ServiceObjectChange {
+    return {
+      type: isSet(object.type) ? serviceObjectChange_TypeFromJSON(object.type) : 0,
+      object: isSet(object.object) ? ServiceObject.fromJSON(object.object) : undefined,
+    };
+  },
+
+  toJSON(message: ServiceObjectChange): unknown {
+    const obj: any = {};
+    if (message.type !== 0) {
+      obj.type = serviceObjectChange_TypeToJSON(message.type);
+    }
+    if (message.object !== undefined) {
+      obj.object = ServiceObject.toJSON(message.object);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ServiceObjectChange>, I>>(base?: I): ServiceObjectChange {
+    return ServiceObjectChange.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ServiceObjectChange>, I>>(object: I): ServiceObjectChange {
+    const message = createBaseServiceObjectChange();
+    message.type = object.type ?? 0;
+    message.object = (object.object !== undefined && object.object !== null)
+      ? ServiceObject.fromPartial(object.object)
+      : undefined;
+    return message;
+  },
+};
+
 function createBaseServerMessage(): ServerMessage {
   return { payload: undefined };
 }
@@ -2496,6 +2843,12 @@ export const ServerMessage: MessageFns<ServerMessage> = {
         break;
       case "peers":
         Peers.encode(message.payload.value, writer.uint32(26).fork()).join();
+        break;
+      case "services":
+        ServiceObjects.encode(message.payload.value, writer.uint32(34).fork()).join();
+        break;
+      case "serviceChange":
+        ServiceObjectChange.encode(message.payload.value, writer.uint32(42).fork()).join();
         break;
     }
     return writer;
@@ -2538,6 +2891,22 @@ export const ServerMessage: MessageFns<ServerMessage> = {
             message.payload = { $case: "peers", value: Peers.decode(reader, reader.uint32()) };
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.payload = { $case: "services", value: ServiceObjects.decode(reader, reader.uint32()) };
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.payload = { $case: "serviceChange", value: ServiceObjectChange.decode(reader, reader.uint32()) };
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2560,6 +2929,12 @@ export const ServerMessage: MessageFns<ServerMessage> = {
         ? { $case: "change", value: PodChange.fromJSON(object.change) }
         : isSet(object.peers)
         ? { $case: "peers", value: Peers.fromJSON(object.peers) }
+        : isSet(object.services)
+        ? { $case: "services", value: ServiceObjects.fromJSON(object.services) }
+        : isSet(object.serviceChange)
+        ? { $case: "serviceChange", value: ServiceObjectChange.fromJSON(object.serviceChange) }
+        : isSet(object.service_change)
+        ? { $case: "serviceChange", value: ServiceObjectChange.fromJSON(object.service_change) }
         : undefined,
     };
   },
@@ -2572,6 +2947,10 @@ export const ServerMessage: MessageFns<ServerMessage> = {
       obj.change = PodChange.toJSON(message.payload.value);
     } else if (message.payload?.$case === "peers") {
       obj.peers = Peers.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "services") {
+      obj.services = ServiceObjects.toJSON(message.payload.value);
+    } else if (message.payload?.$case === "serviceChange") {
+      obj.serviceChange = ServiceObjectChange.toJSON(message.payload.value);
     }
     return obj;
   },
@@ -2597,6 +2976,18 @@ export const ServerMessage: MessageFns<ServerMessage> = {
       case "peers": {
         if (object.payload?.value !== undefined && object.payload?.value !== null) {
           message.payload = { $case: "peers", value: Peers.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "services": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "services", value: ServiceObjects.fromPartial(object.payload.value) };
+        }
+        break;
+      }
+      case "serviceChange": {
+        if (object.payload?.value !== undefined && object.payload?.value !== null) {
+          message.payload = { $case: "serviceChange", value: ServiceObjectChange.fromPartial(object.payload.value) };
         }
         break;
       }
