@@ -27,7 +27,12 @@ const program = new Command('flotilla-apiserver')
   .option('--grpc-port <port>', 'serve the gRPC NodeService to node agents on this port (mutual TLS)', port)
   .option('--client-ca-file <file>', "CA that signed the node agents' client certificates (with --grpc-port)")
   .option('--cluster-cidr <cidr>', 'pod range of the cluster; each node gets a /24 of it', '10.244.0.0/16')
-  .option('--service-cluster-ip-range <cidr>', 'range of Service virtual IPs told to agents', '10.96.0.0/12')
+  .option(
+    '--service-cluster-ip-range <cidr>',
+    "range Services' cluster IPs are allocated from (told to agents too)",
+    '10.96.0.0/12',
+  )
+  .option('--service-node-port-range <range>', 'ports NodePort Services are given', '30000-32767')
   .option('--etcd-compaction-interval <seconds>', 'how often etcd history is compacted', port, 300)
   .option('--log-level <level>', 'pino log level: debug, info, warn, error', 'info');
 
@@ -48,6 +53,7 @@ const flags = program.opts<{
   clientCaFile?: string;
   clusterCidr: string;
   serviceClusterIpRange: string;
+  serviceNodePortRange: string;
 }>();
 
 if (Boolean(flags.tlsCertFile) !== Boolean(flags.tlsPrivateKeyFile)) {
@@ -83,6 +89,8 @@ startApiServer({
   ...(flags.agentClientKey ? { agentClientKeyFile: flags.agentClientKey } : {}),
   ...(flags.agentCertificateAuthority ? { agentCaFile: flags.agentCertificateAuthority } : {}),
   compactionIntervalMs: flags.etcdCompactionInterval * 1000,
+  serviceClusterIpRange: flags.serviceClusterIpRange,
+  serviceNodePortRange: flags.serviceNodePortRange,
   ...(flags.grpcPort !== undefined && flags.clientCaFile
     ? {
         nodeService: {

@@ -11,6 +11,7 @@ import {
 } from '@flotilla/api';
 import { StoreError } from '@flotilla/store';
 import { ApiError, apiErrors } from '../http/api-error';
+import type { AllocationPlan, ServiceAllocator } from '../services/service-allocator';
 import {
   generateName,
   prepareForCreate,
@@ -48,7 +49,15 @@ export class ResourceWrites {
   constructor(
     private readonly storage: ResourceStorage,
     private readonly model: ObjectModel,
+    /** Cluster IPs and node ports of Services; without it Services are stored as given. */
+    private readonly services?: ServiceAllocator,
   ) {}
+
+  private allocates(target: ResourceTarget): ServiceAllocator | undefined {
+    return target.type.kind === 'Service' && target.type.group === '' && target.subresource === undefined
+      ? this.services
+      : undefined;
+  }
 
   /** Checks apiVersion/kind and namespace of a body against the path it was sent to. */
   private checkBody(target: ResourceTarget, body: unknown, requireName: boolean): KubeObject {
@@ -155,6 +164,15 @@ export class ResourceWrites {
     object = validated.object;
     const warnings = validated.warnings;
     await this.checkNamespace(target);
+    const allocator = this.allocates(target);
+    let plan: AllocationPlan | undefined;
+    if (allocator) {
+      plan = await allocator.forCreate({
+        service: { ...object, metadata: { ...object.metadata, namespace: target.namespace } },
+        ...(options.dryRun ? { dryRun: true } : {}),
+      });
+      object = { ...plan.object, metadata: object.metadata };
+    }
     for (let attempt = 1; ; attempt++) {
       const fresh = prepareForCreate(object, { type: target.type, namespace: target.namespace });
       const prepared =
@@ -178,10 +196,12 @@ export class ResourceWrites {
         return { object: withTypeMeta(target, stored), code: 201, warnings };
       } catch (error) {
         const retry = wantsGenerated && error instanceof StoreError && error.code === 'AlreadyExists';
-        if (retry && attempt < GENERATE_NAME_ATTEMPTS) {
+        if (retry && attempt < GENERATE_NAME_ATTEMPTS && !plan) {
           object.metadata = { ...object.metadata, name: generateName(metadata.generateName ?? '') };
           continue;
         }
+        // The claims name this Service: a Service that was never written must not keep them.
+        if (allocator && plan) await allocator.release(plan.claimed);
         throw storeErrorToApi(error, named);
       }
     }
@@ -239,6 +259,16 @@ export class ResourceWrites {
     );
     let prepared = validated.object;
     const warnings = validated.warnings;
+    const allocator = readyToRemove(prepared) ? undefined : this.allocates(target);
+    let plan: AllocationPlan | undefined;
+    if (allocator) {
+      plan = await allocator.forUpdate({
+        live,
+        updated: prepared,
+        ...(options.dryRun ? { dryRun: true } : {}),
+      });
+      prepared = plan.object;
+    }
     if (operation === 'Update') {
       prepared = this.model.recordManagedFields({
         type: target.type,
@@ -256,6 +286,7 @@ export class ResourceWrites {
       if (readyToRemove(prepared)) {
         // The last finalizer is gone from an object being deleted: finish the deletion.
         const removed = await this.storage.store.delete(key, revision);
+        await this.released(target, removed);
         return { object: withTypeMeta(target, removed), code: 200, warnings };
       }
       if (JSON.stringify(prepared) === JSON.stringify(live)) {
@@ -263,8 +294,14 @@ export class ResourceWrites {
         return { object: withTypeMeta(target, live), code: 200, warnings };
       }
       const stored = await this.storage.store.update(key, prepared, revision);
+      if (allocator && plan)
+        await allocator.releaseKeys(plan.freed, {
+          namespace: target.namespace ?? '',
+          name: target.name ?? '',
+        });
       return { object: withTypeMeta(target, stored), code: 200, warnings };
     } catch (error) {
+      if (allocator && plan) await allocator.release(plan.claimed);
       throw storeErrorToApi(error, target);
     }
   }
@@ -332,6 +369,7 @@ export class ResourceWrites {
       if (options.dryRun) return { object: withTypeMeta(target, live), code: 200, warnings: [] };
       try {
         const removed = await this.storage.store.delete(key, revision);
+        await this.released(target, removed);
         return { object: withTypeMeta(target, removed), code: 200, warnings: [] };
       } catch (error) {
         throw storeErrorToApi(error, target);
@@ -362,6 +400,12 @@ export class ResourceWrites {
     } catch (error) {
       throw storeErrorToApi(error, target);
     }
+  }
+
+  /** A deleted Service's cluster IP and node ports go back to the pool at once. */
+  private async released(target: ResourceTarget, removed: KubeObject): Promise<void> {
+    const allocator = this.allocates({ ...target, subresource: undefined });
+    if (allocator) await allocator.releaseService(removed);
   }
 
   /** Pods bound to a node are deleted gracefully: the node agent stops them, then removes them. */

@@ -22,6 +22,7 @@ import { ResourceReads } from '../resources/resource-reads';
 import { ResourceStorage } from '../resources/resource-storage';
 import { ResourceWrites } from '../resources/resource-writes';
 import { AgentDialer } from '../pod-proxy/agent-dialer';
+import { ServiceAllocator } from '../services/service-allocator';
 import { registerPodProxyRoutes } from '../pod-proxy/pod-proxy.routes';
 import { ApiController, type ApiDependencies } from './api.controller';
 import { ApiMetrics } from './api-metrics';
@@ -41,6 +42,12 @@ export interface ApiServerOptions {
   logLevel?: string;
   /** How often etcd history is compacted (default 5 minutes, as Kubernetes). */
   compactionIntervalMs?: number;
+  /** Where Services' cluster IPs come from (--service-cluster-ip-range, default 10.96.0.0/12). */
+  serviceClusterIpRange?: string;
+  /** Node ports of NodePort Services (default 30000-32767). */
+  serviceNodePortRange?: string;
+  /** How often leaked cluster IP and node port claims are looked for (default 60 s). */
+  serviceRepairIntervalMs?: number;
   /** Serve the gRPC NodeService to node agents, with the TLS certificate above (required then). */
   nodeService?: Omit<NodeServiceOptions, 'tlsCertFile' | 'tlsPrivateKeyFile' | 'bindAddress'>;
   /** Overrides for tests and embedding. */
@@ -89,6 +96,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const logger = pino({ level: options.logLevel ?? 'info', base: { component: 'apiserver' } });
   const authenticator = TokenAuthenticator.fromFile(options.tokenAuthFile);
   const store = options.store ?? new EtcdStore({ endpoints: options.etcdServers });
+  const serviceAllocator = new ServiceAllocator({
+    store,
+    serviceClusterIpRange: options.serviceClusterIpRange ?? options.nodeService?.serviceCidr ?? '10.96.0.0/12',
+    ...(options.serviceNodePortRange ? { nodePortRange: options.serviceNodePortRange } : {}),
+    ...(options.serviceRepairIntervalMs ? { repairIntervalMs: options.serviceRepairIntervalMs } : {}),
+    logger,
+  });
   const storage = new ResourceStorage({
     store,
     ...(options.compactionIntervalMs ? { compactionIntervalMs: options.compactionIntervalMs } : {}),
@@ -103,7 +117,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const model = options.model ?? new KubernetesObjectModel();
   const handler = new ResourceHandler(
     new ResourceReads(storage),
-    new ResourceWrites(storage, model),
+    new ResourceWrites(storage, model, serviceAllocator),
     options.patcher ?? new KubePatcher(),
   );
   const metrics = new ApiMetrics();
@@ -198,6 +212,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     logger,
   });
   await app.listen(options.port, options.bindAddress);
+  serviceAllocator.start();
   const address = fastify.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
   const url = `${scheme}://${host}:${port}`;
@@ -212,12 +227,14 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     nodeService = await startNodeService(
       {
         ...options.nodeService,
+        serviceCidr: serviceAllocator.ipRange.cidr,
         bindAddress: options.bindAddress,
         tlsCertFile: options.tlsCertFile,
         tlsPrivateKeyFile: options.tlsPrivateKeyFile,
       },
       { handler, store, logger },
     ).catch(async (error: unknown) => {
+      await serviceAllocator.stop();
       await app.close();
       await storage.stop();
       throw error;
@@ -231,6 +248,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     compact: () => storage.compactor.runOnce(),
     close: async () => {
       await nodeService?.close();
+      await serviceAllocator.stop();
       namespaceCleanup.stop();
       await app.close();
       await storage.stop();
