@@ -1,6 +1,7 @@
 // The one helper that starts a real control plane for integration and e2e tests: its own etcd
 // (so compaction and cluster-scoped objects never leak between test files), the cluster PKI, an
 // admin token, the apiserver over HTTPS, and a kubeconfig that both kubectl and flotilla read.
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,8 @@ export interface TestControlPlaneOptions {
   readonly nodeService?: boolean;
   /** How often agents heartbeat (seconds; the NodeService's default otherwise). */
   readonly heartbeatIntervalSeconds?: number;
+  /** How long usage samples outlive a node's last report (the apiserver's 15 s default otherwise). */
+  readonly metricsTtlMs?: number;
 }
 
 export interface TestControlPlane {
@@ -71,6 +74,9 @@ export async function startTestControlPlane(
   });
   const tokenFile = join(dir, 'tokens.csv');
   const token = ensureAdminToken(tokenFile);
+  // Usage samples go to the suite's Redis, as `flotilla up` does, under keys only this control plane uses.
+  const redisUrl = process.env['FLOTILLA_TEST_REDIS'];
+  const metricsKeyPrefix = `flotilla-test:${name}-${randomBytes(4).toString('hex')}:metrics:`;
   let apiserver: RunningApiServer;
   let apiserverOptions: ApiServerOptions;
   try {
@@ -85,6 +91,10 @@ export async function startTestControlPlane(
       agentClientKeyFile: pki.apiserverAgentClient.keyFile,
       agentCaFile: pki.caCertFile,
       logLevel: process.env['FLOTILLA_TEST_LOG'] ?? 'warn',
+      metrics: {
+        ...(redisUrl ? { redisUrl, keyPrefix: metricsKeyPrefix } : {}),
+        ...(options.metricsTtlMs !== undefined ? { ttlMs: options.metricsTtlMs } : {}),
+      },
       ...(options.nodeService
         ? {
             nodeService: {

@@ -34,6 +34,16 @@ const program = new Command('flotilla-apiserver')
   )
   .option('--service-node-port-range <range>', 'ports NodePort Services are given', '30000-32767')
   .option('--etcd-compaction-interval <seconds>', 'how often etcd history is compacted', port, 300)
+  .option(
+    '--redis-url <url>',
+    "Redis for node usage samples (metrics.k8s.io), shared by apiserver replicas; without it this process's memory",
+  )
+  .option(
+    '--metrics-ttl <seconds>',
+    "how long a node's usage samples outlive its last report (3 × the agents' --metrics-interval)",
+    port,
+    15,
+  )
   .option('--log-level <level>', 'pino log level: debug, info, warn, error', 'info');
 
 program.parse();
@@ -48,6 +58,8 @@ const flags = program.opts<{
   agentClientKey?: string;
   agentCertificateAuthority?: string;
   etcdCompactionInterval: number;
+  redisUrl?: string;
+  metricsTtl: number;
   logLevel: string;
   grpcPort?: number;
   clientCaFile?: string;
@@ -91,6 +103,10 @@ startApiServer({
   compactionIntervalMs: flags.etcdCompactionInterval * 1000,
   serviceClusterIpRange: flags.serviceClusterIpRange,
   serviceNodePortRange: flags.serviceNodePortRange,
+  metrics: {
+    ...(flags.redisUrl ? { redisUrl: flags.redisUrl } : {}),
+    ttlMs: Math.max(1, flags.metricsTtl) * 1000,
+  },
   ...(flags.grpcPort !== undefined && flags.clientCaFile
     ? {
         nodeService: {

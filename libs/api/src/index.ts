@@ -111,6 +111,14 @@ export type {
   MetricSpec,
   MetricTarget,
 } from './kinds/hpa.types';
+export {
+  METRICS_GROUP,
+  METRICS_RESOURCE_TYPES,
+  METRICS_VERSION,
+  NODE_METRICS_TYPE,
+  POD_METRICS_TYPE,
+} from './kinds/metrics.types';
+export type { ContainerMetrics, MetricsUsage, NodeMetrics, PodMetrics } from './kinds/metrics.types';
 export { kubeTimestamp } from './meta/timestamps';
 export {
   CHANNEL_CLOSE,

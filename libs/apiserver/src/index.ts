@@ -8,4 +8,10 @@ export type { UserInfo } from './auth/token-authenticator';
 export { AllowAuthenticatedAuthorizer } from './auth/authorizer';
 export type { Authorizer, AuthorizationDecision, RequestAttributes } from './auth/authorizer';
 export type { NodeServiceOptions } from './nodes/node-service';
-export type { ContainerUsage, NodeMetrics, NodeMetricsReader, PodUsage } from './nodes/node-metrics.store';
+export type {
+  ContainerSample,
+  NodeSample,
+  PodSample,
+  SampleWindow,
+  UsageSamples,
+} from './metrics/usage-samples.store';

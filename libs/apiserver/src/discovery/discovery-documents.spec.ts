@@ -9,6 +9,7 @@ describe('discovery documents', () => {
       'apps/v1',
       'autoscaling/v2',
       'coordination.k8s.io/v1',
+      'metrics.k8s.io/v1beta1',
     ]);
     expect(apiGroup('apps')).toMatchObject({ kind: 'APIGroup', name: 'apps' });
     expect(apiGroup('batch')).toBeUndefined();
@@ -29,5 +30,20 @@ describe('discovery documents', () => {
       group: 'autoscaling',
     });
     expect(apiResourceList('apps', 'v9')).toBeUndefined();
+  });
+
+  it('serves metrics.k8s.io nodes and pods read-only, as metrics-server does', () => {
+    expect(apiGroup('metrics.k8s.io')).toMatchObject({
+      preferredVersion: { groupVersion: 'metrics.k8s.io/v1beta1', version: 'v1beta1' },
+    });
+    expect(apiResourceList('metrics.k8s.io', 'v1beta1')).toEqual({
+      kind: 'APIResourceList',
+      apiVersion: 'v1',
+      groupVersion: 'metrics.k8s.io/v1beta1',
+      resources: [
+        { name: 'nodes', singularName: '', namespaced: false, kind: 'NodeMetrics', verbs: ['get', 'list'] },
+        { name: 'pods', singularName: '', namespaced: true, kind: 'PodMetrics', verbs: ['get', 'list'] },
+      ],
+    });
   });
 });

@@ -1,6 +1,12 @@
 // Discovery documents in Kubernetes' shapes, generated from RESOURCE_TYPES so that what kubectl
 // discovers is exactly what the server routes.
-import { RESOURCE_TYPES, apiVersionOf, type ResourceType, type Subresource } from '@flotilla/api';
+import {
+  METRICS_RESOURCE_TYPES,
+  RESOURCE_TYPES,
+  apiVersionOf,
+  type ResourceType,
+  type Subresource,
+} from '@flotilla/api';
 
 export const SERVER_VERSION = {
   major: '1',
@@ -50,7 +56,27 @@ function subresourceEntry(type: ResourceType, subresource: Subresource): ApiReso
   }
 }
 
+/** metrics.k8s.io is read-only and served from recent samples, as metrics-server serves it. */
+function metricsResourceList(group: string, version: string): object | undefined {
+  const types = METRICS_RESOURCE_TYPES.filter((type) => type.group === group && type.version === version);
+  if (types.length === 0) return undefined;
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: apiVersionOf({ group, version }),
+    resources: types.map((type) => ({
+      name: type.plural,
+      singularName: type.singular,
+      namespaced: type.namespaced,
+      kind: type.kind,
+      verbs: ['get', 'list'],
+    })),
+  };
+}
+
 export function apiResourceList(group: string, version: string): object | undefined {
+  const metrics = metricsResourceList(group, version);
+  if (metrics) return metrics;
   const types = RESOURCE_TYPES.filter((type) => type.group === group && type.version === version);
   if (types.length === 0) return undefined;
   const resources: ApiResource[] = [];
@@ -84,7 +110,7 @@ export function apiVersions(serverAddress: string): object {
 
 export function apiGroupList(): object {
   const groups = new Map<string, string[]>();
-  for (const type of RESOURCE_TYPES) {
+  for (const type of [...RESOURCE_TYPES, ...METRICS_RESOURCE_TYPES]) {
     if (type.group === '') continue;
     const versions = groups.get(type.group) ?? [];
     if (!versions.includes(type.version)) versions.push(type.version);

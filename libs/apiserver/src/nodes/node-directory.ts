@@ -4,7 +4,7 @@
 import type { Node, WatchEvent } from '@flotilla/api';
 import type { Peer } from '@flotilla/proto';
 import type { Logger } from 'pino';
-import type { NodeMetricsSink } from './node-metrics.store';
+import type { UsageSink } from '../metrics/usage-samples.store';
 import type { NodeObjects, ObjectWatch } from './node-objects.adapter';
 import type { PodCidrAllocator } from './pod-cidr.allocator';
 
@@ -33,7 +33,7 @@ export class NodeDirectory {
     private readonly deps: {
       objects: NodeObjects;
       allocator: PodCidrAllocator;
-      metrics: NodeMetricsSink;
+      metrics: UsageSink;
       logger: Logger;
     },
   ) {}
@@ -77,7 +77,9 @@ export class NodeDirectory {
 
   private forget(node: Node): void {
     const name = node.metadata.name ?? '';
-    this.deps.metrics.forget(name);
+    this.deps.metrics.forget(name).catch((error: unknown) => {
+      this.deps.logger.warn({ err: error, node: name }, 'could not drop the usage samples of a deleted node');
+    });
     const revision = Number(node.metadata.resourceVersion);
     this.deps.allocator.release(name, Number.isFinite(revision) ? revision : 0).catch((error: unknown) => {
       this.deps.logger.warn({ err: error, node: name }, 'could not free the pod range of a deleted node');

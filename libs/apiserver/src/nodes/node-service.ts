@@ -26,10 +26,10 @@ import {
 import type { Store } from '@flotilla/store';
 import type { Logger } from 'pino';
 import { ApiError } from '../http/api-error';
+import type { UsageSink } from '../metrics/usage-samples.store';
 import type { ResourceHandler } from '../resources/resource-handler';
 import { NodeDirectory } from './node-directory';
 import { nodeNameOf } from './node-identity.util';
-import { InMemoryNodeMetrics, type NodeMetricsReader } from './node-metrics.store';
 import { NodeObjects, apiErrorCode, isConflict } from './node-objects.adapter';
 import { RegistrationError, nodeFromRegistration } from './node-registration.util';
 import { NodeSession } from './node-session';
@@ -63,13 +63,13 @@ export interface NodeServiceDependencies {
   handler: ResourceHandler;
   store: Store;
   logger: Logger;
+  /** Where the usage samples agents report go. */
+  metrics: UsageSink;
 }
 
 export interface RunningNodeService {
   /** The port NodeService listens on. */
   port: number;
-  /** The latest metrics each node sent. */
-  metrics: NodeMetricsReader;
   close(): Promise<void>;
 }
 
@@ -118,7 +118,7 @@ export async function startNodeService(
   parseCidr(serviceCidr);
   const allocator = new PodCidrAllocator({ store: deps.store, clusterCidr });
   const objects = new NodeObjects(deps.handler, NODE_FIELD_MANAGER);
-  const metrics = new InMemoryNodeMetrics();
+  const metrics = deps.metrics;
   const directory = new NodeDirectory({ objects, allocator, metrics, logger });
   await directory.start();
   const sessions = new Map<string, NodeSession>();
@@ -294,7 +294,6 @@ export async function startNodeService(
   logger.info({ port, clusterCidr: allocator.clusterCidr }, 'NodeService listening');
   return {
     port,
-    metrics,
     async close() {
       directory.stop();
       const open = [...sessions.values()];

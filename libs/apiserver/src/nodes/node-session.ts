@@ -21,7 +21,7 @@ import { LatestPerKeyQueue } from './latest-per-key.queue';
 import { podIntent } from './pod-intent.util';
 import type { NodeDirectory } from './node-directory';
 import { HeartbeatError, mergeHeartbeat } from './node-conditions.util';
-import type { NodeMetricsSink } from './node-metrics.store';
+import type { UsageSink } from '../metrics/usage-samples.store';
 import { apiErrorCode, isConflict, type NodeObjects, type ObjectWatch } from './node-objects.adapter';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
@@ -33,7 +33,7 @@ export interface NodeSessionOptions {
   call: ServerDuplexStream<AgentMessage, ServerMessage>;
   objects: NodeObjects;
   directory: NodeDirectory;
-  metrics: NodeMetricsSink;
+  metrics: UsageSink;
   logger: Logger;
   /** How often the Node is rewritten when nothing changed (its Lease is renewed on every heartbeat). */
   statusReportIntervalMs: number;
@@ -186,23 +186,31 @@ export class NodeSession {
   }
 
   private recordMetrics(report: MetricsReport): void {
-    this.options.metrics.record({
-      nodeName: this.nodeName,
-      time: report.time,
-      receivedAt: new Date(),
-      nodeCpuUsageNanos: report.nodeCpuUsageNanoseconds,
-      nodeMemoryWorkingSetBytes: report.nodeMemoryWorkingSetBytes,
-      pods: report.pods.map((pod) => ({
-        namespace: pod.namespace,
-        name: pod.name,
-        uid: pod.uid,
-        containers: pod.containers.map((container) => ({
-          name: container.name,
-          cpuUsageNanos: container.cpuUsageNanoseconds,
-          memoryWorkingSetBytes: container.memoryWorkingSetBytes,
+    // An unreadable time would make every rate from this sample unknowable: take the server's.
+    const time = Number.isNaN(Date.parse(report.time)) ? new Date().toISOString() : report.time;
+    this.options.metrics
+      .record({
+        node: {
+          nodeName: this.nodeName,
+          time,
+          cpuNanos: report.nodeCpuUsageNanoseconds,
+          memoryWorkingSetBytes: report.nodeMemoryWorkingSetBytes,
+        },
+        pods: report.pods.map((pod) => ({
+          namespace: pod.namespace,
+          name: pod.name,
+          uid: pod.uid,
+          containers: pod.containers.map((container) => ({
+            name: container.name,
+            cpuNanos: container.cpuUsageNanoseconds,
+            memoryWorkingSetBytes: container.memoryWorkingSetBytes,
+          })),
         })),
-      })),
-    });
+      })
+      .catch((error: unknown) => {
+        // The next report supersedes this one; say so once per failure, not per pod.
+        this.logger.warn({ err: error }, 'could not store the usage samples of this report');
+      });
   }
 
   private async heartbeat(heartbeat: Heartbeat): Promise<void> {

@@ -11,7 +11,10 @@ import { AllowAuthenticatedAuthorizer, type Authorizer } from '../auth/authorize
 import { TokenAuthenticator } from '../auth/token-authenticator';
 import { apiErrors } from '../http/api-error';
 import { MAX_BODY_BYTES } from '../http/request-body';
-import type { NodeMetricsReader } from '../nodes/node-metrics.store';
+import { registerMetricsApiRoutes } from '../metrics/metrics-api.routes';
+import { RedisSampleLists } from '../metrics/redis-sample-lists';
+import { MemorySampleLists, type SampleLists } from '../metrics/sample-lists';
+import { UsageSamples } from '../metrics/usage-samples.store';
 import { startNodeService, type NodeServiceOptions, type RunningNodeService } from '../nodes/node-service';
 import { KubePatcher } from '../resources/kube-patcher';
 import { NamespaceCleanup } from '../resources/namespace-cleanup';
@@ -60,6 +63,17 @@ export interface ApiServerOptions {
   agentClientCertFile?: string;
   agentClientKeyFile?: string;
   agentCaFile?: string;
+  /**
+   * Where node usage samples are kept for metrics.k8s.io: Redis shared by every apiserver replica, or
+   * (no redisUrl) this process's memory, enough for a single apiserver.
+   */
+  metrics?: {
+    redisUrl?: string;
+    /** How long samples outlive a node's last report (default 15 s: 3 × the agents' 5 s period). */
+    ttlMs?: number;
+    /** Prefixes the Redis keys (default "flotilla:metrics:"), for clusters or test runs sharing a Redis. */
+    keyPrefix?: string;
+  };
 }
 
 export interface RunningApiServer {
@@ -68,8 +82,8 @@ export interface RunningApiServer {
   logger: Logger;
   /** The NodeService's port, when it runs. */
   grpcPort?: number;
-  /** The latest metrics each connected node sent, when the NodeService runs. */
-  nodeMetrics?: NodeMetricsReader;
+  /** The recent usage samples of nodes and pods behind metrics.k8s.io. */
+  usageSamples: UsageSamples;
   /** Runs one compaction interval now (records the current revision, compacts to the last one). */
   compact(): Promise<void>;
   close(): Promise<void>;
@@ -98,7 +112,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   const store = options.store ?? new EtcdStore({ endpoints: options.etcdServers });
   const serviceAllocator = new ServiceAllocator({
     store,
-    serviceClusterIpRange: options.serviceClusterIpRange ?? options.nodeService?.serviceCidr ?? '10.96.0.0/12',
+    serviceClusterIpRange:
+      options.serviceClusterIpRange ?? options.nodeService?.serviceCidr ?? '10.96.0.0/12',
     ...(options.serviceNodePortRange ? { nodePortRange: options.serviceNodePortRange } : {}),
     ...(options.serviceRepairIntervalMs ? { repairIntervalMs: options.serviceRepairIntervalMs } : {}),
     logger,
@@ -121,6 +136,29 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     options.patcher ?? new KubePatcher(),
   );
   const metrics = new ApiMetrics();
+  let sampleLists: SampleLists;
+  const redisUrl = options.metrics?.redisUrl;
+  if (redisUrl) {
+    const redisLists = new RedisSampleLists({
+      url: redisUrl,
+      keyPrefix: options.metrics?.keyPrefix ?? 'flotilla:metrics:',
+    });
+    sampleLists = redisLists;
+    try {
+      await redisLists.ping(redisUrl);
+    } catch (error) {
+      await redisLists.close();
+      namespaceCleanup.stop();
+      await storage.stop();
+      throw error;
+    }
+  } else {
+    sampleLists = new MemorySampleLists();
+  }
+  const usageSamples = new UsageSamples({
+    lists: sampleLists,
+    ...(options.metrics?.ttlMs !== undefined ? { ttlMs: options.metrics.ttlMs } : {}),
+  });
   const authorizer = options.authorizer ?? new AllowAuthenticatedAuthorizer();
   const https =
     options.tlsCertFile && options.tlsPrivateKeyFile
@@ -211,6 +249,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     ),
     logger,
   });
+  registerMetricsApiRoutes(fastify, {
+    reads: new ResourceReads(storage),
+    samples: usageSamples,
+    authorizer,
+    logger,
+  });
   await app.listen(options.port, options.bindAddress);
   serviceAllocator.start();
   const address = fastify.server.address();
@@ -222,6 +266,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     if (!options.tlsCertFile || !options.tlsPrivateKeyFile) {
       await app.close();
       await storage.stop();
+      await usageSamples.close();
       throw new Error('the NodeService (--grpc-port) needs --tls-cert-file and --tls-private-key-file');
     }
     nodeService = await startNodeService(
@@ -232,11 +277,12 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         tlsCertFile: options.tlsCertFile,
         tlsPrivateKeyFile: options.tlsPrivateKeyFile,
       },
-      { handler, store, logger },
+      { handler, store, logger, metrics: usageSamples },
     ).catch(async (error: unknown) => {
       await serviceAllocator.stop();
       await app.close();
       await storage.stop();
+      await usageSamples.close();
       throw error;
     });
   }
@@ -244,7 +290,8 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     url,
     port,
     logger,
-    ...(nodeService ? { grpcPort: nodeService.port, nodeMetrics: nodeService.metrics } : {}),
+    ...(nodeService ? { grpcPort: nodeService.port } : {}),
+    usageSamples,
     compact: () => storage.compactor.runOnce(),
     close: async () => {
       await nodeService?.close();
@@ -252,6 +299,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       namespaceCleanup.stop();
       await app.close();
       await storage.stop();
+      await usageSamples.close();
     },
   };
 }
