@@ -1,15 +1,12 @@
 // The store's own gRPC client when etcd is missing, silent, or restarted: every failure is a
 // StoreError Unavailable that says what happened, and the next call after etcd is back succeeds.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { KubeObject } from '@flotilla/api';
-import { freePort, startEtcd, stopProcess } from '@flotilla/cluster';
+import { freePort } from '@flotilla/cluster';
 import { EtcdStore, StoreError } from '@flotilla/store';
 import { requireTestEnv, until } from '../support/eventually';
-import { claimTestDir } from '../support/leftovers';
+import { restartableEtcd } from '../support/restartable-etcd';
 
 const etcdUrl = requireTestEnv('FLOTILLA_TEST_ETCD');
 
@@ -93,32 +90,18 @@ describe('EtcdStore calls when etcd is not there', () => {
 });
 
 describe('EtcdStore calls across an etcd restart', () => {
-  const root = mkdtempSync(join(tmpdir(), 'flotilla-test-etcd-restart-'));
-  claimTestDir(root);
-  let pid: number | undefined;
-  afterAll(async () => {
-    if (pid !== undefined) await stopProcess(pid);
-    rmSync(root, { recursive: true, force: true });
-  });
+  const etcd = restartableEtcd('etcd-restart');
+  afterAll(() => etcd.dispose());
 
   it('answers Unavailable while etcd is down and reconnects once it is back', async () => {
-    const options = {
-      dataDir: join(root, 'etcd'),
-      logDir: root,
-      clientPort: await freePort(),
-      peerPort: await freePort(),
-    };
-    const etcd = await startEtcd(options);
-    pid = etcd.pid;
-    const store = new EtcdStore({ endpoints: [etcd.url], callTimeoutMs: 2000 });
+    const store = new EtcdStore({ endpoints: [await etcd.start()], callTimeoutMs: 2000 });
     try {
       const created = await store.create('/registry/core/pods/default/a', pod('a'));
-      await stopProcess(etcd.pid);
-      pid = undefined;
+      await etcd.stop();
       const error = await failure(store.get('/registry/core/pods/default/a'));
       expect(error.code).toBe('Unavailable');
 
-      pid = (await startEtcd(options)).pid;
+      await etcd.start();
       const found = await until('a read after etcd restarted', () =>
         store.get('/registry/core/pods/default/a').catch(() => undefined),
       );

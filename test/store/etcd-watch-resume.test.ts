@@ -1,14 +1,10 @@
 // A store watch across an etcd restart while it is still catching up on a backlog: every event is
 // delivered once, in order, with nothing skipped. (etcd3 on its own resumes from the last response's
 // header revision, etcd's current one, and would skip the part of the backlog not yet received.)
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { KubeObject } from '@flotilla/api';
-import { freePort, startEtcd, stopProcess } from '@flotilla/cluster';
 import { EtcdStore } from '@flotilla/store';
 import { until } from '../support/eventually';
-import { claimTestDir } from '../support/leftovers';
+import { restartableEtcd } from '../support/restartable-etcd';
 
 const COUNT = 3000;
 
@@ -22,24 +18,11 @@ function pod(name: string): KubeObject {
 }
 
 describe('EtcdStore watch across an etcd restart', () => {
-  const root = mkdtempSync(join(tmpdir(), 'flotilla-test-watch-resume-'));
-  claimTestDir(root);
-  let pid: number | undefined;
-  afterAll(async () => {
-    if (pid !== undefined) await stopProcess(pid);
-    rmSync(root, { recursive: true, force: true });
-  });
+  const etcd = restartableEtcd('watch-resume');
+  afterAll(() => etcd.dispose());
 
   it('delivers a backlog and what follows exactly once, in order, across the restart', async () => {
-    const options = {
-      dataDir: join(root, 'etcd'),
-      logDir: root,
-      clientPort: await freePort(),
-      peerPort: await freePort(),
-    };
-    const etcd = await startEtcd(options);
-    pid = etcd.pid;
-    const store = new EtcdStore({ endpoints: [etcd.url], callTimeoutMs: 2000 });
+    const store = new EtcdStore({ endpoints: [await etcd.start()], callTimeoutMs: 2000 });
     try {
       const first = await store.create('/registry/core/pods/default/p-0', pod('p-0'));
       const start = Number(first.metadata?.resourceVersion) - 1;
@@ -54,8 +37,8 @@ describe('EtcdStore watch across an etcd restart', () => {
           revisions.push(event.revision);
           // Restart etcd as soon as the backlog starts arriving.
           restarted ??= (async () => {
-            await stopProcess(etcd.pid);
-            pid = (await startEtcd(options)).pid;
+            await etcd.stop();
+            await etcd.start();
           })();
         },
         onError: (error) => errors.push(error),
