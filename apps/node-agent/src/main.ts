@@ -87,6 +87,16 @@ const program = new Command('flotilla-node-agent')
     'cgroup (under the cgroup root) every pod cgroup goes under',
     'flotilla-pods',
   )
+  .option(
+    '--node-usage-cgroup <path>',
+    "cgroup whose usage is the node's in metrics, when the agent and its pods share one (default: the whole host's)",
+  )
+  .option(
+    '--metrics-interval <seconds>',
+    'how often CPU and memory usage go to the apiserver (the autoscaler reacts within a few of these)',
+    positiveInteger,
+    5,
+  )
   .requiredOption('--ca-file <file>', 'the cluster CA (PEM): verifies the apiserver and its calls')
   .requiredOption(
     '--cert-file <file>',
@@ -143,6 +153,8 @@ const flags = program.opts<{
   agentPort: number;
   stateDir: string;
   cgroupParent: string;
+  nodeUsageCgroup?: string;
+  metricsInterval: number;
   caFile: string;
   certFile: string;
   keyFile: string;
@@ -220,6 +232,7 @@ async function main(): Promise<void> {
           labels: flags.nodeLabels ?? {},
         }),
       ),
+    metricsIntervalMs: flags.metricsInterval * 1000,
     logger,
     conditions: () => [...pressure.conditions(), ...ready],
     ...(flags.heartbeatInterval !== undefined ? { heartbeatIntervalMs: flags.heartbeatInterval } : {}),
@@ -240,6 +253,7 @@ async function main(): Promise<void> {
     clusterCidr: registration.clusterCidr,
     bridgeName: flags.bridgeName,
     cgroupParent: flags.cgroupParent,
+    ...(flags.nodeUsageCgroup ? { nodeUsageCgroup: flags.nodeUsageCgroup } : {}),
     allocatable: resources.allocatableAmounts,
     nodeIP: flags.nodeIp,
     ...(registration.clusterDns ? { clusterDns: { servers: [registration.clusterDns] } } : {}),

@@ -19,6 +19,8 @@ export interface ApiserverOptions {
   readonly agentClient?: { readonly certFile: string; readonly keyFile: string };
   /** Serve the gRPC NodeService to node agents on this port; their client certificates chain to caCertFile. */
   readonly grpcPort?: number;
+  /** Redis for node usage samples (metrics.k8s.io); the apiserver keeps them in its memory without it. */
+  readonly redisUrl?: string;
   readonly logDir: string;
 }
 
@@ -62,6 +64,7 @@ export async function startApiserver(options: ApiserverOptions): Promise<Running
       ...(options.grpcPort === undefined
         ? []
         : ['--grpc-port', String(options.grpcPort), '--client-ca-file', options.caCertFile]),
+      ...(options.redisUrl === undefined ? [] : ['--redis-url', options.redisUrl]),
     ],
     logFile: join(options.logDir, 'apiserver.log'),
   });

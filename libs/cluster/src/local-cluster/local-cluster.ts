@@ -219,6 +219,7 @@ export async function clusterUp(options: UpOptions): Promise<ClusterConnection> 
           caCertFile: pki.caCertFile,
           agentClient: pki.apiserverAgentClient,
           grpcPort,
+          redisUrl: `redis://127.0.0.1:${ports.redis}`,
           logDir: layout.logDir,
         }),
     },

@@ -74,6 +74,9 @@ export function nodeAgentArgs(options: NodeAgentOptions, certificate: Certificat
     host.record.stateDir,
     '--cgroup-parent',
     host.record.podsCgroup,
+    // The node's own cgroup holds the agent and its pods: its usage is what the node uses.
+    '--node-usage-cgroup',
+    host.record.cgroup,
     ...(options.registry ? ['--registry', options.registry] : []),
     ...(options.extraArgs ?? []),
   ];

@@ -72,6 +72,7 @@ import {
 import { PodCgroups } from './sandbox/pod-cgroups';
 import { PodNetwork } from './sandbox/pod-network';
 import { mountsFor, setUpVolumes, tearDownVolumes, VolumeError } from './volumes/pod-volumes';
+import { readHostUsage } from '../usage/host-usage.reader';
 
 type ContainerKind = 'init' | 'app';
 
@@ -288,9 +289,10 @@ export class PodEngine implements NodePods {
   }
 
   async usage(): Promise<NodeUsageSample> {
-    const node = await this.cgroups
-      .usageOf(this.options.nodeUsageCgroup ?? this.options.cgroupParent)
-      .catch(() => undefined);
+    const cgroup = this.options.nodeUsageCgroup;
+    const node = await (cgroup === undefined ? readHostUsage() : this.cgroups.usageOf(cgroup)).catch(
+      () => undefined,
+    );
     const pods: PodUsageSample[] = [];
     for (const runtime of this.pods.values()) {
       if (runtime.released) continue;

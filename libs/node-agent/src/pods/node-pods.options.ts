@@ -26,7 +26,11 @@ export interface NodePodsOptions {
   cgroupRoot?: string;
   /** The node's allocatable; caps the node-level cgroup when given. */
   allocatable?: { cpuMillicores?: number; memoryBytes?: number };
-  /** The cgroup whose usage is the node's in usage() (default: cgroupParent, all pods together). */
+  /**
+   * The cgroup whose usage is the node's in usage(): the node's own cgroup when the agent and its pods
+   * share one (node hosts). Without it the whole host's (/proc/stat, /proc/meminfo), as the kubelet
+   * reports its root cgroup.
+   */
   nodeUsageCgroup?: string;
   /** The node's address: status.hostIP, and podIP of hostNetwork pods. */
   nodeIP?: string;
