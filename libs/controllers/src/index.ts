@@ -41,3 +41,7 @@ export type {
   RunningEndpointsController,
 } from './endpoints/endpoints.controller';
 export { endpointSubsets, resolveTargetPort } from './endpoints/endpoints.util';
+export { DEFAULT_HPA_SYNC_PERIOD_MS, startHpaController } from './autoscaler/hpa.controller';
+export type { HpaControllerOptions, RunningHpaController } from './autoscaler/hpa.controller';
+export { metricsApiPodMetricsSource } from './autoscaler/pod-metrics.source';
+export type { PodMetricsItem, PodMetricsSource } from './autoscaler/pod-metrics.source';
