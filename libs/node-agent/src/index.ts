@@ -6,6 +6,8 @@ export type { ClusterDns } from './pods/pod-dns.util';
 export { ClusterDnsServer, listenWhenAddressExists } from './dns/cluster-dns.server';
 export type { ClusterDnsServerOptions, ClusterDnsServerStats, DnsUpstream } from './dns/cluster-dns.server';
 export type { ClusterNames, ServiceNames, ServicePortName } from './dns/cluster-names.types';
+export { clusterNamesOf } from './dns/cluster-names.adapter';
+export type { ServiceObjectsView } from './dns/cluster-names.adapter';
 export type { BackoffPolicy } from './pods/restart-backoff.util';
 export type { ResolveObject } from './pods/volumes/pod-volumes';
 export type {

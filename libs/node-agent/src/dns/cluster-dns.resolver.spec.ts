@@ -25,6 +25,14 @@ const names = tableOf({
     ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }],
   },
   'shop/empty': { ready: [], ports: [] },
+  // One named port that resolved to a different number on each pod.
+  'shop/mixed': {
+    ready: ['10.88.1.9', '10.88.2.9'],
+    ports: [
+      { name: 'http', port: 8080, protocol: 'TCP', addresses: ['10.88.1.9'] },
+      { name: 'http', port: 9090, protocol: 'TCP', addresses: ['10.88.2.9'] },
+    ],
+  },
 });
 
 function query(name: string, type: number = DnsType.A, klass = 1): DnsQuery {
@@ -137,6 +145,20 @@ describe('answerQuery', () => {
       additional: [
         '10-88-1-7.db.shop.svc.cluster.local 5 A 10.88.1.7',
         '10-88-2-8.db.shop.svc.cluster.local 5 A 10.88.2.8',
+      ],
+    },
+    {
+      what: 'a headless named port with a different number per endpoint',
+      name: '_http._tcp.mixed.shop.svc.cluster.local',
+      type: DnsType.SRV,
+      rcode: DnsRcode.NoError,
+      answers: [
+        '_http._tcp.mixed.shop.svc.cluster.local 5 SRV 0 100 8080 10-88-1-9.mixed.shop.svc.cluster.local',
+        '_http._tcp.mixed.shop.svc.cluster.local 5 SRV 0 100 9090 10-88-2-9.mixed.shop.svc.cluster.local',
+      ],
+      additional: [
+        '10-88-1-9.mixed.shop.svc.cluster.local 5 A 10.88.1.9',
+        '10-88-2-9.mixed.shop.svc.cluster.local 5 A 10.88.2.9',
       ],
     },
     {

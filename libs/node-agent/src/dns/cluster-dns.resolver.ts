@@ -105,7 +105,7 @@ function serviceNames(relative: string[], type: number, options: ClusterDnsAnswe
     const additional: DnsRecord[] = [];
     for (const port of ports) {
       if (headless(service)) {
-        for (const address of service.ready) {
+        for (const address of port.addresses ?? service.ready) {
           const target = `${address.replace(/\./g, '-')}.${serviceFqdn}`;
           answers.push({
             name: srvName,

@@ -12,6 +12,12 @@ export interface ServicePortName {
    */
   port: number;
   protocol: 'TCP' | 'UDP' | 'SCTP';
+  /**
+   * Headless only: the endpoints that serve this port number (default every ready one). A named
+   * target port may resolve to different numbers on different pods; each number is then its own
+   * entry, so an SRV record never pairs an endpoint with another pod's port.
+   */
+  addresses?: readonly string[];
 }
 
 export interface ServiceNames {
