@@ -6,6 +6,12 @@
 // keys in flight at once never decide against the same free capacity; only the bindings overlap.
 // Unschedulable pods get PodScheduled=False with Kubernetes' message and a FailedScheduling event,
 // and are retried with back-off, and again whenever a node or a bound pod changes.
+//
+// Queues, as kube-scheduler splits them (activeQ, backoffQ, unschedulable pods): a new or changed
+// pending pod goes to an in-memory active queue and is scheduled at once, with no Redis round trip
+// (BullMQ cost ~6 per pod: add, fetch, lock, deduplication key, unlock, complete). A pod that fails
+// (unschedulable, a failed bind) goes to the BullMQ queue, one job per key, which retries it with
+// exponential back-off; the periodic resync goes there too, so a pod this process forgot is found.
 import { RESOURCE_TYPES, kubeTimestamp, type KubeObject, type ResourceType } from '@flotilla/api';
 import {
   createEventRecorder,
@@ -17,7 +23,7 @@ import {
   type Informer,
   type RestClient,
 } from '@flotilla/client';
-import { KeyedWorkQueue } from '@flotilla/queue';
+import { KeyedWorkQueue, retryDelayMs, type BackoffPolicy } from '@flotilla/queue';
 import { SchedulerCache } from '../cache/scheduler-cache';
 import { schedulePod } from '../framework/schedule-pod';
 import { nodeView, podView, type NodeView } from '../framework/scheduling-views';
@@ -36,6 +42,10 @@ export interface SchedulerOptions {
   resyncIntervalMs?: number;
   /** Pods decided on and bound at once (decisions stay one at a time; bindings overlap). Default 32. */
   concurrency?: number;
+  /** Retries (from the BullMQ queue) in flight at once, beside the active queue's. Default 4. */
+  retryConcurrency?: number;
+  /** A failed pod's back-off: first retry delay and cap (default 1 s doubling to 10 s, as kube-scheduler). */
+  backoff?: BackoffPolicy;
   /**
    * Several replicas elect one leader through this Lease; only the leader schedules, so two
    * schedulers never place pods against the same free capacity at once. Omit for a single replica.
@@ -104,19 +114,59 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
     !isTerminal(pod) &&
     (pod.spec?.schedulerName ?? DEFAULT_SCHEDULER_NAME) === schedulerName;
 
+  const backoff = options.backoff ?? DEFAULT_SCHEDULER_BACKOFF;
+  // Keys waiting to be scheduled, oldest first (a Set keeps insertion order), and keys being scheduled.
+  const active = new Set<string>();
+  const inFlight = new Set<string>();
+  const concurrency = options.concurrency ?? 32;
   const queue = new KeyedWorkQueue({
     name: options.queueName ?? 'scheduler',
     redisUrl: options.redisUrl,
-    concurrency: options.concurrency ?? 32,
+    concurrency: options.retryConcurrency ?? 4,
+    backoff,
     resync: {
       intervalMs: options.resyncIntervalMs ?? 30_000,
-      keys: () => Promise.resolve(pods.list().filter(isPending).map(objectKey)),
+      // Pods the active queue holds or schedules right now need no job.
+      keys: () =>
+        Promise.resolve(
+          pods
+            .list()
+            .filter(isPending)
+            .map(objectKey)
+            .filter((key) => !active.has(key) && !inFlight.has(key)),
+        ),
     },
     onError: (key, error) =>
       log('scheduling failed; retrying with back-off', { pod: key, error: String(error) }),
   });
+  /** The back-off queue: the first retry after the base delay, then BullMQ doubles it. */
+  const retryLater = (key: string): void => {
+    queue
+      .add(key, { delayMs: retryDelayMs(1, backoff) })
+      .catch((error: unknown) => log('could not queue a retry', { pod: key, error: String(error) }));
+  };
+  let processing = false;
+  const drain = (): void => {
+    while (processing && inFlight.size < concurrency) {
+      const key = active.values().next().value;
+      if (key === undefined) return;
+      active.delete(key);
+      inFlight.add(key);
+      // scheduleOne decides synchronously before its first await, so decisions never interleave.
+      scheduleOne(key)
+        .catch((error: unknown) => {
+          log('scheduling failed; retrying with back-off', { pod: key, error: String(error) });
+          retryLater(key);
+        })
+        .finally(() => {
+          inFlight.delete(key);
+          drain();
+        });
+    }
+  };
   const enqueue = (key: string): void => {
-    queue.add(key).catch((error: unknown) => log('enqueue failed', { pod: key, error: String(error) }));
+    active.add(key);
+    drain();
   };
   const requeueUnschedulable = (): void => unschedulable.forEach(enqueue);
 
@@ -250,12 +300,12 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
   pods.start();
   nodes.start();
   const synced = Promise.all([pods.waitForSync(), nodes.waitForSync()]);
-  let processing = false;
   const startProcessing = (): void => {
     if (processing) return;
     processing = true;
     queue.process(scheduleOne);
     enqueuePending();
+    drain();
   };
   const election = options.leaderElection;
   const elector = election
@@ -288,6 +338,8 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
     ready,
     isLeader,
     async stop() {
+      processing = false;
+      active.clear();
       await elector?.stop();
       pods.stop();
       nodes.stop();
@@ -295,6 +347,9 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
     },
   };
 }
+
+/** kube-scheduler's pod back-off (podInitialBackoffSeconds 1, podMaxBackoffSeconds 10). */
+export const DEFAULT_SCHEDULER_BACKOFF: BackoffPolicy = { baseMs: 1000, capMs: 10_000 };
 
 /** What of a node the filters and scores read; a change here may let an unschedulable pod fit. */
 function schedulingSignature(node: NodeView): string {
