@@ -25,6 +25,7 @@ import {
 import {
   startDeploymentController,
   startEndpointsController,
+  startHpaController,
   startGarbageCollector,
   startNodeLifecycleController,
   startReplicaSetController,
@@ -168,6 +169,7 @@ export async function startTestCluster(options: TestClusterOptions): Promise<Tes
       startDeploymentController({ client, redisUrl, queueName: `deploy-${run}`, resyncIntervalMs: 5000 }),
       startGarbageCollector({ client, redisUrl, queueName: `gc-${run}`, resyncIntervalMs: 5000 }),
       startEndpointsController({ client, redisUrl, queueName: `ep-${run}`, resyncIntervalMs: 5000 }),
+      startHpaController({ client, redisUrl, queueName: `hpa-${run}`, syncPeriodMs: 2000 }),
     ];
     for (const controller of workloads) cleanups.push(() => controller.stop());
     await Promise.all([scheduler.ready, lifecycle.ready, ...workloads.map((controller) => controller.ready)]);

@@ -6,11 +6,13 @@ import {
   startDeploymentController,
   startEndpointsController,
   startGarbageCollector,
+  startHpaController,
   startNodeLifecycleController,
   startReplicaSetController,
   type RunningDeploymentController,
   type RunningEndpointsController,
   type RunningGarbageCollector,
+  type RunningHpaController,
   type RunningNodeLifecycle,
   type RunningReplicaSetController,
 } from '@flotilla/controllers';
@@ -18,7 +20,7 @@ import { Command } from 'commander';
 
 const program = new Command('flotilla-controller-manager')
   .description(
-    'Runs the cluster controllers: deployments, replica sets, garbage collection by ownerReferences, node lifecycle',
+    'Runs the cluster controllers: deployments, replica sets, endpoints, horizontal pod autoscalers, garbage collection by ownerReferences, node lifecycle',
   )
   .option(
     '--kubeconfig <file>',
@@ -34,7 +36,31 @@ const program = new Command('flotilla-controller-manager')
   )
   .option('--pod-eviction-timeout <seconds>', 'how long an unreachable node keeps its pods', Number, 30)
   .option('--concurrent-deployment-syncs <n>', 'deployments this replica reconciles at once', Number, 5)
-  .option('--concurrent-replicaset-syncs <n>', 'replica sets this replica reconciles at once', Number, 5);
+  .option('--concurrent-replicaset-syncs <n>', 'replica sets this replica reconciles at once', Number, 5)
+  .option(
+    '--horizontal-pod-autoscaler-sync-period <seconds>',
+    'how often every HorizontalPodAutoscaler is evaluated',
+    Number,
+    3,
+  )
+  .option(
+    '--horizontal-pod-autoscaler-tolerance <ratio>',
+    'how far usage/target must be from 1.0 before the autoscaler acts',
+    Number,
+    0.1,
+  )
+  .option(
+    '--horizontal-pod-autoscaler-cpu-initialization-period <seconds>',
+    'after a pod starts, how long its cpu samples are only trusted once it is Ready for a full window',
+    Number,
+    300,
+  )
+  .option(
+    '--horizontal-pod-autoscaler-initial-readiness-delay <seconds>',
+    'after a pod starts, how long readiness changes count as still starting up',
+    Number,
+    30,
+  );
 
 program.parse();
 const flags = program.opts<{
@@ -45,10 +71,15 @@ const flags = program.opts<{
   podEvictionTimeout: number;
   concurrentDeploymentSyncs: number;
   concurrentReplicasetSyncs: number;
+  horizontalPodAutoscalerSyncPeriod: number;
+  horizontalPodAutoscalerTolerance: number;
+  horizontalPodAutoscalerCpuInitializationPeriod: number;
+  horizontalPodAutoscalerInitialReadinessDelay: number;
 }>();
 for (const [flag, value] of [
   ['--node-monitor-grace-period', flags.nodeMonitorGracePeriod],
   ['--pod-eviction-timeout', flags.podEvictionTimeout],
+  ['--horizontal-pod-autoscaler-sync-period', flags.horizontalPodAutoscalerSyncPeriod],
 ] as const) {
   if (!Number.isFinite(value) || value <= 0) {
     process.stderr.write(`flotilla-controller-manager: ${flag} must be a positive number of seconds\n`);
@@ -65,6 +96,20 @@ for (const [flag, value] of [
   }
 }
 
+for (const [flag, value] of [
+  ['--horizontal-pod-autoscaler-tolerance', flags.horizontalPodAutoscalerTolerance],
+  [
+    '--horizontal-pod-autoscaler-cpu-initialization-period',
+    flags.horizontalPodAutoscalerCpuInitializationPeriod,
+  ],
+  ['--horizontal-pod-autoscaler-initial-readiness-delay', flags.horizontalPodAutoscalerInitialReadinessDelay],
+] as const) {
+  if (!Number.isFinite(value) || value < 0) {
+    process.stderr.write(`flotilla-controller-manager: ${flag} must be a number, 0 or more\n`);
+    process.exit(2);
+  }
+}
+
 const log = (message: string, fields: Record<string, unknown> = {}): void => {
   process.stdout.write(
     `${JSON.stringify({ time: new Date().toISOString(), component: 'controller-manager', message, ...fields })}\n`,
@@ -77,6 +122,7 @@ let nodeLifecycle: RunningNodeLifecycle | undefined;
 let replicaSetController: RunningReplicaSetController | undefined;
 let deploymentController: RunningDeploymentController | undefined;
 let endpointsController: RunningEndpointsController | undefined;
+let hpaController: RunningHpaController | undefined;
 
 function startControllers(): void {
   collector = startGarbageCollector({ client, redisUrl: flags.redis, log });
@@ -100,12 +146,24 @@ function startControllers(): void {
     log,
   });
   endpointsController = startEndpointsController({ client, redisUrl: flags.redis, log });
+  hpaController = startHpaController({
+    client,
+    redisUrl: flags.redis,
+    syncPeriodMs: flags.horizontalPodAutoscalerSyncPeriod * 1000,
+    tuning: {
+      tolerance: flags.horizontalPodAutoscalerTolerance,
+      cpuInitializationPeriodMs: flags.horizontalPodAutoscalerCpuInitializationPeriod * 1000,
+      initialReadinessDelayMs: flags.horizontalPodAutoscalerInitialReadinessDelay * 1000,
+    },
+    log,
+  });
   Promise.all([
     collector.ready,
     nodeLifecycle.ready,
     replicaSetController.ready,
     deploymentController.ready,
     endpointsController.ready,
+    hpaController.ready,
   ]).then(
     () => log('controller-manager ready'),
     (error: unknown) => {
@@ -144,6 +202,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
       replicaSetController?.stop(),
       deploymentController?.stop(),
       endpointsController?.stop(),
+      hpaController?.stop(),
     ]).then(
       () => process.exit(0),
       () => process.exit(1),
