@@ -24,7 +24,7 @@ const names = tableOf({
     ready: ['10.88.1.7', '10.88.2.8'],
     ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }],
   },
-  'shop/empty': { ready: [], ports: [] },
+  'shop/empty': { ready: [], ports: [{ name: '', port: 80, protocol: 'TCP' }] },
   // One named port that resolved to a different number on each pod.
   'shop/mixed': {
     ready: ['10.88.1.9', '10.88.2.9'],
@@ -176,6 +176,13 @@ describe('answerQuery', () => {
     {
       what: 'an unnamed or wrong-protocol port',
       name: '_http._udp.web.shop.svc.cluster.local',
+      type: DnsType.SRV,
+      rcode: DnsRcode.NxDomain,
+      authority: [SOA],
+    },
+    {
+      what: 'an unnamed port: no SRV record, even for the label "_"',
+      name: '_._tcp.empty.shop.svc.cluster.local',
       type: DnsType.SRV,
       rcode: DnsRcode.NxDomain,
       authority: [SOA],

@@ -92,8 +92,10 @@ function serviceNames(relative: string[], type: number, options: ClusterDnsAnswe
     if (!portLabel.startsWith('_') || !protocolLabel.startsWith('_')) return MISSING;
     const service = names.lookupService(namespace, name);
     if (!service) return MISSING;
+    // An unnamed port ("") has no SRV record: "_._tcp.NAME" must not find it.
     const ports = service.ports.filter(
       (port) =>
+        port.name !== '' &&
         port.name.toLowerCase() === portLabel.slice(1) &&
         port.protocol.toLowerCase() === protocolLabel.slice(1),
     );

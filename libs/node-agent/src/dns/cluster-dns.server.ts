@@ -105,11 +105,31 @@ export class ClusterDnsServer {
 
   /** Binds UDP, then TCP on the same port; rejects with the socket error (EADDRNOTAVAIL, EADDRINUSE). */
   async listen(): Promise<number> {
+    // With port 0 the free UDP port the kernel picks may be taken for TCP: pick again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.listenOnce();
+      } catch (error) {
+        const retry =
+          (this.options.port ?? 53) === 0 && (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
+        if (!retry || attempt >= 20) throw error;
+      }
+    }
+  }
+
+  private async listenOnce(): Promise<number> {
     const udp = createSocket({ type: 'udp4' });
     await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject);
+      udp.once('error', (error) => {
+        try {
+          udp.close();
+        } catch {
+          // Already closed by the failed bind.
+        }
+        reject(error);
+      });
       udp.bind({ address: this.options.address, port: this.options.port ?? 53, exclusive: true }, () => {
-        udp.off('error', reject);
+        udp.removeAllListeners('error');
         resolve();
       });
     });
