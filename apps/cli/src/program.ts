@@ -15,6 +15,7 @@ import { createPodLogsCommand } from './commands/pods/pod-logs.command';
 import { createRolloutCommand } from './commands/rollout.command';
 import { createScaleCommand } from './commands/scale.command';
 import { createSetCommand } from './commands/set/set.command';
+import { createTopCommand } from './commands/top.command';
 import { createVersionCommand } from './commands/version.command';
 import { createWaitCommand } from './commands/wait.command';
 
@@ -34,6 +35,7 @@ export function createProgram(context: CliContext): Command {
     .addCommand(createWaitCommand(context))
     .addCommand(createDiffCommand(context))
     .addCommand(createScaleCommand(context))
+    .addCommand(createTopCommand(context))
     .addCommand(createPodLogsCommand(context))
     .addCommand(createPodExecCommand(context))
     .addCommand(createRolloutCommand(context))

@@ -13,3 +13,5 @@ export {
 export type { TableOptions } from './resource-columns';
 export { renderTable } from './table.printer';
 export type { Table } from './table.printer';
+export { nodeTopTable, podTopTable } from './top-table.util';
+export type { NodeTopOptions, PodTopOptions, TopSortBy } from './top-table.util';
