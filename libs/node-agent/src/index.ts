@@ -3,8 +3,18 @@ export { NodePodsError } from './pods/node-pods.types';
 export { createNodePods } from './pods/node-pods.engine';
 export type { NodePodsOptions } from './pods/node-pods.options';
 export type { ClusterDns } from './pods/pod-dns.util';
-export { ClusterDnsServer, listenWhenAddressExists } from './dns/cluster-dns.server';
-export type { ClusterDnsServerOptions, ClusterDnsServerStats, DnsUpstream } from './dns/cluster-dns.server';
+export {
+  ClusterDnsServer,
+  listenWhenAddressExists,
+  parseDnsUpstream,
+  serveClusterDns,
+} from './dns/cluster-dns.server';
+export type {
+  ClusterDnsServerOptions,
+  ClusterDnsServerStats,
+  DnsUpstream,
+  RunningClusterDns,
+} from './dns/cluster-dns.server';
 export type { ClusterNames, ServiceNames, ServicePortName } from './dns/cluster-names.types';
 export { clusterNamesOf } from './dns/cluster-names.adapter';
 export type { ServiceObjectsView } from './dns/cluster-names.adapter';

@@ -4,7 +4,12 @@ import { createSocket } from 'node:dgram';
 import { Resolver } from 'node:dns/promises';
 import { connect } from 'node:net';
 import type { ClusterNames, ServiceNames } from './cluster-names.types';
-import { ClusterDnsServer, listenWhenAddressExists } from './cluster-dns.server';
+import {
+  ClusterDnsServer,
+  listenWhenAddressExists,
+  parseDnsUpstream,
+  serveClusterDns,
+} from './cluster-dns.server';
 
 function tableOf(services: Map<string, ServiceNames>): ClusterNames {
   return {
@@ -255,4 +260,49 @@ describe('ClusterDnsServer listening', () => {
       () => new ClusterDnsServer({ names: tableOf(services), address: '127.0.0.1', domain: 'bad domain' }),
     ).toThrow(/not a DNS name like cluster.local/);
   });
+});
+
+describe('serveClusterDns', () => {
+  it('listens in the background and stops', async () => {
+    const running = serveClusterDns({ names: tableOf(services), address: '127.0.0.1', port: 0 });
+    const port = await running.listening;
+    const resolver = new Resolver({ timeout: 2000, tries: 1 });
+    resolver.setServers([`127.0.0.1:${port}`]);
+    await expect(resolver.resolve4('web.shop.svc.cluster.local')).resolves.toEqual(['10.96.0.12']);
+    await running.stop();
+    await expect(exchangeUdp(port, rawQuery('web.shop.svc.cluster.local'), 200)).resolves.toBeUndefined();
+  });
+
+  it('can be stopped while it still waits for its address', async () => {
+    let waiting = false;
+    const running = serveClusterDns({
+      names: tableOf(services),
+      address: '192.0.2.1',
+      port: 0,
+      retryMs: 10,
+      onWaiting: () => {
+        waiting = true;
+      },
+    });
+    while (!waiting) await new Promise((resolve) => setTimeout(resolve, 5));
+    await running.stop();
+    await expect(running.listening).rejects.toThrow(/stopped before the address appeared/);
+  });
+});
+
+describe('parseDnsUpstream', () => {
+  it.each([
+    ['10.0.0.2', { host: '10.0.0.2', port: 53 }],
+    ['10.0.0.2:5353', { host: '10.0.0.2', port: 5353 }],
+    [' 192.168.1.1:53 ', { host: '192.168.1.1', port: 53 }],
+  ])('%s', (text, upstream) => {
+    expect(parseDnsUpstream(text)).toEqual(upstream);
+  });
+
+  it.each(['dns.example.com', '10.0.0.256', '10.0.0.2:0', '10.0.0.2:70000', '[::1]:53', ''])(
+    'refuses %j',
+    (text) => {
+      expect(() => parseDnsUpstream(text)).toThrow(/must be an IPv4 address with an optional port/);
+    },
+  );
 });

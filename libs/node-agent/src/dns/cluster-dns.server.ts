@@ -336,3 +336,53 @@ export async function listenWhenAddressExists(
     }
   }
 }
+
+export interface RunningClusterDns {
+  /** Resolves with the port once listening; rejects if listening failed for another reason. */
+  readonly listening: Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the server in the background as the agent needs it: listening as soon as the address
+ * exists, and stoppable before that.
+ */
+export function serveClusterDns(
+  options: ClusterDnsServerOptions & { retryMs?: number; onWaiting?: () => void },
+): RunningClusterDns {
+  const server = new ClusterDnsServer(options);
+  const stopper = new AbortController();
+  const listening = listenWhenAddressExists(server, {
+    signal: stopper.signal,
+    ...(options.retryMs !== undefined ? { retryMs: options.retryMs } : {}),
+    ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
+  });
+  // The caller may never await `listening` (it logs through it); an unobserved rejection must not
+  // end the process.
+  listening.catch(() => undefined);
+  return {
+    listening,
+    stop: async () => {
+      stopper.abort();
+      await listening.catch(() => undefined);
+      await server.close();
+    },
+  };
+}
+
+/** --dns-upstream: "ADDRESS" or "ADDRESS:PORT" (IPv4; port 53 by default). */
+export function parseDnsUpstream(text: string): DnsUpstream {
+  const match = /^(\d{1,3}(?:\.\d{1,3}){3})(?::(\d{1,5}))?$/.exec(text.trim());
+  const host = match?.[1];
+  const port = match?.[2] === undefined ? 53 : Number(match[2]);
+  if (
+    host === undefined ||
+    host.split('.').some((part) => Number(part) > 255) ||
+    !Number.isInteger(port) ||
+    port < 1 ||
+    port > 65535
+  ) {
+    throw new Error(`DNS upstream "${text}" must be an IPv4 address with an optional port, e.g. 10.0.0.2:53`);
+  }
+  return { host, port };
+}
