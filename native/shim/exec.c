@@ -2,7 +2,8 @@
  * init's namespaces and forks (a pid namespace applies to children); the child joins the
  * container's cgroups as the init does (cgroup.c) and applies the same capabilities, identity and
  * no_new_privs before execve. It stays in the
- * foreground: the caller's stdio are the process's (non-tty), or it relays a pty it owns (tty).
+ * foreground: the caller's stdio are the process's (non-tty), or it relays a pty from the
+ * container's own devpts (tty), opened once it is in the container's mount namespace.
  * With a tty and piped stdio (the node agent), window sizes arrive as "ROWS COLS\n" lines on
  * RESIZE_FD. */
 #include "shim.h"
@@ -118,14 +119,19 @@ int exec_in_container(const char *container_dir, const char *exec_config_path, i
     /* The process joins the container's cgroups itself, as the init does (see cgroup.c). */
     struct cgroup_join join;
     cgroup_join_prepare(&config, &join);
-    int master_fd = -1, slave_fd = -1;
-    /* Opened before entering the mount namespace: the pty is ours, never the container's /dev/ptmx. */
-    if (p->tty && open_pty(&master_fd, &slave_fd) < 0) die("opening a pty: %s", strerror(errno));
     for (size_t i = 0; i < NAMESPACE_COUNT; i++) {
         if (ns_fds[i] < 0) continue;
         if (setns(ns_fds[i], namespaces[i].type) < 0)
             die("joining the container's %s namespace: %s", namespaces[i].name, strerror(errno));
         close(ns_fds[i]);
+    }
+    int master_fd = -1, slave_fd = -1;
+    if (p->tty) {
+        /* Now inside the container's mount namespace: its own devpts, so `tty` names /dev/pts/N. */
+        if (open_devpts_pty(&master_fd, &slave_fd, err, sizeof(err)) < 0) die("%s", err);
+        /* As runc does for stdio: the process's user owns its terminal, so it can reopen /dev/tty. */
+        if (p->uid != 0 && fchown(slave_fd, p->uid, (gid_t)-1) < 0)
+            die("giving the terminal to uid %u: %s", (unsigned)p->uid, strerror(errno));
     }
 
     sigset_t handled, previous;

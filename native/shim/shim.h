@@ -114,7 +114,7 @@ int run_launcher(void);
 /* resize_fd: -1, or a pipe of "ROWS COLS\n" lines for the pty when stdio are not a terminal. */
 int exec_in_container(const char *container_dir, const char *exec_config_path, int resize_fd);
 
-/* pty relaying shared by run and exec */
-int open_pty(int *master, int *slave);
+/* The container's own terminal (master and slave) from its devpts; see util.c. */
+int open_devpts_pty(int *master, int *slave, char *err, size_t errlen);
 
 #endif

@@ -79,13 +79,9 @@ static void bring_loopback_up(void) {
 /* The terminal comes from the container's own devpts (so `tty` names /dev/pts/0 inside), opened
  * after pivot_root; the master goes to the parent over the console socket (SCM_RIGHTS). */
 static int open_container_pty(int console_fd) {
-    int master = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
-    if (master < 0) child_fail("opening the container's /dev/pts/ptmx: %s", strerror(errno));
-    char name[64];
-    if (unlockpt(master) < 0 || ptsname_r(master, name, sizeof(name)) != 0)
-        child_fail("preparing the container's terminal: %s", strerror(errno));
-    int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC | O_NOFOLLOW);
-    if (slave < 0) child_fail("opening %s: %s", name, strerror(errno));
+    int master, slave;
+    char err[256];
+    if (open_devpts_pty(&master, &slave, err, sizeof(err)) < 0) child_fail("%s", err);
     char byte = 'm';
     struct iovec part = {&byte, 1};
     union {

@@ -7,6 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <sys/ioctl.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -152,22 +157,44 @@ unsigned long long process_start_time(pid_t pid) {
     return p ? strtoull(p + 1, NULL, 10) : 0;
 }
 
-int open_pty(int *master, int *slave) {
-    *master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (*master < 0) return -1;
-    char name[128];
-    if (grantpt(*master) < 0 || unlockpt(*master) < 0 || ptsname_r(*master, name, sizeof(name)) != 0) {
-        int saved = errno;
-        close(*master);
-        errno = saved;
+/* The container's own terminal, as runc's console socket gives one: the master of /dev/pts/ptmx in
+ * the devpts instance the shim mounted, so `tty` inside names /dev/pts/N. Whatever the container has
+ * done to its /dev since, this never opens anything else: no symlink is followed on the way (openat2
+ * RESOLVE_NO_SYMLINKS), both the directory and the master must be on devpts (fstatfs), and the slave
+ * comes from the master itself (TIOCGPTPEER), never from a path. Call it with the container's root as
+ * "/" (after pivot_root, or setns into its mount namespace). On failure, err says why. */
+int open_devpts_pty(int *master, int *slave, char *err, size_t errlen) {
+    *master = *slave = -1;
+    struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                           .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS};
+    int pts = (int)syscall(SYS_openat2, AT_FDCWD, "/dev/pts", &how, sizeof(how));
+    if (pts < 0) {
+        snprintf(err, errlen, "opening the container's /dev/pts: %s", strerror(errno));
         return -1;
     }
-    *slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (*slave < 0) {
-        int saved = errno;
-        close(*master);
-        errno = saved;
+    struct statfs fs;
+    if (fstatfs(pts, &fs) < 0 || fs.f_type != DEVPTS_SUPER_MAGIC) {
+        snprintf(err, errlen, "the container's /dev/pts is not a devpts file system: refusing its terminals");
+        close(pts);
         return -1;
     }
-    return 0;
+    *master = openat(pts, "ptmx", O_RDWR | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC);
+    int saved = errno;
+    close(pts);
+    if (*master < 0) {
+        snprintf(err, errlen, "opening the container's /dev/pts/ptmx: %s", strerror(saved));
+        return -1;
+    }
+    if (fstatfs(*master, &fs) < 0 || fs.f_type != DEVPTS_SUPER_MAGIC) {
+        snprintf(err, errlen, "the container's /dev/pts/ptmx is not on devpts: refusing it");
+    } else if (unlockpt(*master) < 0) {
+        snprintf(err, errlen, "unlocking the container's terminal: %s", strerror(errno));
+    } else if ((*slave = ioctl(*master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0) {
+        snprintf(err, errlen, "opening the container's terminal: %s", strerror(errno));
+    } else {
+        return 0;
+    }
+    close(*master);
+    *master = -1;
+    return -1;
 }

@@ -4,7 +4,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ContainerManager, type LogEntry } from '@flotilla/runtime';
+import { ContainerManager, resizeExec, type LogEntry } from '@flotilla/runtime';
 import { until } from '../support/eventually';
 import { containerTestBed, runToEnd, type ContainerTestBed } from './containers.fixture';
 
@@ -373,5 +373,60 @@ describe('container lifecycle', () => {
     expect(sleepers).toBe('1');
     expect(caps).toBe('CapEff:\t00000000a80425fb');
     await bed.manager.stop(info.id, { timeoutSeconds: 0 });
+  });
+
+  it("gives exec -t a terminal from the container's own devpts, with resizes and job control", async () => {
+    const info = await bed.manager.create({ rootfsDir: bed.rootfs, command: ['/bin/sleep', '1000'] });
+    await bed.manager.start(info.id);
+    try {
+      // An interactive shell: with a controlling terminal of its own it keeps job control on. The job is
+      // killed with SIGKILL: an interactive shell ignores SIGTERM, and so does its child until exec.
+      const child = await bed.manager.exec(info.id, { args: ['/bin/sh', '-i'], tty: true, resizable: true });
+      let output = '';
+      child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+      await until('the shell prompt', async () => output.includes('#'));
+      resizeExec(child, { rows: 33, columns: 101 });
+      child.stdin?.write('tty; stty size; sleep 600 & jobs; kill -9 %1; wait; echo done; exit 3\n');
+      expect(await closed).toBe(3);
+      expect(output).toMatch(/\/dev\/pts\/\d+\r?\n/);
+      expect(output).not.toContain('not a tty');
+      expect(output).toContain('33 101');
+      expect(output).toMatch(/\[1\]\+? +Running +sleep 600/);
+      expect(output).not.toContain('job control turned off');
+      expect(output).toContain('done');
+    } finally {
+      await bed.manager.stop(info.id, { timeoutSeconds: 0 });
+    }
+  });
+
+  it("refuses exec -t when the container's /dev/pts is no longer a devpts", async () => {
+    const info = await bed.manager.create({ rootfsDir: bed.rootfs, command: ['/bin/sleep', '1000'] });
+    await bed.manager.start(info.id);
+    try {
+      // As a hostile container could arrange with enough privilege: a plain directory over /dev/pts
+      // with a ptmx of its choosing. Done from the host, into the container's mount namespace.
+      const init = Number((await readFile(join(info.directory, 'init.pid'), 'utf8')).split(' ')[0]);
+      execFileSync('nsenter', [
+        '-t',
+        String(init),
+        '-m',
+        'sh',
+        '-c',
+        'mount -t tmpfs fake /dev/pts && touch /dev/pts/ptmx',
+      ]);
+      const child = await bed.manager.exec(info.id, {
+        args: ['/bin/sh', '-c', 'tty'],
+        tty: true,
+        resizable: true,
+      });
+      let errors = '';
+      child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      expect(code).not.toBe(0);
+      expect(errors).toContain("the container's /dev/pts is not a devpts file system");
+    } finally {
+      await bed.manager.stop(info.id, { timeoutSeconds: 0 });
+    }
   });
 });
