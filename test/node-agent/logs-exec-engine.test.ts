@@ -128,10 +128,9 @@ it('kubectl exec runs in the container and propagates the exit code', async () =
   });
 });
 
-// The engine's exec does not hand a terminal to the command yet (its tty exec runs over pipes and
-// ignores resizes): the pty end of -it is covered against the fixture NodePods in logs-exec.test.ts;
-// here the raw local terminal, the stdin relay and the exit code go through the real container.
-it('flotilla exec -it relays a session with the real container and its exit code', async () => {
+// -it end to end with the real container: the command's terminal is the container's own (`tty` names
+// /dev/pts/N from its devpts), the local window size reaches it, and the exit code comes back.
+it('flotilla exec -it gives the command a terminal in the container, with the size and exit code', async () => {
   const inner = [
     FLOTILLA,
     '--kubeconfig',
@@ -142,11 +141,13 @@ it('flotilla exec -it relays a session with the real container and its exit code
     '--',
     'sh',
     '-c',
-    'hostname; exit 4',
+    'hostname; tty; stty size; exit 4',
   ]
     .map(quote)
     .join(' ');
   const result = await run('script', ['-qec', `stty rows 33 cols 101; ${inner}`, '/dev/null']);
   expect(result.code).toBe(4);
   expect(result.stdout).toContain('talker');
+  expect(result.stdout).toMatch(/\/dev\/pts\/\d+/);
+  expect(result.stdout).toContain('33 101');
 });
