@@ -12,6 +12,7 @@ import {
   NodeRegistrationError,
   PressureSignalsReader,
   ReserveError,
+  ServiceTable,
   collectNodeInfo,
   createNodePods,
   defaultNodeConditions,
@@ -26,7 +27,7 @@ import {
   type RunningAgentService,
 } from '@flotilla/node-agent';
 import { RegisterRequest } from '@flotilla/proto';
-import { BridgeNetwork, DEFAULT_STATE_DIR, readCgroupCapacity } from '@flotilla/runtime';
+import { BridgeNetwork, DEFAULT_STATE_DIR, ServiceProxy, readCgroupCapacity } from '@flotilla/runtime';
 import { Command, InvalidArgumentError } from 'commander';
 import pino from 'pino';
 
@@ -140,6 +141,12 @@ const program = new Command('flotilla-node-agent')
     'where image names without a registry are pulled from (http for loopback and private addresses)',
   )
   .option(
+    '--service-table <name>',
+    'nftables table (or iptables chain prefix) of the Service rules; give each agent its own when several share a network namespace',
+    'flotilla_services',
+  )
+  .option('--no-service-proxy', 'do not program Services (ClusterIP, NodePort) on this host')
+  .option(
     '--no-peer-routes',
     "do not route to other nodes' pod CIDRs (a single host, or routes managed elsewhere)",
   )
@@ -169,6 +176,8 @@ const flags = program.opts<{
   bridgeName: string;
   registry?: string;
   peerRoutes: boolean;
+  serviceTable: string;
+  serviceProxy: boolean;
   logLevel: string;
 }>();
 
@@ -214,6 +223,13 @@ async function main(): Promise<void> {
     addPeerRoute: async (route) => network.bridge?.addPeerRoute(route),
     removePeerRoute: async (subnet) => network.bridge?.removePeerRoute(subnet),
   };
+  // Every Service on every node, written as one nft transaction per (debounced) change.
+  const services = flags.serviceProxy
+    ? new ServiceTable({
+        proxy: new ServiceProxy({ table: flags.serviceTable }),
+        log: (message) => logger.warn(message),
+      })
+    : undefined;
   const connection = new NodeConnection({
     apiserver: flags.apiserver,
     tls: { caFile: flags.caFile, certFile: flags.certFile, keyFile: flags.keyFile },
@@ -237,6 +253,7 @@ async function main(): Promise<void> {
     conditions: () => [...pressure.conditions(), ...ready],
     ...(flags.heartbeatInterval !== undefined ? { heartbeatIntervalMs: flags.heartbeatInterval } : {}),
     ...(flags.peerRoutes ? { peerRoutes } : {}),
+    ...(services ? { services } : {}),
   });
   const registration = await connection.register();
   network.bridge = new BridgeNetwork({
@@ -282,7 +299,8 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'shutting down; containers keep running for the next agent');
-    Promise.all([connection.close(), agentService.close(), pressure.stop()])
+    // The service rules stay in the kernel: a restarted agent replaces them with its first full set.
+    Promise.all([connection.close(), agentService.close(), pressure.stop(), services?.close()])
       .then(() => pods.close())
       .then(
         () => process.exit(0),

@@ -43,7 +43,13 @@ export type {
   NodeConnectionOptions,
   NodeConnectionTls,
   PeerRouteTable,
+  ServiceObjectSink,
 } from './connection/node-connection';
+export { ServiceTable } from './services/service-table';
+export type { ServiceRuleSink, ServiceTableObject, ServiceTableOptions } from './services/service-table';
+export { serviceRules } from './services/service-rules.util';
+export type { ServiceRulesResult } from './services/service-rules.util';
+export type { ServiceDirectory, ServiceEntry, ServicePortEntry } from './services/service-directory.types';
 export { ReserveError, nodeResources } from './connection/node-resources.util';
 export type { NodeReserve } from './connection/node-resources.util';
 export { AGENT_VERSION, collectNodeInfo } from './connection/node-info';

@@ -18,7 +18,8 @@ export interface Stored {
   metadata: ObjectMeta;
 }
 
-export type NodeObjectKind = 'Node' | 'Pod' | 'Lease' | 'ConfigMap' | 'Secret' | 'Event';
+export type NodeObjectKind =
+  'Node' | 'Pod' | 'Lease' | 'ConfigMap' | 'Secret' | 'Event' | 'Service' | 'Endpoints';
 
 export interface ObjectRef {
   kind: NodeObjectKind;
@@ -38,6 +39,8 @@ const GROUPS: Record<NodeObjectKind, string> = {
   ConfigMap: '',
   Secret: '',
   Event: '',
+  Service: '',
+  Endpoints: '',
 };
 
 function typeOf(kind: NodeObjectKind): ResourceType {

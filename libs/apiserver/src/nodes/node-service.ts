@@ -33,6 +33,7 @@ import { nodeNameOf } from './node-identity.util';
 import { NodeObjects, apiErrorCode, isConflict } from './node-objects.adapter';
 import { RegistrationError, nodeFromRegistration } from './node-registration.util';
 import { NodeSession } from './node-session';
+import { ServiceFeed } from './service-feed';
 import { PodCidrAllocator, PodCidrExhaustedError } from './pod-cidr.allocator';
 import { parseCidr } from './pod-cidr.util';
 import { podReferences, referenceKey } from './pod-references.util';
@@ -121,6 +122,13 @@ export async function startNodeService(
   const metrics = deps.metrics;
   const directory = new NodeDirectory({ objects, allocator, metrics, logger });
   await directory.start();
+  const services = new ServiceFeed({ objects, logger });
+  try {
+    await services.start();
+  } catch (error) {
+    directory.stop();
+    throw error;
+  }
   const sessions = new Map<string, NodeSession>();
   const heartbeatIntervalSeconds = options.heartbeatIntervalSeconds ?? 5;
 
@@ -222,6 +230,7 @@ export async function startNodeService(
         call,
         objects,
         directory,
+        services,
         metrics,
         logger,
         statusReportIntervalMs: options.statusReportIntervalMs ?? 60_000,
@@ -296,6 +305,7 @@ export async function startNodeService(
     port,
     async close() {
       directory.stop();
+      services.stop();
       const open = [...sessions.values()];
       for (const session of open)
         session.close(GrpcStatus.UNAVAILABLE, 'the apiserver is shutting down: reconnect');

@@ -20,6 +20,7 @@ import type { Logger } from 'pino';
 import { LatestPerKeyQueue } from './latest-per-key.queue';
 import { podIntent } from './pod-intent.util';
 import type { NodeDirectory } from './node-directory';
+import type { ServiceFeed } from './service-feed';
 import { HeartbeatError, mergeHeartbeat } from './node-conditions.util';
 import type { UsageSink } from '../metrics/usage-samples.store';
 import { apiErrorCode, isConflict, type NodeObjects, type ObjectWatch } from './node-objects.adapter';
@@ -33,6 +34,8 @@ export interface NodeSessionOptions {
   call: ServerDuplexStream<AgentMessage, ServerMessage>;
   objects: NodeObjects;
   directory: NodeDirectory;
+  /** Services and Endpoints for the agent's service table; none are sent without it. */
+  services?: ServiceFeed;
   metrics: UsageSink;
   logger: Logger;
   /** How often the Node is rewritten when nothing changed (its Lease is renewed on every heartbeat). */
@@ -62,6 +65,7 @@ export class NodeSession {
   private readonly logger: Logger;
   private podWatch: ObjectWatch | undefined;
   private unsubscribePeers: (() => void) | undefined;
+  private unsubscribeServices: (() => void) | undefined;
   private rewatchTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly writes: LatestPerKeyQueue<AgentMessage['payload']>;
@@ -105,6 +109,11 @@ export class NodeSession {
     this.unsubscribePeers = this.options.directory.subscribe((peers: Peer[]) =>
       this.send({ payload: { $case: 'peers', value: { peers } } }),
     );
+    const services = this.options.services;
+    if (services) {
+      this.send({ payload: { $case: 'services', value: services.snapshot() } });
+      this.unsubscribeServices = services.subscribe((payload) => this.send({ payload }));
+    }
     this.logger.info('node connected');
   }
 
@@ -391,6 +400,7 @@ export class NodeSession {
     if (this.rewatchTimer) clearTimeout(this.rewatchTimer);
     this.podWatch?.close();
     this.unsubscribePeers?.();
+    this.unsubscribeServices?.();
     if (code !== undefined) {
       this.logger.info({ code: GrpcStatus[code], details }, 'closing the node stream');
       this.call.emit('error', { code, details: details ?? '' });

@@ -5,7 +5,7 @@
 // jittered back-off, registering again first; after each reconnect every pod's current status is
 // sent again, so nothing reported while disconnected is lost (level-triggered).
 import { readFileSync } from 'node:fs';
-import type { Pod } from '@flotilla/api';
+import type { Endpoints, Pod, Service } from '@flotilla/api';
 import {
   Metadata,
   credentials,
@@ -23,10 +23,13 @@ import {
   type RegisterRequest,
   type RegisterResponse,
   type ServerMessage,
+  type ServiceObject,
+  ServiceObjectChange_Type,
 } from '@flotilla/proto';
 import type { Logger } from 'pino';
 import type { NodePods, PodStatusReport } from '../pods/node-pods.types';
 import type { ResolveObject } from '../pods/volumes/pod-volumes';
+import type { ServiceTableObject } from '../services/service-table';
 import { noPressureConditions } from '../pressure/eviction-threshold.util';
 import { planPeerRoutes, type PeerRoute } from './peer-routes.util';
 import { DEFAULT_RECONNECT_BACKOFF, reconnectDelay, type BackoffOptions } from './reconnect-backoff.util';
@@ -35,6 +38,13 @@ import { DEFAULT_RECONNECT_BACKOFF, reconnectDelay, type BackoffOptions } from '
 export interface PeerRouteTable {
   addPeerRoute(route: PeerRoute): Promise<void>;
   removePeerRoute(subnet: string): Promise<void>;
+}
+
+/** Where the Services and Endpoints that come down the stream go (the agent's ServiceTable). */
+export interface ServiceObjectSink {
+  replaceAll(objects: readonly ServiceTableObject[]): void;
+  upsert(object: ServiceTableObject): void;
+  remove(kind: ServiceTableObject['kind'], namespace: string, name: string): void;
 }
 
 export interface NodeConnectionTls {
@@ -52,6 +62,8 @@ export interface NodeConnectionOptions {
   /** What Register sends (read again before every registration, so capacity stays current). */
   registration: () => Promise<RegisterRequest>;
   logger: Logger;
+  /** The service table; without it Services and Endpoints from the apiserver are ignored. */
+  services?: ServiceObjectSink;
   /** Host-gw routes to peers; without it the peer set is ignored (a single node). */
   peerRoutes?: PeerRouteTable;
   /** The node's conditions for each heartbeat (default: Ready, no pressure). */
@@ -122,6 +134,14 @@ function statusMessage(report: PodStatusReport): AgentMessage {
 
 function podOf(json: Uint8Array): Pod {
   return JSON.parse(Buffer.from(json).toString('utf8')) as Pod;
+}
+
+function serviceObjectOf(object: ServiceObject): ServiceTableObject[] {
+  // A malformed object is dropped here; the next full set or change carries the good one.
+  const parsed: unknown = JSON.parse(Buffer.from(object.objectJson).toString('utf8'));
+  if (object.kind === 'Service') return [{ kind: 'Service', object: parsed as Service }];
+  if (object.kind === 'Endpoints') return [{ kind: 'Endpoints', object: parsed as Endpoints }];
+  return [];
 }
 
 export class NodeConnection {
@@ -377,6 +397,17 @@ export class NodeConnection {
               this.routesDirty = true;
               this.reconcileRoutes();
               return;
+            case 'services':
+              this.options.services?.replaceAll(payload.value.objects.flatMap(serviceObjectOf));
+              return;
+            case 'serviceChange': {
+              const object = payload.value.object;
+              if (!object || (object.kind !== 'Service' && object.kind !== 'Endpoints')) return;
+              if (payload.value.type === ServiceObjectChange_Type.DELETE)
+                this.options.services?.remove(object.kind, object.namespace, object.name);
+              else for (const entry of serviceObjectOf(object)) this.options.services?.upsert(entry);
+              return;
+            }
             default:
               return;
           }

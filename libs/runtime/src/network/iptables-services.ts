@@ -10,6 +10,8 @@ import type { ServiceRule } from './service-proxy';
 export interface IptablesServiceChains {
   dispatch: string;
   refuse: string;
+  /** Masquerades marked node-port connections (POSTROUTING). */
+  masquerade: string;
   /** The per-service-port chain for the rule at index. */
   service(index: number): string;
   /** Matches every per-service-port chain name, to find stale ones. */
@@ -22,12 +24,15 @@ export function iptablesServiceChains(table: string): IptablesServiceChains {
   return {
     dispatch: `${prefix}-SVC`,
     refuse: `${prefix}-REJ`,
+    masquerade: `${prefix}-MASQ`,
     service: (index) => `${prefix}-S${index}`,
     servicePattern: new RegExp(`^-N (${prefix.replace(/[^A-Z0-9_]/g, '')}-S\\d+)$`, 'gm'),
   };
 }
 
 const NAT_HOOKS = ['PREROUTING', 'OUTPUT'];
+/** kube-proxy's masquerade bit, as in the nftables table. */
+const MARK = '0x4000/0x4000';
 const FILTER_HOOKS = ['INPUT', 'FORWARD', 'OUTPUT'];
 
 function matches(rule: ServiceRule): string[] {
@@ -58,6 +63,8 @@ export function iptablesServiceRules(
   const nat: string[] = [
     '*nat',
     `:${chains.dispatch} - [0:0]`,
+    `:${chains.masquerade} - [0:0]`,
+    `-A ${chains.masquerade} -m mark --mark ${MARK} -j MASQUERADE`,
     ...staleChains.map((chain) => `:${chain} - [0:0]`),
   ];
   const natRules: string[] = [];
@@ -70,7 +77,12 @@ export function iptablesServiceRules(
     }
     const chain = chains.service(index);
     nat.push(`:${chain} - [0:0]`);
-    for (const match of matches(rule)) natRules.push(`-A ${chains.dispatch} ${match} -j ${chain}`);
+    for (const match of matches(rule)) {
+      // A node-port connection is masqueraded so that a backend on another node answers through us.
+      if (match.includes('addrtype'))
+        natRules.push(`-A ${chains.dispatch} ${match} -j MARK --set-xmark ${MARK}`);
+      natRules.push(`-A ${chains.dispatch} ${match} -j ${chain}`);
+    }
     rule.backends.forEach((backend, slot) => {
       const remaining = rule.backends.length - slot;
       const pick =
@@ -118,6 +130,7 @@ export class IptablesServiceRules {
   private async hook(): Promise<void> {
     const hooks: Array<[string, string, string]> = [
       ...NAT_HOOKS.map((chain): [string, string, string] => ['nat', chain, this.chains.dispatch]),
+      ['nat', 'POSTROUTING', this.chains.masquerade],
       ...FILTER_HOOKS.map((chain): [string, string, string] => ['filter', chain, this.chains.refuse]),
     ];
     for (const [table, chain, target] of hooks) {
@@ -152,6 +165,7 @@ export class IptablesServiceRules {
   async remove(): Promise<void> {
     for (const [table, chains, target] of [
       ['nat', NAT_HOOKS, this.chains.dispatch],
+      ['nat', ['POSTROUTING'], this.chains.masquerade],
       ['filter', FILTER_HOOKS, this.chains.refuse],
     ] as const) {
       for (const chain of chains) {
@@ -166,6 +180,7 @@ export class IptablesServiceRules {
     const perService = [...nat.stdout.matchAll(this.chains.servicePattern)].map((match) => match[1] ?? '');
     const ours: Array<['nat' | 'filter', string]> = [
       ['nat', this.chains.dispatch],
+      ['nat', this.chains.masquerade],
       ...perService.map((name): ['nat', string] => ['nat', name]),
       ['filter', this.chains.refuse],
     ];

@@ -17,7 +17,17 @@ describe('service rules', () => {
   it('dispatches the virtual IP and the node port to one chain that picks a backend at random', () => {
     const ruleset = serviceRuleset('svc', [web]);
     expect(ruleset).toContain('ip daddr 10.96.0.10 tcp dport 80 jump svc_0 comment "web/frontend:http"');
-    expect(ruleset).toContain('fib daddr type local tcp dport 30080 jump svc_0');
+    expect(ruleset).toContain(
+      'fib daddr type local tcp dport 30080 meta mark set meta mark | 0x00004000 jump svc_0',
+    );
+  });
+
+  it('masquerades node-port connections only, so a backend on another node answers through this one', () => {
+    const ruleset = serviceRuleset('svc', [web]);
+    expect(ruleset.split('\n').filter((line) => line.includes('masquerade'))).toEqual([
+      '    meta mark & 0x00004000 == 0x00004000 masquerade',
+    ]);
+    expect(ruleset).not.toMatch(/ip daddr 10.96.0.10 .*mark set/);
     expect(ruleset).toContain(
       'meta l4proto tcp dnat ip to numgen random mod 2 map { 0 : 10.88.0.2 . 8080, 1 : 10.88.1.7 . 8080 }',
     );
@@ -73,6 +83,11 @@ describe('iptables service rules', () => {
     ]);
     expect(lines).toContain('-A SVC-SVC -d 10.96.0.10/32 -p tcp -m tcp --dport 80 -j SVC-S0');
     expect(lines).toContain('-A SVC-SVC -m addrtype --dst-type LOCAL -p tcp -m tcp --dport 30080 -j SVC-S0');
+    // Node-port connections are marked first, then masqueraded on the way out.
+    expect(lines).toContain(
+      '-A SVC-SVC -m addrtype --dst-type LOCAL -p tcp -m tcp --dport 30080 -j MARK --set-xmark 0x4000/0x4000',
+    );
+    expect(lines).toContain('-A SVC-MASQ -m mark --mark 0x4000/0x4000 -j MASQUERADE');
   });
 
   it('rejects for empty services and deletes chains an earlier sync left', () => {

@@ -35,6 +35,9 @@ export interface ServiceProxyOptions {
   firewall?: FirewallKind | 'auto';
 }
 
+/** The packet mark of node-port connections to masquerade (kube-proxy's bit). */
+export const MASQUERADE_MARK = '0x00004000';
+
 const TABLE_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 
 function checkPort(value: number, what: string, rule: ServiceRule): void {
@@ -106,7 +109,18 @@ export function serviceRuleset(table: string, rules: readonly ServiceRule[]): st
         );
       return;
     }
-    for (const match of matches) dispatch.push(`    ${match} jump ${chain} ${comment(rule)}`);
+    if (rule.clusterIp !== undefined) {
+      dispatch.push(
+        `    ip daddr ${formatIpv4(parseIpv4(rule.clusterIp))} ${rule.protocol} dport ${rule.port} jump ${chain} ${comment(rule)}`,
+      );
+    }
+    if (rule.nodePort !== undefined) {
+      // Marked for masquerade: a backend on another node must answer through this one, or the
+      // client would get its reply from an address it never spoke to (kube-proxy does the same).
+      dispatch.push(
+        `    fib daddr type local ${rule.protocol} dport ${rule.nodePort} meta mark set meta mark | ${MASQUERADE_MARK} jump ${chain} ${comment(rule)}`,
+      );
+    }
     const targets = rule.backends.map(
       (backend, slot) => `${slot} : ${formatIpv4(parseIpv4(backend.ip))} . ${backend.port}`,
     );
@@ -132,6 +146,10 @@ export function serviceRuleset(table: string, rules: readonly ServiceRule[]): st
     '  chain output {',
     '    type nat hook output priority -90; policy accept;',
     '    jump services',
+    '  }',
+    '  chain postrouting {',
+    '    type nat hook postrouting priority 110; policy accept;',
+    `    meta mark & ${MASQUERADE_MARK} == ${MASQUERADE_MARK} masquerade`,
     '  }',
     '  chain refuse_empty {',
     ...refuse,
