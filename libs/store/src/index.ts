@@ -18,6 +18,7 @@ export type {
   CacheWatch,
   CacheWatchOptions,
   WatchCacheOptions,
+  WatchTrigger,
 } from './watch-cache';
 export { COMPACT_REVISION_KEY, Compactor } from './compactor';
 export type { CompactorOptions } from './compactor';

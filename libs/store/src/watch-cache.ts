@@ -24,6 +24,11 @@ export interface CacheWatchOptions {
   /** Restricts the watch to keys under this prefix (a namespace), for speed. */
   keyPrefix?: string;
   onEvent: (event: CacheEvent) => void;
+  /**
+   * The value of the cache's trigger field this watcher's filter requires (spec.nodeName=X): only
+   * events whose object has that value, now or before, are offered to it.
+   */
+  triggerValue?: string;
   /** The watch ended (cache reset, store lost, or Gone): the client must re-watch or re-list. */
   onClose: (reason: StoreError) => void;
 }
@@ -41,6 +46,18 @@ export interface WatchCacheOptions {
   windowSize?: number;
   /** Called when the etcd watch fails and the cache re-lists; for logs. */
   onReset?: (reason: StoreError) => void;
+  /**
+   * A field watchers can be indexed by, as kube-apiserver's watch cache indexes pod watchers by
+   * spec.nodeName: with 1,000 node agents each watching its own pods, an event is offered to the
+   * watchers of its node (before and after) instead of to all 1,000 filters.
+   */
+  trigger?: WatchTrigger;
+}
+
+export interface WatchTrigger {
+  /** The field selector's name for it, e.g. spec.nodeName. */
+  field: string;
+  valueOf: (object: KubeObject) => string;
 }
 
 interface Watcher {
@@ -56,6 +73,8 @@ export class WatchCache {
   private readonly objects = new Map<string, KubeObject>();
   private window: StoreEvent[] = [];
   private readonly watchers = new Set<Watcher>();
+  /** Watchers with a triggerValue, by that value. */
+  private readonly triggered = new Map<string, Set<Watcher>>();
   private storeWatch: StoreWatch | undefined;
   private revisionValue = 0;
   private windowStartValue = 0;
@@ -80,6 +99,11 @@ export class WatchCache {
 
   get windowStart(): number {
     return this.windowStartValue;
+  }
+
+  /** The field watchers may be indexed by (see WatchCacheOptions.trigger). */
+  get triggerField(): string | undefined {
+    return this.options.trigger?.field;
   }
 
   async start(): Promise<void> {
@@ -114,6 +138,13 @@ export class WatchCache {
       if (dropped) this.windowStartValue = dropped.revision;
     }
     for (const watcher of this.watchers) this.deliver(watcher, event);
+    const trigger = this.options.trigger;
+    if (trigger && this.triggered.size > 0) {
+      const now = trigger.valueOf(event.object);
+      this.triggered.get(now)?.forEach((watcher) => this.deliver(watcher, event));
+      const before = event.previous ? trigger.valueOf(event.previous) : now;
+      if (before !== now) this.triggered.get(before)?.forEach((watcher) => this.deliver(watcher, event));
+    }
     this.advance(event.revision);
   }
 
@@ -153,8 +184,9 @@ export class WatchCache {
     this.storeWatch?.close();
     this.storeWatch = undefined;
     this.options.onReset?.(reason);
-    const watchers = [...this.watchers];
+    const watchers = [...this.watchers, ...[...this.triggered.values()].flatMap((set) => [...set])];
     this.watchers.clear();
+    this.triggered.clear();
     for (const watcher of watchers) watcher.options.onClose(reason);
     this.scheduleRestart(250);
   }
@@ -247,11 +279,30 @@ export class WatchCache {
       for (const event of this.window) this.deliver(watcher, event);
       watcher.afterRevision = Math.max(from, this.revisionValue);
     }
-    this.watchers.add(watcher);
+    const triggerValue = this.options.trigger ? options.triggerValue : undefined;
+    if (triggerValue === undefined) {
+      this.watchers.add(watcher);
+      return {
+        close: () => this.watchers.delete(watcher),
+        get revision() {
+          return watcher.afterRevision;
+        },
+      };
+    }
+    let set = this.triggered.get(triggerValue);
+    if (!set) this.triggered.set(triggerValue, (set = new Set()));
+    set.add(watcher);
+    const cacheRevision = (): number => this.revisionValue;
     return {
-      close: () => this.watchers.delete(watcher),
+      close: () => {
+        const current = this.triggered.get(triggerValue);
+        current?.delete(watcher);
+        if (current?.size === 0) this.triggered.delete(triggerValue);
+      },
+      // Events are offered synchronously as they arrive, so one that skipped this watcher has
+      // still been considered for it: the cache's revision is a safe bookmark.
       get revision() {
-        return watcher.afterRevision;
+        return Math.max(watcher.afterRevision, cacheRevision());
       },
     };
   }
@@ -282,5 +333,6 @@ export class WatchCache {
     this.storeWatch = undefined;
     this.readyValue = false;
     this.watchers.clear();
+    this.triggered.clear();
   }
 }

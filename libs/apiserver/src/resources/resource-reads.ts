@@ -113,9 +113,15 @@ export class ResourceReads {
     const byName = (object: KubeObject): boolean => !target.name || object.metadata?.name === target.name;
     // "0" and unset both start with the current state; N resumes after N.
     const from = options.resourceVersion ? options.resourceVersion : undefined;
+    // A selector that requires the cache's indexed field (a node's own pods) lets the cache offer
+    // this watcher only the events of that value.
+    const trigger = options.fields.requirements.find(
+      (requirement) => requirement.equals && requirement.field === cache.triggerField,
+    );
     try {
       return await cache.watch({
         ...(from !== undefined ? { fromRevision: from } : {}),
+        ...(trigger ? { triggerValue: trigger.value } : {}),
         keyPrefix,
         filter: (object) => byName(object) && matchesSelectors(object, options),
         onEvent: (event) => sink.send({ type: event.type, object: withTypeMeta(target, event.object) }),

@@ -1,6 +1,12 @@
 // One store for writes and one watch cache per resource type for reads, as kube-apiserver runs them.
-import { RESOURCE_TYPES, storagePrefix, type ResourceType } from '@flotilla/api';
-import { Compactor, WatchCache, type Store, type StoreError } from '@flotilla/store';
+import { RESOURCE_TYPES, fieldValue, storagePrefix, type ResourceType } from '@flotilla/api';
+import { Compactor, WatchCache, type Store, type StoreError, type WatchTrigger } from '@flotilla/store';
+
+/** Pods are watched by node (every agent watches spec.nodeName=<its name>), as kube-apiserver indexes them. */
+const POD_TRIGGER: WatchTrigger = {
+  field: 'spec.nodeName',
+  valueOf: (object) => fieldValue(object, 'spec.nodeName'),
+};
 
 export interface ResourceStorageOptions {
   store: Store;
@@ -30,6 +36,7 @@ export class ResourceStorage {
           store: options.store,
           prefix: storagePrefix(type, undefined),
           onReset: (reason) => options.onCacheReset?.(type, reason),
+          ...(type.kind === 'Pod' && type.group === '' ? { trigger: POD_TRIGGER } : {}),
         }),
       );
     }
