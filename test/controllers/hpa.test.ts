@@ -1,9 +1,8 @@
 // The HorizontalPodAutoscaler controller with the workload controllers, in-process, against a real
 // control plane (etcd, apiserver) and Redis queues. The test plays the nodes (replicaset-node.fixture.ts)
-// and the metrics pipeline: the resource metrics API (libs/apiserver/src/metrics) had not landed when
-// this was written, so pod usage comes from a PodMetricsSource backed by the real pods the apiserver
-// lists, each reporting its share of a total load the test sets, spread over the Ready pods as a
-// Service would spread requests. Everything else (scale subresource, server-side apply ownership,
+// and the metrics pipeline (hpa-metrics.fixture.ts: the resource metrics API had not landed when this
+// was written, so pod usage comes from the real pods the apiserver lists, each with its share of a
+// load the test sets). Everything else (scale subresource, server-side apply ownership,
 // status, events, rollouts) is the real thing.
 import { randomUUID } from 'node:crypto';
 import {
@@ -14,15 +13,11 @@ import {
   type ResourceType,
 } from '@flotilla/api';
 import { createClient, type RestClient } from '@flotilla/client';
-import {
-  startHpaController,
-  type PodMetricsItem,
-  type PodMetricsSource,
-  type RunningHpaController,
-} from '@flotilla/controllers';
+import { startHpaController, type RunningHpaController } from '@flotilla/controllers';
 import { startTestControlPlane, type TestControlPlane } from '../support/cluster';
 import { requireTestEnv, until } from '../support/eventually';
-import { startFakeNodes, type FakeNodes, type PodObject } from './replicaset-node.fixture';
+import { loadSharingPodMetrics } from './hpa-metrics.fixture';
+import { startFakeNodes, type FakeNodes } from './replicaset-node.fixture';
 import { startWorkloadControllers, type WorkloadControllers } from './workload-controllers.fixture';
 
 const redisUrl = requireTestEnv('FLOTILLA_TEST_REDIS');
@@ -35,7 +30,6 @@ function type(name: string): ResourceType {
 }
 const DEPLOYMENTS = type('deployments');
 const HPAS = type('horizontalpodautoscalers');
-const PODS = type('pods');
 const EVENTS = type('events');
 
 type DeploymentObject = Deployment & KubeObject;
@@ -50,35 +44,6 @@ let hpaController: RunningHpaController;
 const load = new Map<string, number>();
 /** Images whose pods the fake nodes report Ready. */
 const readyImages = new Set<string>(['web:1']);
-
-const isServing = (pod: PodObject): boolean =>
-  pod.metadata.deletionTimestamp === undefined &&
-  pod.status?.phase === 'Running' &&
-  (pod.status.conditions ?? []).some(
-    (condition) => condition.type === 'Ready' && condition.status === 'True',
-  );
-
-/**
- * PodMetrics for every Running pod of the app, as metrics-server reports them: the Ready pods share
- * the app's load equally, pods not Ready (no traffic yet) idle at 1m.
- */
-const podMetrics: PodMetricsSource = {
-  async list(ns, labelSelector) {
-    const pods = await client.list<PodObject>(PODS, { namespace: ns, labelSelector });
-    const running = pods.items.filter((pod) => pod.status?.phase === 'Running');
-    const serving = running.filter(isServing).length;
-    return running.map((pod): PodMetricsItem => {
-      const total = load.get(pod.metadata.labels?.['app'] ?? '') ?? 0;
-      const cpu = isServing(pod) ? Math.round(total / serving) : 1;
-      return {
-        metadata: { name: pod.metadata.name, namespace: ns },
-        timestamp: new Date().toISOString(),
-        window: '1s',
-        containers: [{ name: 'web', usage: { cpu: `${cpu}m`, memory: '16Mi' } }],
-      };
-    });
-  },
-};
 
 beforeAll(async () => {
   cp = await startTestControlPlane('hpa');
@@ -101,7 +66,7 @@ beforeAll(async () => {
     redisUrl,
     queueName: `hpa-${randomUUID()}`,
     syncPeriodMs: 500,
-    podMetrics,
+    podMetrics: loadSharingPodMetrics(client, load),
   });
   await Promise.all([controllers.ready, nodes.pods.waitForSync(), hpaController.ready]);
 });

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliContext, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, describeError, type CliIo } from './cli-context';
 import { createApplyCommand } from './commands/apply.command';
+import { createAutoscaleCommand } from './commands/autoscale.command';
 import { createConfigCommand } from './commands/config.command';
 import { createContainerCommand } from './commands/container/container.command';
 import { createDeleteCommand } from './commands/delete.command';
@@ -35,6 +36,7 @@ export function createProgram(context: CliContext): Command {
     .addCommand(createWaitCommand(context))
     .addCommand(createDiffCommand(context))
     .addCommand(createScaleCommand(context))
+    .addCommand(createAutoscaleCommand(context))
     .addCommand(createTopCommand(context))
     .addCommand(createPodLogsCommand(context))
     .addCommand(createPodExecCommand(context))

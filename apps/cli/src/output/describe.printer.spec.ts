@@ -92,3 +92,68 @@ describe('describeObject', () => {
     );
   });
 });
+
+describe('describeObject for a HorizontalPodAutoscaler', () => {
+  it('shows the metrics against their targets, the bounds, behavior, conditions and the decisions', () => {
+    const hpa: KubeObject = {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'web', namespace: 'shop', creationTimestamp: '2026-01-01T11:00:00Z' },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+        minReplicas: 2,
+        maxReplicas: 10,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } },
+          },
+        ],
+        behavior: {
+          scaleUp: {
+            stabilizationWindowSeconds: 0,
+            selectPolicy: 'Max',
+            policies: [{ type: 'Pods', value: 4, periodSeconds: 15 }],
+          },
+        },
+      },
+      status: {
+        currentReplicas: 5,
+        desiredReplicas: 5,
+        lastScaleTime: ago(60),
+        currentMetrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', current: { averageUtilization: 48, averageValue: '48m' } },
+          },
+        ],
+        conditions: [
+          {
+            type: 'AbleToScale',
+            status: 'True',
+            reason: 'ReadyForNewScale',
+            message: 'recommended size matches current size',
+          },
+        ],
+      },
+    };
+    const rescale: KubeObject = {
+      ...event('SuccessfulRescale', 60),
+      message: 'New size: 5; reason: cpu resource utilization (percentage of request) above target',
+      source: { component: 'horizontal-pod-autoscaler' },
+    };
+    const text = describeObject(hpa, [rescale], NOW);
+    expect(text).toMatch(/^Reference: +Deployment\/web$/m);
+    expect(text).toMatch(
+      /^ {2}resource cpu on pods {2}\(as a percentage of request\): +48% \(48m\) \/ 50%$/m,
+    );
+    expect(text).toMatch(/^Min replicas: +2$/m);
+    expect(text).toMatch(/^Max replicas: +10$/m);
+    expect(text).toContain('      - Type: Pods  Value: 4  Period: 15 seconds');
+    expect(text).toMatch(/^Deployment pods: +5 current \/ 5 desired$/m);
+    expect(text).toMatch(/^ {2}AbleToScale +True +ReadyForNewScale +recommended size matches current size$/m);
+    expect(text).toMatch(
+      /SuccessfulRescale .* horizontal-pod-autoscaler +New size: 5; reason: cpu resource utilization/,
+    );
+  });
+});

@@ -67,6 +67,83 @@ const SUMMARIES: Record<string, (object: KubeObject) => Line[]> = {
       ...conditionLines(deployment),
     ];
   },
+  HorizontalPodAutoscaler: (hpa) => {
+    const ref = at(hpa, 'spec', 'scaleTargetRef');
+    const current = list(at(hpa, 'status', 'currentMetrics'));
+    const metrics = list(at(hpa, 'spec', 'metrics')).map((metric): Line => {
+      const name = str(at(metric, 'resource', 'name'));
+      const target = at(metric, 'resource', 'target');
+      const observed = at(
+        current.find((c) => str(at(c, 'resource', 'name')) === name),
+        'resource',
+        'current',
+      );
+      const value = at(observed, 'averageValue');
+      const utilization = at(observed, 'averageUtilization');
+      if (str(at(target, 'type')) === 'Utilization') {
+        const now = typeof utilization === 'number' ? `${utilization}% (${str(value)})` : '<unknown>';
+        return [
+          `  resource ${name} on pods  (as a percentage of request):`,
+          `${now} / ${num(at(target, 'averageUtilization'))}%`,
+        ];
+      }
+      return [
+        `  resource ${name} on pods:`,
+        `${str(value) || '<unknown>'} / ${str(at(target, 'averageValue'))}`,
+      ];
+    });
+    const rules = (direction: 'scaleUp' | 'scaleDown', title: string): Line[] => {
+      const rule = at(hpa, 'spec', 'behavior', direction);
+      if (rule === undefined) return [];
+      return [
+        `  ${title}:`,
+        `    Stabilization Window: ${num(at(rule, 'stabilizationWindowSeconds'))} seconds`,
+        `    Select Policy: ${str(at(rule, 'selectPolicy')) || 'Max'}`,
+        '    Policies:',
+        ...list(at(rule, 'policies')).map(
+          (policy) =>
+            `      - Type: ${str(at(policy, 'type'))}  Value: ${num(at(policy, 'value'))}  Period: ${num(at(policy, 'periodSeconds'))} seconds`,
+        ),
+      ];
+    };
+    const conditions = list(at(hpa, 'status', 'conditions'));
+    const conditionTable =
+      conditions.length === 0
+        ? []
+        : renderTable({
+            headers: ['Type', 'Status', 'Reason', 'Message'],
+            rows: [
+              ['----', '------', '------', '-------'],
+              ...conditions.map((c) => [
+                str(at(c, 'type')),
+                str(at(c, 'status')),
+                str(at(c, 'reason')),
+                str(at(c, 'message')),
+              ]),
+            ],
+          })
+            .trimEnd()
+            .split('\n')
+            .map((line) => `  ${line}`);
+    return [
+      ['Reference:', `${str(at(ref, 'kind'))}/${str(at(ref, 'name'))}`],
+      ['Metrics:', '( current / target )'],
+      ...metrics,
+      ['Min replicas:', String(num(at(hpa, 'spec', 'minReplicas'), 1))],
+      ['Max replicas:', String(num(at(hpa, 'spec', 'maxReplicas')))],
+      ...(at(hpa, 'spec', 'behavior') !== undefined
+        ? ['Behavior:', ...rules('scaleUp', 'Scale Up'), ...rules('scaleDown', 'Scale Down')]
+        : []),
+      [
+        `${str(at(ref, 'kind'))} pods:`,
+        `${num(at(hpa, 'status', 'currentReplicas'))} current / ${num(at(hpa, 'status', 'desiredReplicas'))} desired`,
+      ],
+      ...(str(at(hpa, 'status', 'lastScaleTime'))
+        ? [['Last scale:', rfc1123(str(at(hpa, 'status', 'lastScaleTime')))] as const]
+        : []),
+      ...(conditionTable.length > 0 ? ['Conditions:', ...conditionTable] : []),
+    ];
+  },
 };
 
 function genericSummary(object: KubeObject): Line[] {
