@@ -58,6 +58,7 @@ describe('kubectl against the Flotilla apiserver', () => {
       'namespace/web created',
       'deployment.apps/web created',
       'service/web created',
+      'horizontalpodautoscaler.autoscaling/web created',
     ]);
 
     const yamlOut = parse(await ok('get', 'deployment', 'web', '-n', 'web', '-o', 'yaml')) as {
@@ -67,7 +68,8 @@ describe('kubectl against the Flotilla apiserver', () => {
     };
     expect(yamlOut.kind).toBe('Deployment');
     expect(yamlOut.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
-    expect(yamlOut.spec.replicas).toBe(3);
+    // The manifest leaves replicas to its autoscaler (no HPA controller runs here): the default, 1.
+    expect(yamlOut.spec.replicas).toBe(1);
     expect(yamlOut.spec.template.spec.containers[0]?.image).toBe('flotilla/busybox:latest');
 
     expect((await ok('scale', 'deployment/web', '-n', 'web', '--replicas=5')).trim()).toBe(
@@ -79,12 +81,12 @@ describe('kubectl against the Flotilla apiserver', () => {
     expect(reapplied).toContain('namespace/web unchanged');
     expect(reapplied).toContain('service/web unchanged');
 
-    // As on Kubernetes: the manifest says 3, and a client-side apply patches what differs from it.
-    expect(await ok('get', 'deployment', 'web', '-n', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('3');
+    // As on Kubernetes: the manifest sets no replicas, so a client-side apply leaves the scaled count.
+    expect(await ok('get', 'deployment', 'web', '-n', 'web', '-o', 'jsonpath={.spec.replicas}')).toBe('5');
     // Server-side printing: kubectl shows the same columns as for Kubernetes.
     const table = await ok('get', 'deployments', '-n', 'web');
     expect(table.split('\n')[0]).toMatch(/^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE$/);
-    expect(table.split('\n')[1]).toMatch(/^web\s+0\/3\s+0\s+0\s+\d+s$/);
+    expect(table.split('\n')[1]).toMatch(/^web\s+0\/5\s+0\s+0\s+\d+s$/);
     const wide = await ok('get', 'deployments', '-n', 'web', '-o', 'wide');
     expect(wide.split('\n')[0]).toContain('CONTAINERS   IMAGES');
     const all = await ok('get', 'services', '-A');
