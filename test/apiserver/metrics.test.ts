@@ -337,6 +337,11 @@ describe('metrics.k8s.io', () => {
     expect(all.stdout).toMatch(new RegExp(`${namespace}\\s+db\\s+main\\s+100m\\s+128Mi`));
     const nodes = await flotilla('top', 'nodes', nodeName);
     expect(nodes.stdout).toMatch(new RegExp(`${nodeName}\\s+1500m\\s+78%\\s+512Mi\\s+13%`));
+    // The same columns as kubectl's own table (1.32 says CPU(%) where older versions said CPU%).
+    const theirs = await kubectl('top', 'nodes', nodeName);
+    const header = (text: string): string[] => (text.split('\n')[0] ?? '').trim().split(/\s+/);
+    expect(header(nodes.stdout)).toEqual(header(theirs.stdout));
+    expect(header(nodes.stdout)).toEqual(['NAME', 'CPU(cores)', 'CPU(%)', 'MEMORY(bytes)', 'MEMORY(%)']);
     const quiet = await flotilla('top', 'pods', '-n', namespace, 'quiet');
     expect(quiet.code).toBe(1);
     expect(quiet.stderr).toContain('metrics not available yet: the node agents report every 5s');
