@@ -6,6 +6,7 @@ export type { ClusterDns } from './pods/pod-dns.util';
 export {
   ClusterDnsServer,
   listenWhenAddressExists,
+  parseClusterDomain,
   parseDnsUpstream,
   serveClusterDns,
 } from './dns/cluster-dns.server';

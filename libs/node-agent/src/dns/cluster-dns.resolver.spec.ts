@@ -21,7 +21,7 @@ const names = tableOf({
   },
   'shop/db': {
     clusterIP: 'None',
-    ready: ['10.88.1.7', '10.88.2.8'],
+    ready: ['10.88.1.7', 'fd00::8', '10.88.2.8'],
     ports: [{ name: 'pg', port: 5432, protocol: 'TCP' }],
   },
   'shop/empty': { ready: [], ports: [{ name: '', port: 80, protocol: 'TCP' }] },
@@ -83,7 +83,7 @@ describe('answerQuery', () => {
       answers: ['web.shop.svc.cluster.local 5 A 10.96.0.12'],
     },
     {
-      what: 'a headless service: every ready endpoint',
+      what: 'a headless service: every ready IPv4 endpoint',
       name: 'db.shop.svc.cluster.local',
       rcode: DnsRcode.NoError,
       answers: ['db.shop.svc.cluster.local 5 A 10.88.1.7', 'db.shop.svc.cluster.local 5 A 10.88.2.8'],

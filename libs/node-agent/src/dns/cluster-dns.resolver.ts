@@ -55,8 +55,13 @@ interface Found {
 
 const MISSING: Found = { exists: false, answers: [], additional: [] };
 
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** A records for the IPv4 addresses among `addresses` (a table may hold IPv6 endpoints too). */
 function aRecords(name: string, addresses: readonly string[], ttl: number): DnsRecord[] {
-  return addresses.map((address) => ({ name, ttl, data: { type: 'A', address } }));
+  return addresses
+    .filter((address) => IPV4.test(address))
+    .map((address) => ({ name, ttl, data: { type: 'A', address } }));
 }
 
 /** Everything under svc.DOMAIN; `relative` is the name without ".svc.DOMAIN", lower case. */
@@ -107,7 +112,7 @@ function serviceNames(relative: string[], type: number, options: ClusterDnsAnswe
     const additional: DnsRecord[] = [];
     for (const port of ports) {
       if (headless(service)) {
-        for (const address of port.addresses ?? service.ready) {
+        for (const address of (port.addresses ?? service.ready).filter((ip) => IPV4.test(ip))) {
           const target = `${address.replace(/\./g, '-')}.${serviceFqdn}`;
           answers.push({
             name: srvName,

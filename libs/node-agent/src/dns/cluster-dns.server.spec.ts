@@ -7,6 +7,7 @@ import type { ClusterNames, ServiceNames } from './cluster-names.types';
 import {
   ClusterDnsServer,
   listenWhenAddressExists,
+  parseClusterDomain,
   parseDnsUpstream,
   serveClusterDns,
 } from './cluster-dns.server';
@@ -153,6 +154,34 @@ describe('ClusterDnsServer on loopback', () => {
       [0x0a01, 0],
       [0x0a02, 3],
     ]);
+  });
+});
+
+describe('ClusterDnsServer with a failing table', () => {
+  it('answers SERVFAIL and keeps serving', async () => {
+    let failing = true;
+    const server = new ClusterDnsServer({
+      names: {
+        lookupService: () => {
+          if (failing) throw new Error('table unavailable');
+          return { clusterIP: '10.96.0.1', ready: [], ports: [] };
+        },
+        hasNamespace: () => true,
+      },
+      address: '127.0.0.1',
+      port: 0,
+    });
+    const port = await server.listen();
+    try {
+      const reply = await exchangeUdp(port, rawQuery('web.shop.svc.cluster.local'), 2000);
+      expect((reply?.readUInt16BE(2) ?? 0) & 0x000f).toBe(2);
+      failing = false;
+      const resolver = new Resolver({ timeout: 2000, tries: 1 });
+      resolver.setServers([`127.0.0.1:${port}`]);
+      await expect(resolver.resolve4('web.shop.svc.cluster.local')).resolves.toEqual(['10.96.0.1']);
+    } finally {
+      await server.close();
+    }
   });
 });
 
@@ -303,6 +332,23 @@ describe('parseDnsUpstream', () => {
     'refuses %j',
     (text) => {
       expect(() => parseDnsUpstream(text)).toThrow(/must be an IPv4 address with an optional port/);
+    },
+  );
+});
+
+describe('parseClusterDomain', () => {
+  it.each([
+    ['cluster.local', 'cluster.local'],
+    ['Cluster.Local.', 'cluster.local'],
+    ['corp', 'corp'],
+  ])('%s → %s', (text, domain) => {
+    expect(parseClusterDomain(text)).toBe(domain);
+  });
+
+  it.each(['', '.', 'bad domain', '-a.local', 'a..local', `${'x'.repeat(64)}.local`])(
+    'refuses %j',
+    (text) => {
+      expect(() => parseClusterDomain(text)).toThrow(/not a DNS name like cluster.local/);
     },
   );
 });

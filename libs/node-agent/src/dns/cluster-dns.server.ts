@@ -55,7 +55,8 @@ export interface ClusterDnsServerStats {
 
 const DEFAULT_DOMAIN = 'cluster.local';
 
-function normaliseDomain(domain: string): string {
+/** "Cluster.Local." → "cluster.local"; throws with what is expected for anything not a DNS name. */
+export function parseClusterDomain(domain: string): string {
   const trimmed = domain.replace(/\.$/, '').toLowerCase();
   if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(trimmed)) {
     throw new Error(`cluster domain "${domain}" is not a DNS name like cluster.local`);
@@ -91,7 +92,7 @@ export class ClusterDnsServer {
   private boundPort?: number;
 
   constructor(private readonly options: ClusterDnsServerOptions) {
-    this.domain = normaliseDomain(options.domain ?? DEFAULT_DOMAIN);
+    this.domain = parseClusterDomain(options.domain ?? DEFAULT_DOMAIN);
     this.ttlSeconds = options.ttlSeconds ?? 5;
     if (!Number.isInteger(this.ttlSeconds) || this.ttlSeconds < 0) {
       throw new Error(`ttlSeconds ${String(options.ttlSeconds)} must be a whole number of seconds`);
@@ -190,14 +191,14 @@ export class ClusterDnsServer {
         ttlSeconds: this.ttlSeconds,
         upstream: this.options.upstream !== undefined,
       });
+      if (decision.kind === 'answer') return encodeResponse(decision.response, maxSize);
     } catch (error) {
-      // A table that throws must cost one SERVFAIL, not the server.
+      // A table that throws, or hands out something unencodable, costs one SERVFAIL, not the server.
       this.options.log?.(
         `cluster DNS lookup failed: ${error instanceof Error ? error.message : String(error)}`,
       );
       return encodeResponse(errorResponse({ ...parsed.query, rcode: DnsRcode.ServFail }), maxSize);
     }
-    if (decision.kind === 'answer') return encodeResponse(decision.response, maxSize);
     this.stats.forwarded++;
     const upstream = this.options.upstream;
     const answer =
@@ -215,12 +216,17 @@ export class ClusterDnsServer {
   }
 
   private onUdp(message: Buffer, remote: RemoteInfo): void {
-    void this.respond(message, 'udp').then((response) => {
-      if (response === undefined || this.udp === undefined) return;
-      this.udp.send(response, remote.port, remote.address, (error) => {
-        if (error) this.options.log?.(`cluster DNS reply to ${remote.address}: ${error.message}`);
+    void this.respond(message, 'udp')
+      .catch((error: unknown) => {
+        this.options.log?.(`cluster DNS: ${error instanceof Error ? error.message : String(error)}`);
+        return undefined;
+      })
+      .then((response) => {
+        if (response === undefined || this.udp === undefined) return;
+        this.udp.send(response, remote.port, remote.address, (error) => {
+          if (error) this.options.log?.(`cluster DNS reply to ${remote.address}: ${error.message}`);
+        });
       });
-    });
   }
 
   private acceptTcp(socket: TcpSocket): void {
@@ -250,7 +256,7 @@ export class ClusterDnsServer {
           return;
         }
         queue = queue.then(async () => {
-          const response = await this.respond(message, 'tcp');
+          const response = await this.respond(message, 'tcp').catch(() => undefined);
           outstanding--;
           if (response === undefined || socket.destroyed) return;
           const framed = Buffer.alloc(2 + response.length);
