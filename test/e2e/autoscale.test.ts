@@ -1,0 +1,186 @@
+// The autoscaler on a real three-node cluster (test/support/multi-node.ts: node agents in their own
+// network namespaces and cgroups, real containers): pods that burn cpu up to their cpu limit are
+// measured from their cgroups by the agents, served by the apiserver's metrics.k8s.io API, and the HPA
+// controller scales their Deployment up across nodes; the manifest re-applied without replicas leaves
+// the count alone; raising the target scales it back down. Events and conditions say why each time.
+import {
+  resolveResourceName,
+  type Deployment,
+  type HorizontalPodAutoscaler,
+  type KubeObject,
+  type Pod,
+  type ResourceType,
+} from '@flotilla/api';
+import { until } from '../support/eventually';
+import { BASE_IMAGE, startTestCluster, type TestCluster } from '../support/multi-node';
+
+const NAMESPACE = 'default';
+
+function type(name: string): ResourceType {
+  const found = resolveResourceName(name);
+  if (!found) throw new Error(`no resource type ${name}`);
+  return found;
+}
+const DEPLOYMENTS = type('deployments');
+const HPAS = type('horizontalpodautoscalers');
+const PODS = type('pods');
+const EVENTS = type('events');
+type DeploymentObject = Deployment & KubeObject;
+type HpaObject = HorizontalPodAutoscaler & KubeObject;
+
+let cluster: TestCluster;
+
+beforeAll(async () => {
+  cluster = await startTestCluster({
+    name: 'e2e-autoscale',
+    nodes: [
+      { name: 'as-a', cpu: '500m', memory: '256Mi' },
+      { name: 'as-b', cpu: '500m', memory: '256Mi' },
+      { name: 'as-c', cpu: '500m', memory: '256Mi' },
+    ],
+  });
+});
+
+afterAll(async () => {
+  await cluster?.close();
+});
+
+/** Pods that burn cpu up to their 60m limit: 120 % of their 50m request, whatever their number. */
+function burner(): DeploymentObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'burn', namespace: NAMESPACE },
+    spec: {
+      selector: { matchLabels: { app: 'burn' } },
+      template: {
+        metadata: { labels: { app: 'burn' } },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            {
+              name: 'burn',
+              image: BASE_IMAGE,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['sh', '-c', 'while :; do :; done'],
+              resources: {
+                requests: { cpu: '50m', memory: '16Mi' },
+                limits: { cpu: '60m', memory: '32Mi' },
+              },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+const replicas = async (): Promise<number | undefined> =>
+  (await cluster.client.get<DeploymentObject>(DEPLOYMENTS, 'burn', { namespace: NAMESPACE })).spec.replicas;
+
+async function hpaEvents(): Promise<string[]> {
+  const list = await cluster.client.list(EVENTS, {
+    namespace: NAMESPACE,
+    fieldSelector: 'involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name=burn',
+  });
+  return list.items.map((event) => `${String(event['reason'])}: ${String(event['message'])}`);
+}
+
+test('cpu-burning pods are scaled up across nodes from their cgroup usage, and down when the target rises', async () => {
+  const { client } = cluster;
+  await client.apply(DEPLOYMENTS, burner(), { namespace: NAMESPACE, fieldManager: 'flotilla' });
+  await client.create(
+    HPAS,
+    {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'burn', namespace: NAMESPACE },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'burn' },
+        minReplicas: 1,
+        maxReplicas: 3,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } },
+          },
+        ],
+      },
+    } satisfies HpaObject,
+    { namespace: NAMESPACE },
+  );
+
+  // One pod at ~120 % of its request against 50 % → ceil(1 × 2.4) = 3 (= max).
+  await until(
+    'the deployment scaled to 3 by the autoscaler',
+    async () => (await replicas()) === 3 || undefined,
+    120_000,
+  );
+  const pods = await until(
+    '3 running burn pods',
+    async () => {
+      const list = await client.list<Pod & KubeObject>(PODS, {
+        namespace: NAMESPACE,
+        labelSelector: 'app=burn',
+      });
+      const running = list.items.filter(
+        (pod) => pod.status?.phase === 'Running' && !pod.metadata.deletionTimestamp,
+      );
+      return running.length === 3 ? running : undefined;
+    },
+    120_000,
+  );
+  expect(new Set(pods.map((pod) => pod.spec.nodeName)).size).toBeGreaterThan(1);
+  const scaledUp = (await hpaEvents()).find((event) => event.startsWith('SuccessfulRescale: New size: 3;'));
+  expect(scaledUp).toMatch(
+    /^SuccessfulRescale: New size: 3; reason: cpu resource utilization \(percentage of request\) above target \(cpu: \d+% of request, target 50%; was [12]\)$/,
+  );
+  // Once the new pods' samples count (a full window after they became Ready), 3 pods at ~120 % ask
+  // for ceil(3 × 2.4) = 8: more than maxReplicas, which ScalingLimited says.
+  await until(
+    'the hpa to measure 3 pods and be limited by maxReplicas',
+    async () => {
+      const hpa = await client.get<HpaObject>(HPAS, 'burn', { namespace: NAMESPACE });
+      const utilization = hpa.status?.currentMetrics?.[0]?.resource?.current.averageUtilization ?? 0;
+      const limited = hpa.status?.conditions?.find((condition) => condition.type === 'ScalingLimited');
+      return (
+        hpa.status?.currentReplicas === 3 &&
+        utilization > 50 &&
+        limited?.status === 'True' &&
+        limited.reason === 'TooManyReplicas' &&
+        limited.message === 'the desired replica count is more than the maximum replica count'
+      );
+    },
+    60_000,
+  );
+
+  // The manifest has no replicas: applying it again leaves the autoscaler's 3.
+  await client.apply(DEPLOYMENTS, burner(), { namespace: NAMESPACE, fieldManager: 'flotilla' });
+  expect(await replicas()).toBe(3);
+
+  // A target of 400 %: ~120 % is well below → down to ceil(3 × 0.3) = 1 once the window (0 s) allows.
+  await client.patch(
+    HPAS,
+    'burn',
+    {
+      spec: {
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 400 } },
+          },
+        ],
+        behavior: { scaleDown: { stabilizationWindowSeconds: 0 } },
+      },
+    },
+    { namespace: NAMESPACE, patchType: 'merge' },
+  );
+  await until('the deployment scaled back to 1', async () => (await replicas()) === 1 || undefined, 60_000);
+  expect(
+    (await hpaEvents()).some((event) =>
+      /^SuccessfulRescale: New size: 1; reason: All metrics below target \(cpu: \d+% of request, target 400%; was 3\)$/.test(
+        event,
+      ),
+    ),
+  ).toBe(true);
+});
