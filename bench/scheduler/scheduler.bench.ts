@@ -15,7 +15,7 @@
 // one's create → bound and bound → Running times are taken from a watch.
 // Targets (issue 4): ≥ 1,000 pods/s bound and ≥ 50 % of the raw etcd transaction rate.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -52,6 +52,9 @@ const CLUSTER_CIDR = '100.64.0.0/10';
 const HOLLOW_READY_TIMEOUT_MS = 600_000;
 /** Waiting for binds or Running gives up after this long without one more pod bound or Running. */
 const RUNNING_STALL_MS = 60_000;
+/** How long the final audit waits for the watch to reach a fresh list's resourceVersion. */
+const CATCH_UP_MS = 120_000;
+const loadAtStart = readFileSync('/proc/loadavg', 'utf8').trim();
 const NAMESPACE = 'bench';
 /** --profile-dir DIR: the apiserver and scheduler write V8 CPU profiles to DIR/<process> when they stop. */
 const profileDirIndex = process.argv.indexOf('--profile-dir');
@@ -446,6 +449,32 @@ async function main(): Promise<void> {
       const running = runningAt.get(name);
       return bound !== undefined && running !== undefined ? [Math.max(0, running - bound)] : [];
     });
+    // Lost or late? Once the watch has caught up with a fresh list (its resourceVersion, from events
+    // or bookmarks, at or past the newest pod change listed), a pod bound in the list but never bound
+    // on the watch was lost; before that it may only be late.
+    const final = await client.listAll<WatchedPod>(podType, { namespace: NAMESPACE });
+    const listRevision = Math.max(
+      0,
+      ...final.items.map((item) => Number(item.metadata?.resourceVersion ?? 0)),
+    );
+    const caughtUp = await new Promise<boolean>((done) => {
+      const deadline = performance.now() + CATCH_UP_MS;
+      const poll = (): void => {
+        if (Number(informer.lastSyncResourceVersion() ?? 0) >= listRevision) done(true);
+        else if (performance.now() > deadline) done(false);
+        else setTimeout(poll, 200);
+      };
+      poll();
+    });
+    const watchAudit = {
+      caughtUp,
+      listRevision,
+      watchRevision: Number(informer.lastSyncResourceVersion() ?? 0),
+      boundInList: final.items.filter((item) => item.spec?.nodeName).length,
+      boundInListNeverOnWatch: final.items.filter(
+        (item) => item.spec?.nodeName && !boundAt.has(item.metadata?.name ?? ''),
+      ).length,
+    };
     informer.stop();
     client.close();
 
@@ -498,6 +527,8 @@ async function main(): Promise<void> {
               ...latencySummary(steadyToRunning),
             },
           },
+          watchAudit,
+          loadAverage: { atStart: loadAtStart, atEnd: readFileSync('/proc/loadavg', 'utf8').trim() },
           rawEtcdTxnPerSecond: rawTxnPerSecond,
           ratio: round(podsPerSecond / rawTxnPerSecond),
         },

@@ -190,9 +190,10 @@ export class NodeConnection {
   private newClient(): NodeServiceClient {
     this.client?.close();
     this.client = new NodeServiceClient(this.options.apiserver, this.credentials, {
-      // Notice a vanished apiserver (or a cut network) without waiting for TCP to time out.
+      // Notice a vanished apiserver (or a cut network) without waiting for TCP to time out; a busy
+      // apiserver gets gRPC's default 20 s to answer a ping (see its server options).
       'grpc.keepalive_time_ms': 10_000,
-      'grpc.keepalive_timeout_ms': 5_000,
+      'grpc.keepalive_timeout_ms': 20_000,
       'grpc.keepalive_permit_without_calls': 1,
       // Our own back-off paces reconnects; the channel's must not add minutes on top of it.
       'grpc.initial_reconnect_backoff_ms': this.backoff.initialMs,
