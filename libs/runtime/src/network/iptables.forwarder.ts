@@ -47,6 +47,8 @@ export function iptablesBaseRules(options: PortForwarderOptions): string {
     'COMMIT',
     '*filter',
     `:${chains.forward} - [0:0]`,
+    // Replies to connections opened towards a container, as in the nftables table.
+    `-A ${chains.forward} -i ${options.bridge} -m conntrack --ctdir REPLY -j ACCEPT`,
     `-A ${chains.forward} -i ${options.bridge} ! -d ${cluster} -j DROP`,
     ...jumps.filter.map((rule) => `-A ${rule}`),
     'COMMIT',

@@ -81,6 +81,8 @@ describe('nftables ruleset', () => {
 
   it('never forwards container traffic out of the subnet', () => {
     expect(ruleset).toContain('iifname "flot0" ip daddr != 10.88.0.0/16 drop');
+    // Except replies to connections opened towards a container (node ports, published ports).
+    expect(ruleset).toContain('iifname "flot0" ct direction reply accept');
   });
 
   it('DNATs only traffic for local addresses, from outside and from the host, address-bound ports first', () => {
@@ -145,6 +147,7 @@ describe('iptables fallback rules', () => {
     expect(rules).toContain('-A PREROUTING -m addrtype --dst-type LOCAL -j FLOTILLA-DNAT');
     expect(rules).toContain('-A OUTPUT -m addrtype --dst-type LOCAL -j FLOTILLA-DNAT');
     expect(rules).toContain('-A FLOTILLA-FWD -i flot0 ! -d 10.88.0.0/16 -j DROP');
+    expect(rules).toContain('-A FLOTILLA-FWD -i flot0 -m conntrack --ctdir REPLY -j ACCEPT');
   });
 
   it('adds and deletes one DNAT rule per mapping in one restore', () => {

@@ -26,12 +26,25 @@ export function addressPortsUpgrade(table: string): string {
 }
 
 /**
+ * Replies of connections opened towards a container (a published port, a Service's node port, a
+ * node reaching a cluster IP) go back to whoever opened them, wherever that is; a container still
+ * cannot open anything outside the pod range.
+ */
+const REPLY_ACCEPT = (bridge: string): string => `iifname ${bridge} ct direction reply accept`;
+
+/** Adds the reply rule to a table created before it existed (agents upgraded in place). */
+export function replyForwardUpgrade(table: string, bridge: string): string {
+  return `insert rule ip ${table} forward ${REPLY_ACCEPT(JSON.stringify(bridge))}\n`;
+}
+
+/**
  * The whole table. DNAT applies to traffic addressed to this host (any local address, 127.0.0.1
  * included) arriving from outside or from containers (prerouting) and sent by the host itself (output).
  * Masquerade is confined to our bridge: loopback-sourced traffic DNATed onto it (route_localnet), and
  * container-to-container hairpin through a published port. Nothing is ever NATed or forwarded towards
  * another interface: traffic from the bridge to addresses outside the cluster's pod range (our subnet
- * unless routes to peer nodes widen it) is not forwarded at all.
+ * unless routes to peer nodes widen it) is not forwarded at all, replies to connections opened from
+ * there excepted.
  */
 export function bridgeRuleset(options: PortForwarderOptions): string {
   const subnet = formatSubnet(options.subnet);
@@ -62,6 +75,7 @@ export function bridgeRuleset(options: PortForwarderOptions): string {
     '  }',
     '  chain forward {',
     '    type filter hook forward priority 0; policy accept;',
+    `    ${REPLY_ACCEPT(bridge)}`,
     `    iifname ${bridge} ip daddr != ${cluster} drop`,
     '  }',
     '}',

@@ -6,6 +6,7 @@ import {
   addPortsCommand,
   addressPortsUpgrade,
   bridgeRuleset,
+  replyForwardUpgrade,
   deletePortsCommand,
   PORTS_MAP,
 } from './nft-ruleset';
@@ -35,6 +36,14 @@ export class NftablesForwarder implements PortForwarder {
   async ensure(): Promise<void> {
     const existing = await runCommand('nft', ['list', 'table', 'ip', this.options.table]);
     if (existing.exitCode === 0) {
+      if (!existing.stdout.includes('ct direction reply')) {
+        await runChecked(
+          `letting replies out of nftables table ${this.options.table}`,
+          'nft',
+          ['-f', '-'],
+          replyForwardUpgrade(this.options.table, this.options.bridge),
+        );
+      }
       if (!existing.stdout.includes(ADDRESS_PORTS_MAP)) {
         await runChecked(
           `adding address-bound ports to nftables table ${this.options.table}`,
