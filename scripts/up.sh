@@ -22,6 +22,29 @@ echo "==> deploying the sample web service (manifests/web)"
 flotilla apply -f manifests/web/
 flotilla get nodes
 flotilla get deployments,services -n web
+echo "==> waiting for the sample web service to answer"
+flotilla rollout status deployment/web -n web --timeout 3m
+# The NodePort Service answers on every node's address; the first node's is as good as any.
+port=$(flotilla get service web -n web -o 'jsonpath={.spec.ports[0].nodePort}')
+address=$(flotilla get nodes -o 'jsonpath={.items[0].status.addresses[?(@.type=="InternalIP")].address}')
+url="http://$address:$port/"
+answered=""
+for _ in $(seq 60); do
+  if node -e '
+    const request = require("http").get(process.argv[1], (response) => process.exit(response.statusCode < 500 ? 0 : 1));
+    request.on("error", () => process.exit(1));
+    request.setTimeout(3000, () => request.destroy());
+  ' "$url"; then
+    answered=yes
+    break
+  fi
+  sleep 2
+done
+if [ -z "$answered" ]; then
+  echo "up: web does not answer at $url after 2 minutes: see \`npx flotilla get pods,endpoints -n web\` and the node agents' logs under $home" >&2
+  exit 1
+fi
+echo "web is answering at $url"
 cat <<MSG
 
 The cluster is up. Use it with:
