@@ -153,3 +153,41 @@ describe('get tables', () => {
     });
   });
 });
+
+describe('HorizontalPodAutoscaler columns', () => {
+  it('shows each metric as current/target, utilization in percent and average values as quantities', () => {
+    const hpa = object('HorizontalPodAutoscaler', 'web', {
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+        minReplicas: 2,
+        maxReplicas: 10,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } },
+          },
+          {
+            type: 'Resource',
+            resource: { name: 'memory', target: { type: 'AverageValue', averageValue: '100Mi' } },
+          },
+        ],
+      },
+      status: {
+        currentReplicas: 4,
+        desiredReplicas: 4,
+        currentMetrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', current: { averageUtilization: 45, averageValue: '45m' } },
+          },
+        ],
+      },
+    });
+    expect(
+      resourceTable(type('hpa'), [hpa], { wide: false, now: NOW, withNamespace: false, withKind: false }),
+    ).toEqual({
+      headers: ['NAME', 'REFERENCE', 'TARGETS', 'MINPODS', 'MAXPODS', 'REPLICAS', 'AGE'],
+      rows: [['web', 'Deployment/web', 'cpu: 45%/50%, memory: <unknown>/100Mi', '2', '10', '4', '5m']],
+    });
+  });
+});

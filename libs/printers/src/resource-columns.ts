@@ -257,14 +257,20 @@ const COLUMNS: Record<string, Columns> = {
       const current = list(at(hpa, 'status', 'currentMetrics'));
       const targets = list(at(hpa, 'spec', 'metrics')).map((metric) => {
         const name = str(at(metric, 'resource', 'name'));
-        const target = num(at(metric, 'resource', 'target', 'averageUtilization'));
         const observed = current.find((c) => str(at(c, 'resource', 'name')) === name);
+        // As kubectl: "cpu: 45%/50%" for utilization targets, "memory: 90Mi/100Mi" for average values.
+        if (str(at(metric, 'resource', 'target', 'type')) === 'AverageValue') {
+          const value = str(at(observed, 'resource', 'current', 'averageValue')) || '<unknown>';
+          return `${name}: ${value}/${str(at(metric, 'resource', 'target', 'averageValue'))}`;
+        }
+        const target = num(at(metric, 'resource', 'target', 'averageUtilization'));
         const value = at(observed, 'resource', 'current', 'averageUtilization');
         return `${name}: ${typeof value === 'number' ? `${value}%` : '<unknown>'}/${target}%`;
       });
       return [
         `${str(at(hpa, 'spec', 'scaleTargetRef', 'kind'))}/${str(at(hpa, 'spec', 'scaleTargetRef', 'name'))}`,
-        joinOrNone(targets),
+        // kubectl separates metrics with ", " here, unlike the other list columns.
+        targets.length === 0 ? '<none>' : targets.join(', '),
         String(num(at(hpa, 'spec', 'minReplicas'), 1)),
         String(num(at(hpa, 'spec', 'maxReplicas'))),
         String(num(at(hpa, 'status', 'currentReplicas'))),
