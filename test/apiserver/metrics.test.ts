@@ -5,8 +5,10 @@
 // served here is exact.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Pod } from '@flotilla/api';
-import { ensureSignedCertificate } from '@flotilla/cluster';
+import { startApiServer } from '@flotilla/apiserver';
+import { ensureSignedCertificate, freePort } from '@flotilla/cluster';
 import { NodeConnection, NodePodsError, type NodePods, type NodeUsageSample } from '@flotilla/node-agent';
 import { RegisterRequest } from '@flotilla/proto';
 import pino from 'pino';
@@ -364,5 +366,19 @@ describe('metrics.k8s.io', () => {
     const ours = await flotilla('top', 'pods', '-n', namespace);
     expect(ours.code).toBe(1);
     expect(ours.stderr).toContain('metrics not available yet: the node agents report every 5s');
+  });
+
+  it('refuses to start with a --redis-url nobody answers, saying what to fix', async () => {
+    const url = `redis://127.0.0.1:${await freePort()}`;
+    await expect(
+      startApiServer({
+        etcdServers: [plane.etcdUrl],
+        bindAddress: '127.0.0.1',
+        port: 0,
+        tokenAuthFile: join(plane.dir, 'tokens.csv'),
+        logLevel: 'silent',
+        metrics: { redisUrl: url },
+      }),
+    ).rejects.toThrow(new RegExp(`cannot reach Redis at ${url} for metrics .*: start it or fix --redis-url`));
   });
 });

@@ -18,6 +18,8 @@ export class RedisSampleLists implements SampleLists {
       keyPrefix: options.keyPrefix,
       // A report fails fast rather than waiting out a long outage: the next one supersedes it.
       maxRetriesPerRequest: 1,
+      // disconnect() arms this timer for a socket that may already be gone; 2 s would hold the process.
+      disconnectTimeout: 100,
     });
     // Connection errors surface on the commands that fail; without a listener ioredis would print them.
     this.redis.on('error', () => undefined);
@@ -63,6 +65,11 @@ export class RedisSampleLists implements SampleLists {
   }
 
   async close(): Promise<void> {
+    // QUIT on a client still (re)connecting would leave its reconnect timer behind: cut it instead.
+    if (this.redis.status !== 'ready') {
+      this.redis.disconnect();
+      return;
+    }
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

@@ -109,6 +109,28 @@ class ApiServerModule {
 export async function startApiServer(options: ApiServerOptions): Promise<RunningApiServer> {
   const logger = pino({ level: options.logLevel ?? 'info', base: { component: 'apiserver' } });
   const authenticator = TokenAuthenticator.fromFile(options.tokenAuthFile);
+  // Redis first: a wrong --redis-url stops start-up before anything is written to etcd.
+  let sampleLists: SampleLists;
+  const redisUrl = options.metrics?.redisUrl;
+  if (redisUrl) {
+    const redisLists = new RedisSampleLists({
+      url: redisUrl,
+      keyPrefix: options.metrics?.keyPrefix ?? 'flotilla:metrics:',
+    });
+    sampleLists = redisLists;
+    try {
+      await redisLists.ping(redisUrl);
+    } catch (error) {
+      await redisLists.close();
+      throw error;
+    }
+  } else {
+    sampleLists = new MemorySampleLists();
+  }
+  const usageSamples = new UsageSamples({
+    lists: sampleLists,
+    ...(options.metrics?.ttlMs !== undefined ? { ttlMs: options.metrics.ttlMs } : {}),
+  });
   const store = options.store ?? new EtcdStore({ endpoints: options.etcdServers });
   const serviceAllocator = new ServiceAllocator({
     store,
@@ -125,10 +147,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       logger.warn({ resource: type.plural, reason: reason.message }, 'watch cache reset'),
     onCompactionError: (error) => logger.warn({ err: error }, 'compaction failed; retrying next interval'),
   });
-  await storage.start();
   const namespaceCleanup = new NamespaceCleanup(storage, logger);
-  await namespaceCleanup.ensureSystemNamespaces();
-  await namespaceCleanup.start();
+  try {
+    await storage.start();
+    await namespaceCleanup.ensureSystemNamespaces();
+    await namespaceCleanup.start();
+  } catch (error) {
+    await usageSamples.close();
+    throw error;
+  }
   const model = options.model ?? new KubernetesObjectModel();
   const handler = new ResourceHandler(
     new ResourceReads(storage),
@@ -136,29 +163,6 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     options.patcher ?? new KubePatcher(),
   );
   const metrics = new ApiMetrics();
-  let sampleLists: SampleLists;
-  const redisUrl = options.metrics?.redisUrl;
-  if (redisUrl) {
-    const redisLists = new RedisSampleLists({
-      url: redisUrl,
-      keyPrefix: options.metrics?.keyPrefix ?? 'flotilla:metrics:',
-    });
-    sampleLists = redisLists;
-    try {
-      await redisLists.ping(redisUrl);
-    } catch (error) {
-      await redisLists.close();
-      namespaceCleanup.stop();
-      await storage.stop();
-      throw error;
-    }
-  } else {
-    sampleLists = new MemorySampleLists();
-  }
-  const usageSamples = new UsageSamples({
-    lists: sampleLists,
-    ...(options.metrics?.ttlMs !== undefined ? { ttlMs: options.metrics.ttlMs } : {}),
-  });
   const authorizer = options.authorizer ?? new AllowAuthenticatedAuthorizer();
   const https =
     options.tlsCertFile && options.tlsPrivateKeyFile
