@@ -17,8 +17,6 @@ export type {
   RunningClusterDns,
 } from './dns/cluster-dns.server';
 export type { ClusterNames, ServiceNames, ServicePortName } from './dns/cluster-names.types';
-export { clusterNamesOf } from './dns/cluster-names.adapter';
-export type { ServiceObjectsView } from './dns/cluster-names.adapter';
 export type { BackoffPolicy } from './pods/restart-backoff.util';
 export type { ResolveObject } from './pods/volumes/pod-volumes';
 export type {

@@ -1,6 +1,7 @@
 // What the cluster DNS reads: the Services and their ready endpoints as this node's agent knows them.
-// The agent's service table implements it (it already receives Services and Endpoints for the
-// kernel rules); tests implement it in memory. Lookups are synchronous and cheap because every
+// The agent's ServiceTable (services/service-table.ts, fed Services and Endpoints over the node
+// stream for the kernel rules) has exactly this shape and is handed to the server as is; tests
+// implement it in memory. Lookups are synchronous and cheap because every
 // query asks one, and the answer must reflect the table at that moment, not a copy from earlier.
 
 export interface ServicePortName {
