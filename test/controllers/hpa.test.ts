@@ -197,8 +197,6 @@ describe('HorizontalPodAutoscaler controller', () => {
 
     // The scale subresource made the autoscaler the owner of spec.replicas...
     const owned = await getDeployment('web');
-    // (Kubernetes also records subresource "scale" on that entry; this apiserver records the Update
-    // on the Deployment itself, which gives the same ownership.)
     const owners = (owned.metadata.managedFields ?? [])
       .filter((entry) => {
         const spec = (entry.fieldsV1 as Record<string, Record<string, unknown> | undefined> | undefined)?.[
@@ -206,8 +204,8 @@ describe('HorizontalPodAutoscaler controller', () => {
         ];
         return spec?.['f:replicas'] !== undefined;
       })
-      .map((entry) => `${entry.manager}/${entry.operation}`);
-    expect(owners).toEqual(['horizontal-pod-autoscaler/Update']);
+      .map((entry) => `${entry.manager}/${entry.operation}/${entry.subresource ?? ''}`);
+    expect(owners).toEqual(['horizontal-pod-autoscaler/Update/scale']);
     // ...so re-applying the manifest without replicas (a new annotation on the template, say) keeps 5.
     const reapplied = await apply({
       ...manifest('web', { cpu: '100m' }),

@@ -233,7 +233,9 @@ export class ResourceHandler {
     }
     const compute = replicasFromPatch;
     const result = await this.writes.mutate(
-      parent,
+      // The subresource names the managedFields entry: the writer owns spec.replicas "via scale", as
+      // Kubernetes records it (an HPA's ownership of the count shows as subresource: scale).
+      { ...parent, subresource: 'scale' },
       options,
       (live) => {
         if (!live) throw apiErrors.notFound(parent.type, parent.name ?? '');
