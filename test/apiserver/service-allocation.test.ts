@@ -346,5 +346,10 @@ describe('service cluster IP and node port allocation', () => {
       return made.status === 201 ? made.json<ServiceObject>() : undefined;
     });
     expect(repaired.spec.clusterIP).toBe(ips[1]);
+    // Those repair passes left the claims of the other range (10.96.0.0/12, the first apiserver's) alone.
+    const stillTaken = await cp.request('POST', servicesPath('svc-alloc'), {
+      body: service('late-same-ip', { clusterIP: '10.96.0.10' }),
+    });
+    expect(stillTaken.status).toBe(422);
   });
 });

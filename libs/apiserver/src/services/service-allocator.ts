@@ -544,6 +544,13 @@ export class ServiceAllocator {
       if (!isClaim(claim)) continue;
       const key = this.keyOf(claim);
       byKey.set(key, claim);
+      // A value outside this apiserver's ranges is another configuration's (a misconfigured replica,
+      // a range changed across a restart): not ours to judge.
+      const inRange =
+        claim.kind === 'ServiceIPClaim'
+          ? ipOffset(this.ipRange, claim.value) !== undefined
+          : portOffset(this.portRange, Number(claim.value)) !== undefined;
+      if (!inRange) continue;
       const owner = held.get(key);
       if (owner && ownedBy(claim, owner)) continue;
       const revision = Number(claim.metadata?.resourceVersion);
