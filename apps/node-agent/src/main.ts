@@ -19,8 +19,12 @@ import {
   parseDurationMs,
   parseEvictionHard,
   nodeResources,
+  parseClusterDomain,
+  parseDnsUpstream,
   plainHttpAllowed,
+  serveClusterDns,
   startAgentService,
+  type DnsUpstream,
   type EvictionThreshold,
   type NodePods,
   type PeerRouteTable,
@@ -57,6 +61,22 @@ function evictionHard(value: string): EvictionThreshold[] {
   } catch (error) {
     if (error instanceof EvictionThresholdError) throw new InvalidArgumentError(error.message);
     throw error;
+  }
+}
+
+function dnsUpstream(value: string): DnsUpstream {
+  try {
+    return parseDnsUpstream(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function clusterDomain(value: string): string {
+  try {
+    return parseClusterDomain(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
   }
 }
 
@@ -147,6 +167,16 @@ const program = new Command('flotilla-node-agent')
   )
   .option('--no-service-proxy', 'do not program Services (ClusterIP, NodePort) on this host')
   .option(
+    '--no-cluster-dns',
+    "do not answer pods' DNS queries for Service names on this node (pods then get the node's resolv.conf)",
+  )
+  .option('--cluster-domain <domain>', 'the domain of Service and pod names', clusterDomain, 'cluster.local')
+  .option(
+    '--dns-upstream <address[:port]>',
+    'where the cluster DNS forwards names outside the cluster domain (default: it refuses them)',
+    dnsUpstream,
+  )
+  .option(
     '--no-peer-routes',
     "do not route to other nodes' pod CIDRs (a single host, or routes managed elsewhere)",
   )
@@ -178,6 +208,9 @@ const flags = program.opts<{
   peerRoutes: boolean;
   serviceTable: string;
   serviceProxy: boolean;
+  clusterDns: boolean;
+  clusterDomain: string;
+  dnsUpstream?: DnsUpstream;
   logLevel: string;
 }>();
 
@@ -263,6 +296,17 @@ async function main(): Promise<void> {
     subnet: registration.podCidr,
     clusterCidr: registration.clusterCidr,
   });
+  // Each pod asks its own node's agent, on the bridge gateway (see cluster-dns.server.ts for why);
+  // the names come from the same service table as this node's Service rules.
+  if (flags.clusterDns && !services)
+    logger.warn('the cluster DNS is off: it reads the Services that --no-service-proxy turns off');
+  const dnsAddress = flags.clusterDns && services ? network.bridge.gateway : undefined;
+  const clusterDns =
+    dnsAddress !== undefined
+      ? { servers: [dnsAddress], domain: flags.clusterDomain }
+      : registration.clusterDns
+        ? { servers: [registration.clusterDns] }
+        : undefined;
   const pods: NodePods = await createNodePods({
     nodeName: flags.nodeName,
     stateDir: flags.stateDir,
@@ -273,7 +317,7 @@ async function main(): Promise<void> {
     ...(flags.nodeUsageCgroup ? { nodeUsageCgroup: flags.nodeUsageCgroup } : {}),
     allocatable: resources.allocatableAmounts,
     nodeIP: flags.nodeIp,
-    ...(registration.clusterDns ? { clusterDns: { servers: [registration.clusterDns] } } : {}),
+    ...(clusterDns ? { clusterDns } : {}),
     ...(flags.registry ? { defaultRegistry: flags.registry } : {}),
     ...(flags.registry && plainHttpAllowed(flags.registry) ? { insecureRegistries: [flags.registry] } : {}),
     resolveObject: connection.resolveObject,
@@ -291,6 +335,25 @@ async function main(): Promise<void> {
     await pods.close();
     throw error;
   }
+  const dns =
+    dnsAddress !== undefined && services
+      ? serveClusterDns({
+          names: services,
+          address: dnsAddress,
+          domain: flags.clusterDomain,
+          ...(flags.dnsUpstream ? { upstream: flags.dnsUpstream } : {}),
+          log: (message) => logger.warn(message),
+          onWaiting: () => logger.info({ address: dnsAddress }, 'cluster DNS waits for the pod bridge'),
+        })
+      : undefined;
+  dns?.listening.then(
+    (dnsPort) => logger.info({ address: dnsAddress, port: dnsPort }, 'cluster DNS listening'),
+    (error: unknown) =>
+      logger.error(
+        { err: error },
+        'cluster DNS could not listen: pods cannot resolve Service names (is port 53 taken?)',
+      ),
+  );
   connection.start(pods);
   logger.info({ podCidr: registration.podCidr, agentService: agentService.endpoint }, 'node agent running');
 
@@ -300,7 +363,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down; containers keep running for the next agent');
     // The service rules stay in the kernel: a restarted agent replaces them with its first full set.
-    Promise.all([connection.close(), agentService.close(), pressure.stop(), services?.close()])
+    Promise.all([connection.close(), agentService.close(), pressure.stop(), services?.close(), dns?.stop()])
       .then(() => pods.close())
       .then(
         () => process.exit(0),
