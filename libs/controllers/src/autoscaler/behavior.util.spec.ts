@@ -63,7 +63,14 @@ describe('scaleUpLimit', () => {
       9,
     ],
   ])('%s', (_name, current, events, rules, expected) => {
-    expect(scaleUpLimit(current, { scaleUpEvents: events, scaleDownEvents: [] }, rules, NOW)).toBe(expected);
+    expect(
+      scaleUpLimit({
+        currentReplicas: current,
+        history: { scaleUpEvents: events, scaleDownEvents: [] },
+        rules,
+        nowMs: NOW,
+      }),
+    ).toBe(expected);
   });
 });
 
@@ -108,9 +115,14 @@ describe('scaleDownLimit', () => {
     ],
     ['Disabled', 5, [], { ...DEFAULT_SCALE_DOWN, selectPolicy: 'Disabled' }, 5],
   ])('%s', (_name, current, events, rules, expected) => {
-    expect(scaleDownLimit(current, { scaleUpEvents: [], scaleDownEvents: events }, rules, NOW)).toBe(
-      expected,
-    );
+    expect(
+      scaleDownLimit({
+        currentReplicas: current,
+        history: { scaleUpEvents: [], scaleDownEvents: events },
+        rules,
+        nowMs: NOW,
+      }),
+    ).toBe(expected);
   });
 });
 

@@ -107,13 +107,16 @@ function changeWithin(events: readonly ScaleEvent[], periodSeconds: number, nowM
   return events.filter((event) => event.atMs > cutoff).reduce((sum, event) => sum + event.change, 0);
 }
 
+export interface RateLimitInput {
+  readonly currentReplicas: number;
+  readonly history: Pick<BehaviorHistory, 'scaleUpEvents' | 'scaleDownEvents'>;
+  readonly rules: ScalingRules;
+  readonly nowMs: number;
+}
+
 /** The most replicas the scale-up policies allow now (currentReplicas when Disabled). */
-export function scaleUpLimit(
-  currentReplicas: number,
-  history: Pick<BehaviorHistory, 'scaleUpEvents' | 'scaleDownEvents'>,
-  rules: ScalingRules,
-  nowMs: number,
-): number {
+export function scaleUpLimit(input: RateLimitInput): number {
+  const { currentReplicas, history, rules, nowMs } = input;
   if (rules.selectPolicy === 'Disabled' || rules.policies.length === 0) return currentReplicas;
   const proposals = rules.policies.map((policy) => {
     const periodStart =
@@ -128,12 +131,8 @@ export function scaleUpLimit(
 }
 
 /** The fewest replicas the scale-down policies allow now (currentReplicas when Disabled). */
-export function scaleDownLimit(
-  currentReplicas: number,
-  history: Pick<BehaviorHistory, 'scaleUpEvents' | 'scaleDownEvents'>,
-  rules: ScalingRules,
-  nowMs: number,
-): number {
+export function scaleDownLimit(input: RateLimitInput): number {
+  const { currentReplicas, history, rules, nowMs } = input;
   if (rules.selectPolicy === 'Disabled' || rules.policies.length === 0) return currentReplicas;
   const proposals = rules.policies.map((policy) => {
     const periodStart =
@@ -199,7 +198,7 @@ export function normalizeWithBehavior(input: NormalizeInput): NormalizeResult {
   if (target > currentReplicas) {
     const limit = Math.max(
       currentReplicas,
-      scaleUpLimit(currentReplicas, input.history, input.scaleUp, nowMs),
+      scaleUpLimit({ currentReplicas, history: input.history, rules: input.scaleUp, nowMs }),
     );
     const rateBound = limit < input.maxReplicas;
     const maximum = rateBound ? limit : input.maxReplicas;
@@ -220,7 +219,7 @@ export function normalizeWithBehavior(input: NormalizeInput): NormalizeResult {
   } else if (target < currentReplicas) {
     const limit = Math.min(
       currentReplicas,
-      scaleDownLimit(currentReplicas, input.history, input.scaleDown, nowMs),
+      scaleDownLimit({ currentReplicas, history: input.history, rules: input.scaleDown, nowMs }),
     );
     const rateBound = limit > input.minReplicas;
     const minimum = rateBound ? limit : input.minReplicas;
