@@ -250,6 +250,16 @@ describe('service cluster IP and node port allocation', () => {
     expect(put.json<ServiceObject>().spec.clusterIP).toBe(stable.spec.clusterIP);
     expect(put.json<ServiceObject>().spec.ports[0]?.nodePort).toBe(stable.spec.ports[0]?.nodePort);
 
+    // clusterIP "" (a replaced manifest that names none) keeps it too.
+    const emptied = await cp.request('PUT', path, {
+      body: {
+        ...service('stable', { type: 'NodePort', clusterIP: '' }),
+        metadata: put.json<ServiceObject>().metadata,
+      },
+    });
+    expect(emptied.status).toBe(200);
+    expect(emptied.json<ServiceObject>().spec.clusterIP).toBe(stable.spec.clusterIP);
+
     // Back to ClusterIP: the node port goes back to the pool.
     const toClusterIp = await cp.request('PATCH', path, {
       body: { spec: { type: 'ClusterIP', ports: [{ port: 80, targetPort: 80, protocol: 'TCP' }] } },

@@ -249,11 +249,12 @@ export class ResourceWrites {
     options: WriteOptions,
     operation: 'Update' | 'Apply' = 'Update',
   ): Promise<WriteResult> {
+    const kept = this.allocates(target)?.keepAllocated({ live, updated }) ?? updated;
     const validated = this.validate(
       target,
       target.subresource === 'status'
-        ? prepareStatusUpdate(updated, live)
-        : prepareForUpdate(this.model.defaults(target.type, updated), live, target.type),
+        ? prepareStatusUpdate(kept, live)
+        : prepareForUpdate(this.model.defaults(target.type, kept), live, target.type),
       options,
       live,
     );

@@ -177,6 +177,22 @@ export class ServiceAllocator {
     return this.plan({ live: options.live, updated: options.updated, dryRun: options.dryRun ?? false });
   }
 
+  /**
+   * The update with the live cluster IP put back where it left it out or sent "" (kubectl replace of
+   * a manifest without one), before validation, as Kubernetes' registry does: only a different IP is
+   * a change of an immutable field.
+   */
+  keepAllocated(options: { live: KubeObject; updated: KubeObject }): KubeObject {
+    const liveSpec = specOf(options.live);
+    const spec = specOf(options.updated);
+    const liveIp = liveSpec.clusterIP;
+    const type = spec.type ?? 'ClusterIP';
+    const missing = spec.clusterIP === undefined || spec.clusterIP === '';
+    if (!liveIp || type === 'ExternalName' || !missing) return options.updated;
+    const clusterIPs = spec.clusterIPs?.length ? spec.clusterIPs : (liveSpec.clusterIPs ?? [liveIp]);
+    return { ...options.updated, spec: { ...spec, clusterIP: liveIp, clusterIPs } } as KubeObject;
+  }
+
   private async plan(input: {
     live: KubeObject | undefined;
     updated: KubeObject;
