@@ -18,10 +18,12 @@ export interface ServiceTableOptions {
   proxy: ServiceRuleSink;
   /** How long changes are gathered before one write (default 100 ms). */
   debounceMs?: number;
-  /** How long after a failed write it is tried again (default 2 s). */
+  /** How long after a failed write it is tried again (default 2 s), doubling up to 30 s while writes keep failing. */
   retryMs?: number;
   log?: (message: string) => void;
 }
+
+const MAX_RETRY_MS = 30_000;
 
 export type ServiceTableObject =
   { kind: 'Service'; object: Service } | { kind: 'Endpoints'; object: Endpoints };
@@ -47,6 +49,7 @@ export class ServiceTable implements ServiceDirectory {
   private closed = false;
   private written: string | undefined;
   private lastSkipped = '';
+  private failures = 0;
   /** The rules of the last successful write. */
   rules: readonly ServiceRule[] = [];
 
@@ -158,9 +161,11 @@ export class ServiceTable implements ServiceDirectory {
       () => {
         this.written = text;
         this.rules = rules;
+        this.failures = 0;
       },
       (error: unknown) => {
         failed = true;
+        this.failures++;
         this.options.log?.(
           `could not program ${rules.length} service port(s): ${error instanceof Error ? error.message : String(error)}; retrying`,
         );
@@ -168,7 +173,8 @@ export class ServiceTable implements ServiceDirectory {
     );
     await this.writing;
     this.writing = undefined;
-    if (failed) this.schedule(this.retryMs);
+    // A host that cannot write rules at all (no nft, no iptables) is told so less and less often.
+    if (failed) this.schedule(Math.min(this.retryMs * 2 ** (this.failures - 1), MAX_RETRY_MS));
     else if (this.dirty) this.schedule(this.debounceMs);
   }
 
