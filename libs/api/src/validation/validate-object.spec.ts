@@ -126,6 +126,34 @@ describe('validateObject', () => {
     ]);
   });
 
+  it.each([
+    [
+      'sessionAffinity',
+      'ClientIP',
+      'spec.sessionAffinity: Unsupported value: "ClientIP": supported values: "None"',
+    ],
+    [
+      'externalTrafficPolicy',
+      'Local',
+      'spec.externalTrafficPolicy: Unsupported value: "Local": supported values: "Cluster"',
+    ],
+    [
+      'internalTrafficPolicy',
+      'Local',
+      'spec.internalTrafficPolicy: Unsupported value: "Local": supported values: "Cluster"',
+    ],
+  ])('refuses a service %s of %s, which the service proxy does not implement', (field, value, message) => {
+    const result = validateObject({
+      kind: 'Service',
+      object: {
+        metadata: { name: 'web' },
+        spec: { type: 'NodePort', ports: [{ port: 80 }], [field]: value },
+      },
+      fieldValidation: 'Strict',
+    });
+    expect(fields(result).join('\n')).toContain(message);
+  });
+
   it('checks that an HPA keeps min ≤ max and that names follow each kind’s rule', () => {
     const hpa = validateObject({
       kind: 'HorizontalPodAutoscaler',

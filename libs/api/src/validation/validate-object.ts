@@ -434,6 +434,22 @@ function serviceCauses(object: unknown): StatusCause[] {
       });
     }
   });
+  // What the node agents' service proxy does not do is refused rather than silently ignored.
+  const unsupported: Array<[string, string, string]> = [
+    ['sessionAffinity', 'None', 'every connection goes to a backend picked at random'],
+    ['externalTrafficPolicy', 'Cluster', 'node ports reach endpoints on every node'],
+    ['internalTrafficPolicy', 'Cluster', 'cluster IPs reach endpoints on every node'],
+  ];
+  for (const [field, supported, why] of unsupported) {
+    const value = at(object, 'spec', field);
+    if (value !== undefined && value !== supported) {
+      causes.push({
+        reason: 'FieldValueNotSupported',
+        message: `Unsupported value: ${describeValue(value)}: supported values: "${supported}" (${why})`,
+        field: `spec.${field}`,
+      });
+    }
+  }
   return causes;
 }
 
