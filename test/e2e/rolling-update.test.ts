@@ -231,7 +231,7 @@ it('rolls 9 replicas forward and back under load without a failed request, survi
           namespace: NAMESPACE,
         });
         const updated = current.status?.updatedReplicas ?? 0;
-        return updated >= 3 && updated < REPLICAS;
+        return updated >= 2 && updated < REPLICAS;
       },
       120_000,
     );
