@@ -278,6 +278,9 @@ export class ResourceHandler {
         return { object: { ...live, spec: { ...spec, nodeName } } as KubeObject, create: false };
       },
       'Update',
+      // A binding is conditional on the pod's resourceVersion anyway: start from the cached pod and
+      // save an etcd read per bind (the cache is rarely behind the scheduler's informer).
+      { read: 'cache-first' },
     );
     return { kind: 'object', code: 201, body: successStatus(), warnings: [] };
   }

@@ -309,16 +309,24 @@ export class ResourceWrites {
 
   /**
    * Read-modify-write with retries on conflict, for PATCH: `mutate` gets the live object (undefined
-   * when it does not exist) and returns the desired one.
+   * when it does not exist) and returns the desired one. With `read: 'cache-first'` the first try
+   * starts from the watch cache's copy instead of an etcd read: the write still compares its
+   * resourceVersion, so a stale copy costs a 409 and a retry from etcd (a missing one is read there).
    */
   async mutate(
     target: ResourceTarget,
     options: WriteOptions,
     mutate: Mutation,
     operation: 'Update' | 'Apply',
+    how: { read?: 'etcd' | 'cache-first' } = {},
   ): Promise<WriteResult> {
     for (let attempt = 1; ; attempt++) {
-      const live = await this.live(target);
+      const cache = this.storage.cache(target.type);
+      const cached =
+        attempt === 1 && how.read === 'cache-first' && cache.ready
+          ? cache.get(storageKey(target.type, target.namespace, target.name ?? ''))
+          : undefined;
+      const live = cached ?? (await this.live(target));
       const { object, create } = mutate(live);
       try {
         if (create || !live) {

@@ -40,7 +40,7 @@ export interface SchedulerOptions {
   queueName?: string;
   profile?: SchedulerProfile;
   resyncIntervalMs?: number;
-  /** Pods decided on and bound at once (decisions stay one at a time; bindings overlap). Default 32. */
+  /** Pods decided on and bound at once (decisions stay one at a time; bindings overlap). Default 128. */
   concurrency?: number;
   /** Retries (from the BullMQ queue) in flight at once, beside the active queue's. Default 4. */
   retryConcurrency?: number;
@@ -118,7 +118,7 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
   // Keys waiting to be scheduled, oldest first (a Set keeps insertion order), and keys being scheduled.
   const active = new Set<string>();
   const inFlight = new Set<string>();
-  const concurrency = options.concurrency ?? 32;
+  const concurrency = options.concurrency ?? 128;
   const queue = new KeyedWorkQueue({
     name: options.queueName ?? 'scheduler',
     redisUrl: options.redisUrl,
