@@ -32,7 +32,7 @@ import {
 } from '@flotilla/node-agent';
 import { RegisterRequest } from '@flotilla/proto';
 import { BridgeNetwork, DEFAULT_STATE_DIR, ServiceProxy, readCgroupCapacity } from '@flotilla/runtime';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 
 function port(value: string): number {
@@ -130,23 +130,29 @@ const program = new Command('flotilla-node-agent')
     'memory kept from pods for the system and the agent, e.g. 256Mi',
     '0',
   )
-  .option(
-    '--eviction-hard <signal<value,...>',
-    `thresholds that put the node under pressure (kubelet's syntax; a list replaces all defaults), default ${DEFAULT_EVICTION_HARD}`,
-    evictionHard,
-    parseEvictionHard(DEFAULT_EVICTION_HARD),
+  .addOption(
+    new Option(
+      '--eviction-hard <signal<value,...>',
+      "thresholds that put the node under pressure (kubelet's syntax; a list replaces all defaults)",
+    )
+      .argParser(evictionHard)
+      .default(parseEvictionHard(DEFAULT_EVICTION_HARD), DEFAULT_EVICTION_HARD),
   )
-  .option(
-    '--eviction-pressure-transition-period <duration>',
-    'how long a pressure condition stays True after its signal last crossed the threshold',
-    duration,
-    300_000,
+  .addOption(
+    new Option(
+      '--eviction-pressure-transition-period <duration>',
+      'how long a pressure condition stays True after its signal last crossed the threshold',
+    )
+      .argParser(duration)
+      .default(300_000, '5m0s'),
   )
-  .option(
-    '--eviction-monitoring-interval <duration>',
-    'how often memory, disk and PID signals are sampled',
-    duration,
-    10_000,
+  .addOption(
+    new Option(
+      '--eviction-monitoring-interval <duration>',
+      'how often memory, disk and PID signals are sampled',
+    )
+      .argParser(duration)
+      .default(10_000, '10s'),
   )
   .option(
     '--heartbeat-interval <duration>',
