@@ -37,4 +37,68 @@ describe('LatestPerKeyQueue', () => {
     expect(errors).toEqual(['pod: Error: rejected']);
     expect(written).toEqual(['good']);
   });
+
+  it('retries a failed write after the delay given, unless a newer value came meanwhile', async () => {
+    jest.useFakeTimers();
+    try {
+      const written: string[] = [];
+      let failures = 2;
+      const delays: number[] = [];
+      const queue = new LatestPerKeyQueue<string>(
+        async (key, value) => {
+          if (value.startsWith('flaky') && failures-- > 0) throw new Error('etcd timed out');
+          written.push(`${key}=${value}`);
+        },
+        () => undefined,
+        (_key, _error, attempt) => {
+          const delay = 1000 * 2 ** (attempt - 1);
+          delays.push(delay);
+          return delay;
+        },
+      );
+      // Worked example: fails, retried after 1 s, fails, retried after 2 s, written.
+      queue.push('pod/a', 'flaky-1');
+      await jest.advanceTimersByTimeAsync(0);
+      expect(written).toEqual([]);
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(written).toEqual([]);
+      await jest.advanceTimersByTimeAsync(2000);
+      expect(written).toEqual(['pod/a=flaky-1']);
+      expect(delays).toEqual([1000, 2000]);
+
+      // A newer value supersedes the failed one: the retry of the old one never runs.
+      failures = 1;
+      queue.push('pod/b', 'flaky-old');
+      await jest.advanceTimersByTimeAsync(0);
+      queue.push('pod/b', 'new');
+      await jest.advanceTimersByTimeAsync(0);
+      await jest.advanceTimersByTimeAsync(10_000);
+      expect(written).toEqual(['pod/a=flaky-1', 'pod/b=new']);
+
+      // Stopped: pending retries are dropped.
+      failures = 1;
+      queue.push('pod/c', 'flaky-c');
+      await jest.advanceTimersByTimeAsync(0);
+      queue.stop();
+      await jest.advanceTimersByTimeAsync(10_000);
+      expect(written).toEqual(['pod/a=flaky-1', 'pod/b=new']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('drops a failed write when no delay is given', async () => {
+    let calls = 0;
+    const queue = new LatestPerKeyQueue<string>(
+      async () => {
+        calls += 1;
+        throw new Error('invalid');
+      },
+      () => undefined,
+      () => undefined,
+    );
+    queue.push('heartbeat', 'x');
+    await queue.idle();
+    expect(calls).toBe(1);
+  });
 });

@@ -27,6 +27,7 @@ import { apiErrorCode, isConflict, type NodeObjects, type ObjectWatch } from './
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 const CONFLICT_RETRIES = 5;
+const STATUS_RETRIES = 8;
 const REWATCH_DELAY_MS = 500;
 
 export interface NodeSessionOptions {
@@ -81,7 +82,20 @@ export class NodeSession {
           this.close(GrpcStatus.FAILED_PRECONDITION, error.message);
           return;
         }
-        this.logger.warn({ err: error, key }, 'a node report could not be written; the next report retries');
+        this.logger.warn(
+          { err: error, key },
+          'a node report could not be written; it is retried or superseded by the next report',
+        );
+      },
+      // A heartbeat is followed by the next one; a pod's status is reported once per change, so a
+      // write lost to a busy etcd is retried (1 s doubling to 30 s, 8 times) unless a newer report
+      // came or the API refused it for good.
+      (key, error, attempt) => {
+        if (!key.startsWith('pod/') || error instanceof NodeGoneError || attempt > STATUS_RETRIES)
+          return undefined;
+        const code = apiErrorCode(error);
+        if (code !== undefined && code >= 400 && code < 500 && code !== 409 && code !== 429) return undefined;
+        return Math.min(30_000, 1000 * 2 ** (attempt - 1));
       },
     );
   }
@@ -402,6 +416,8 @@ export class NodeSession {
     if (this.closed) return;
     this.closed = true;
     if (this.rewatchTimer) clearTimeout(this.rewatchTimer);
+    // A reconnecting agent sends every current status again.
+    this.writes.stop();
     this.podWatch?.close();
     this.unsubscribePeers?.();
     this.unsubscribeServices?.();
