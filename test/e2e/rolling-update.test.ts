@@ -183,6 +183,41 @@ it('serves the first version on every node; pods find the Service by name throug
     }
   }
 
+  // A headless Service over the same pods names every ready pod: the node's DNS follows Endpoints.
+  await cluster.client.create<Service & KubeObject>(
+    resource('services'),
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: `${NAME}-peers`, namespace: NAMESPACE },
+      spec: { clusterIP: 'None', selector: { app: NAME }, ports: [{ name: 'http', port: 8080 }] },
+    } as Service & KubeObject,
+    { namespace: NAMESPACE },
+  );
+  const podIPs = running.items.map((pod) => pod.status?.podIP ?? '').sort();
+  expect(podIPs.filter((ip) => /^\d+\.\d+\.\d+\.\d+$/.test(ip))).toHaveLength(REPLICAS);
+  const [asker] = onePerNode.values();
+  let answered: string[] = [];
+  await until(
+    'the headless Service naming every pod',
+    async () => {
+      const lookup = await flotilla(
+        'exec',
+        asker ?? '',
+        '--',
+        'nslookup',
+        `${NAME}-peers.${NAMESPACE}.svc.cluster.local`,
+      );
+      answered = [...lookup.stdout.matchAll(/^Address: (\d+\.\d+\.\d+\.\d+)$/gm)].map(
+        (match) => match[1] ?? '',
+      );
+      return answered.sort().join(',') === podIPs.join(',');
+    },
+    30_000,
+  ).catch((error: unknown) => {
+    throw new Error(`${String(error)}; pods ${podIPs.join(',')}, DNS said ${answered.join(',')}`);
+  });
+
   // Every node's rules lead to a v1 pod.
   await everyNodePortAnswers('v1');
   servingV1 = true;
