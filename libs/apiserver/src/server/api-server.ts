@@ -1,6 +1,8 @@
 // Builds and starts the apiserver: etcd store and watch caches, the resource handler, NestJS on
 // Fastify with HTTPS, bearer-token authentication, hostile-body limits, metrics and logs.
 import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -27,10 +29,12 @@ import { ResourceWrites } from '../resources/resource-writes';
 import { AgentDialer } from '../pod-proxy/agent-dialer';
 import { ServiceAllocator } from '../services/service-allocator';
 import { registerPodProxyRoutes } from '../pod-proxy/pod-proxy.routes';
-import { ApiController, type ApiDependencies } from './api.controller';
+import { ApiController } from './api.controller';
+import { ApiDispatcher, type ApiDependencies } from './api-dispatcher';
+import { createApiFastPath } from './api-fast-path';
 import { ApiMetrics } from './api-metrics';
 import { HealthController, type HealthDependencies } from './health.controller';
-import { contextOf } from './request-context';
+import { contextOf, type RequestContext } from './request-context';
 import { StatusExceptionFilter } from './status-exception.filter';
 import { API_DEPENDENCIES, HEALTH_DEPENDENCIES } from './tokens';
 
@@ -168,6 +172,9 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     options.tlsCertFile && options.tlsPrivateKeyFile
       ? { cert: readFileSync(options.tlsCertFile), key: readFileSync(options.tlsPrivateKeyFile) }
       : undefined;
+  // Bound once Fastify's router exists; until then every request takes the framework path.
+  let fastPath: ((request: IncomingMessage, response: ServerResponse) => boolean) | undefined = undefined;
+  let closing = false;
   const adapter = new FastifyAdapter({
     ...(https ? { https } : {}),
     bodyLimit: MAX_BODY_BYTES,
@@ -176,28 +183,38 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     forceCloseConnections: true,
     // Kubernetes names may contain dots and colons; keep the router from treating them specially.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 1024 },
+    // Our own server so that resource requests can be answered before Fastify (api-fast-path.ts);
+    // the timeouts are Fastify's defaults for the servers it creates itself.
+    serverFactory: (frameworkHandler: (request: IncomingMessage, response: ServerResponse) => void) => {
+      const listener = (request: IncomingMessage, response: ServerResponse): void => {
+        if (fastPath?.(request, response) !== true) frameworkHandler(request, response);
+      };
+      const server = https ? createHttpsServer(https, listener) : createHttpServer(listener);
+      server.keepAliveTimeout = 72_000;
+      server.requestTimeout = 0;
+      server.setTimeout(0);
+      return server;
+    },
   });
   const scheme = https ? 'https' : 'http';
   const host = options.bindAddress === '0.0.0.0' ? '127.0.0.1' : options.bindAddress;
+  const apiDependencies: ApiDependencies = {
+    handler,
+    authorizer,
+    metrics,
+    serverAddress: `${host}:${options.port}`,
+  };
   const app = await NestFactory.create<NestFastifyApplication>(
-    ApiServerModule.with(
-      {
-        handler,
-        authorizer,
-        metrics,
-        serverAddress: `${host}:${options.port}`,
-      },
-      {
-        metrics,
-        ready: async () =>
-          storage.ready &&
-          (await store.currentRevision().then(
-            () => true,
-            () => false,
-          )),
-        openApi: options.openApi ?? { paths: openApiV3Paths, document: openApiV3Document },
-      },
-    ),
+    ApiServerModule.with(apiDependencies, {
+      metrics,
+      ready: async () =>
+        storage.ready &&
+        (await store.currentRevision().then(
+          () => true,
+          () => false,
+        )),
+      openApi: options.openApi ?? { paths: openApiV3Paths, document: openApiV3Document },
+    }),
     adapter,
     { logger: false, bodyParser: false },
   );
@@ -224,19 +241,34 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     }
     done();
   });
-  fastify.addHook('onResponse', (request, reply, done) => {
-    const context = contextOf(request.raw);
+  const recordRequest = (request: {
+    method: string;
+    url: string;
+    statusCode: number;
+    context: RequestContext;
+  }): void => {
+    const { context, statusCode } = request;
     const verb = context.verb ?? request.method.toLowerCase();
     const resource = context.resource ?? '';
-    metrics.requests.labels(verb, resource, String(reply.statusCode)).inc();
+    metrics.requests.labels(verb, resource, String(statusCode)).inc();
     if (verb !== 'watch') {
       const seconds = Number(process.hrtime.bigint() - context.started) / 1e9;
       metrics.duration.labels(verb, resource).observe(seconds);
     }
-    logger.debug(
-      { method: request.method, url: request.url, code: reply.statusCode, user: context.user?.name },
-      'request',
-    );
+    if (logger.isLevelEnabled('debug')) {
+      logger.debug(
+        { method: request.method, url: request.url, code: statusCode, user: context.user?.name },
+        'request',
+      );
+    }
+  };
+  fastify.addHook('onResponse', (request, reply, done) => {
+    recordRequest({
+      method: request.method,
+      url: request.url,
+      statusCode: reply.statusCode,
+      context: contextOf(request.raw),
+    });
     done();
   });
   registerPodProxyRoutes(fastify, {
@@ -260,6 +292,19 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     logger,
   });
   await app.listen(options.port, options.bindAddress);
+  fastPath = createApiFastPath({
+    dispatcher: new ApiDispatcher(apiDependencies),
+    authenticate: (authorization) => authenticator.authenticate(authorization),
+    routesToApi: (method, path) => {
+      const route = fastify.findRoute({ method: method as 'GET', url: path });
+      // The generic /api/* and /apis/* routes capture a wildcard; pods/log, pods/exec and
+      // metrics.k8s.io are routes of their own with named parameters or none.
+      return route !== null && route.params !== undefined && '*' in route.params;
+    },
+    closing: () => closing,
+    onFinished: recordRequest,
+    logger,
+  });
   serviceAllocator.start();
   const address = fastify.server.address();
   const port = typeof address === 'object' && address ? address.port : options.port;
@@ -298,6 +343,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     usageSamples,
     compact: () => storage.compactor.runOnce(),
     close: async () => {
+      closing = true;
       await nodeService?.close();
       await serviceAllocator.stop();
       namespaceCleanup.stop();
