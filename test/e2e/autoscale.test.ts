@@ -3,6 +3,9 @@
 // measured from their cgroups by the agents, served by the apiserver's metrics.k8s.io API, and the HPA
 // controller scales their Deployment up across nodes; the manifest re-applied without replicas leaves
 // the count alone; raising the target scales it back down. Events and conditions say why each time.
+// Then the web case: a busybox httpd whose CGI burns cpu per request, behind a NodePort Service, is
+// scaled out across nodes by a bounded HTTP load on every node's address and back in once the load
+// stops and the scale-down window has passed.
 import {
   resolveResourceName,
   type Deployment,
@@ -10,8 +13,10 @@ import {
   type KubeObject,
   type Pod,
   type ResourceType,
+  type Service,
 } from '@flotilla/api';
 import { until } from '../support/eventually';
+import { roundRobin, startHttpLoad } from '../support/http-load';
 import { BASE_IMAGE, startTestCluster, type TestCluster } from '../support/multi-node';
 
 const NAMESPACE = 'default';
@@ -24,6 +29,7 @@ function type(name: string): ResourceType {
 const DEPLOYMENTS = type('deployments');
 const HPAS = type('horizontalpodautoscalers');
 const PODS = type('pods');
+const SERVICES = type('services');
 const EVENTS = type('events');
 type DeploymentObject = Deployment & KubeObject;
 type HpaObject = HorizontalPodAutoscaler & KubeObject;
@@ -184,3 +190,155 @@ test('cpu-burning pods are scaled up across nodes from their cgroup usage, and d
     ),
   ).toBe(true);
 });
+
+// Each request burns cpu in a shell loop (about 20 ms of a free core, far more under a 100m quota).
+const BURN_CGI = [
+  '#!/bin/sh',
+  // CRLF: Node's HTTP parser refuses headers ended by a bare LF, which busybox httpd passes through.
+  'printf "Content-Type: text/plain\\r\\n\\r\\n"',
+  'i=0; while [ $i -lt 4000 ]; do i=$((i+1)); done',
+  'echo "burned on $(hostname)"',
+].join('\n');
+
+function cgiWeb(): DeploymentObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: 'cgi', namespace: NAMESPACE },
+    spec: {
+      selector: { matchLabels: { app: 'cgi' } },
+      template: {
+        metadata: { labels: { app: 'cgi' } },
+        spec: {
+          terminationGracePeriodSeconds: 1,
+          containers: [
+            {
+              name: 'httpd',
+              image: BASE_IMAGE,
+              imagePullPolicy: 'IfNotPresent',
+              command: [
+                'sh',
+                '-c',
+                `mkdir -p /www/cgi-bin && printf '%s\\n' '${BURN_CGI.replace(/'/g, "'\\''")}' > /www/cgi-bin/burn && chmod +x /www/cgi-bin/burn && echo ok > /www/index.html && exec httpd -f -p 8080 -h /www`,
+              ],
+              ports: [{ name: 'http', containerPort: 8080 }],
+              readinessProbe: { httpGet: { path: '/', port: 'http' }, periodSeconds: 1 },
+              resources: {
+                requests: { cpu: '50m', memory: '16Mi' },
+                limits: { cpu: '100m', memory: '32Mi' },
+              },
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+test('a web service under HTTP load through its NodePort scales out across nodes and back in after the load stops', async () => {
+  const { client } = cluster;
+  await client.apply(DEPLOYMENTS, cgiWeb(), { namespace: NAMESPACE, fieldManager: 'flotilla' });
+  const service = await client.create<Service & KubeObject>(
+    SERVICES,
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'cgi', namespace: NAMESPACE },
+      spec: { type: 'NodePort', selector: { app: 'cgi' }, ports: [{ port: 80, targetPort: 'http' }] },
+    },
+    { namespace: NAMESPACE },
+  );
+  const nodePort = service.spec?.ports?.[0]?.nodePort ?? 0;
+  expect(nodePort).toBeGreaterThanOrEqual(30000);
+  await client.create(
+    HPAS,
+    {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'cgi', namespace: NAMESPACE },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'cgi' },
+        minReplicas: 1,
+        maxReplicas: 4,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } },
+          },
+        ],
+        // Kubernetes waits 300 s before scaling in; 10 s keeps the test short and still shows the window.
+        behavior: { scaleDown: { stabilizationWindowSeconds: 10 } },
+      },
+    } satisfies HpaObject,
+    { namespace: NAMESPACE },
+  );
+  const targets = cluster.nodes.map((node) => ({
+    host: node.address,
+    port: nodePort,
+    path: '/cgi-bin/burn',
+  }));
+  await until(
+    'the cgi service answering on every node',
+    async () => {
+      const probe = startHttpLoad({
+        target: roundRobin(targets),
+        concurrency: 1,
+        maxRequests: targets.length,
+      });
+      await until('the probe requests', async () => probe.report().total === targets.length || undefined);
+      const report = await probe.stop();
+      return report.succeeded === targets.length || undefined;
+    },
+    60_000,
+  );
+  const cgiReplicas = async (): Promise<number> =>
+    (await client.get<DeploymentObject>(DEPLOYMENTS, 'cgi', { namespace: NAMESPACE })).spec.replicas ?? 0;
+  expect(await cgiReplicas()).toBe(1);
+
+  // The load step: four clients without pause keep one 100m pod at its quota (200 % of its request).
+  const load = startHttpLoad({ target: roundRobin(targets), concurrency: 4, pauseMs: 0, timeoutMs: 20_000 });
+  let report;
+  try {
+    await until(
+      'the autoscaler scaling cgi out',
+      async () => ((await cgiReplicas()) > 1 ? true : undefined),
+      120_000,
+    );
+    const running = await until(
+      'cgi replicas running on more than one node',
+      async () => {
+        const list = await client.list<Pod & KubeObject>(PODS, {
+          namespace: NAMESPACE,
+          labelSelector: 'app=cgi',
+        });
+        const nodes = new Set(
+          list.items
+            .filter((pod) => pod.status?.phase === 'Running' && !pod.metadata.deletionTimestamp)
+            .map((pod) => pod.spec.nodeName),
+        );
+        return nodes.size > 1 ? nodes : undefined;
+      },
+      120_000,
+    );
+    expect(running.size).toBeGreaterThan(1);
+  } finally {
+    report = await load.stop();
+  }
+  expect(report.succeeded).toBeGreaterThan(0);
+  const list = await client.list(EVENTS, {
+    namespace: NAMESPACE,
+    fieldSelector: 'involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name=cgi',
+  });
+  expect(list.items.map((event) => String(event['message']))).toContainEqual(
+    expect.stringMatching(
+      /^New size: [2-4]; reason: cpu resource utilization \(percentage of request\) above target/,
+    ),
+  );
+
+  // The load is gone: idle pods are far below target, and after the 10 s window the count returns to 1.
+  await until(
+    'cgi scaled back in to 1',
+    async () => ((await cgiReplicas()) === 1 ? true : undefined),
+    120_000,
+  );
+}, 360_000);
