@@ -425,9 +425,18 @@ async function measure(client: RestClient): Promise<void> {
       scaleDownError = error instanceof Error ? error.message : String(error);
       return undefined;
     });
-    const scaleDownEvent = rescales.find(
-      (rescale) => rescale.atMs > loadStopped && /New size: 1;/.test(rescale.message),
-    );
+    // The event naming the decision is written after the scale itself: give it a moment to arrive.
+    if (backToOne !== undefined) {
+      await until('the scale-down event', 5000, async () =>
+        rescales.some((rescale) => rescale.atMs > loadStopped && /New size: 1;/.test(rescale.message))
+          ? true
+          : undefined,
+      ).catch(() => undefined);
+    }
+    const decisions = (from: number, to: number) =>
+      rescales
+        .filter((rescale) => rescale.atMs >= from && rescale.atMs <= to)
+        .map((rescale) => ({ seconds: secondsSince(from, rescale.atMs), event: rescale.message }));
 
     const firstReadySeconds = secondsSince(
       loadStep,
@@ -477,8 +486,8 @@ async function measure(client: RestClient): Promise<void> {
             finalReplicaCount: secondsSince(loadStep, final?.atMs),
             allFinalReplicasReady: secondsSince(loadStep, allFinalReadyAt),
           },
-          firstScaleUpEvent: firstUp?.message ?? null,
           finalReplicas,
+          decisionsFromLoadStep: decisions(loadStep, loadStopped),
           replicasOverTime: duringLoad.map((change) => ({
             seconds: secondsSince(loadStep, change.atMs),
             replicas: change.replicas,
@@ -502,7 +511,13 @@ async function measure(client: RestClient): Promise<void> {
           scaleDown: {
             stabilizationWindowSeconds: scaleDownWindowSeconds,
             secondsFromLoadStop: secondsSince(loadStopped, backToOne?.atMs),
-            event: scaleDownEvent?.message ?? null,
+            decisionsFromLoadStop: decisions(loadStopped, performance.now()),
+            replicasFromLoadStop: replicaChanges
+              .filter((change) => change.atMs > loadStopped)
+              .map((change) => ({
+                seconds: secondsSince(loadStopped, change.atMs),
+                replicas: change.replicas,
+              })),
             ...(scaleDownError !== undefined ? { error: scaleDownError } : {}),
           },
           loadAverage: { start: loadAverageAtStart, loadEnd: loadAverageAtLoadEnd, end: loadAverage() },
