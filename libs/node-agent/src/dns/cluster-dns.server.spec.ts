@@ -157,6 +157,58 @@ describe('ClusterDnsServer on loopback', () => {
   });
 });
 
+describe('ClusterDnsServer TCP limits', () => {
+  function closed(socket: ReturnType<typeof connect>): Promise<void> {
+    return new Promise((resolve) => socket.on('close', () => resolve()));
+  }
+
+  it('closes connections over the limit at once and idle ones after the idle time', async () => {
+    const server = new ClusterDnsServer({
+      names: tableOf(services),
+      address: '127.0.0.1',
+      port: 0,
+      maxTcpConnections: 1,
+      tcpIdleMs: 200,
+    });
+    const port = await server.listen();
+    try {
+      const first = connect({ host: '127.0.0.1', port });
+      const firstClosed = closed(first);
+      await new Promise((resolve) => first.on('connect', resolve));
+      // Accepted in order: the second arrives while the first is still open.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const second = connect({ host: '127.0.0.1', port });
+      second.on('error', () => undefined);
+      await closed(second);
+      expect(first.destroyed).toBe(false);
+      // The first never sends anything: the idle timer ends it.
+      await firstClosed;
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('cuts off a client that pipelines more than 64 queries at once', async () => {
+    const server = new ClusterDnsServer({ names: tableOf(services), address: '127.0.0.1', port: 0 });
+    const port = await server.listen();
+    try {
+      const query = rawQuery('web.shop.svc.cluster.local');
+      const framed = Buffer.alloc(2 + query.length);
+      framed.writeUInt16BE(query.length, 0);
+      query.copy(framed, 2);
+      const socket = connect({ host: '127.0.0.1', port });
+      socket.on('error', () => undefined);
+      await new Promise((resolve) => socket.on('connect', resolve));
+      socket.pause();
+      socket.write(Buffer.concat(Array.from({ length: 2000 }, () => framed)));
+      await closed(socket);
+      expect(socket.destroyed).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('ClusterDnsServer with a failing table', () => {
   it('answers SERVFAIL and keeps serving', async () => {
     let failing = true;
