@@ -36,6 +36,8 @@ interface PropertyPlan {
 }
 
 interface ClassPlan {
+  /** The DTO's name as class-validator passes it to rules (read once: `name` is a getter call). */
+  readonly targetName: string;
   readonly allowed: ReadonlySet<string>;
   readonly properties: readonly PropertyPlan[];
 }
@@ -91,7 +93,7 @@ function compile(target: DtoClass): ClassPlan | null {
     });
     if (properties.at(-1)?.nested === null) return null;
   }
-  return { allowed: new Set(Object.keys(byProperty)), properties };
+  return { targetName: target.name, allowed: new Set(Object.keys(byProperty)), properties };
 }
 
 /**
@@ -171,6 +173,12 @@ function nestedPasses(value: unknown, target: DtoClass): boolean | undefined {
   return false;
 }
 
+/** Whether every IsOptional-style condition lets the property be validated (a loop: no closure per call). */
+function conditionsHold(property: PropertyPlan, object: object, value: unknown): boolean {
+  for (const condition of property.conditions) if (!condition(object, value)) return false;
+  return true;
+}
+
 function objectPasses(object: object, target: DtoClass): boolean | undefined {
   const plan = planFor(target);
   if (plan === null) return undefined;
@@ -179,9 +187,9 @@ function objectPasses(object: object, target: DtoClass): boolean | undefined {
   for (const key of Object.keys(object)) if (!plan.allowed.has(key)) return false;
   for (const property of plan.properties) {
     const value = (object as Record<string, unknown>)[property.name];
-    if (!property.conditions.every((condition) => condition(object, value))) continue;
+    if (property.conditions.length > 0 && !conditionsHold(property, object, value)) continue;
     for (const check of property.checks) {
-      const result = passes(check, object, value, target.name);
+      const result = passes(check, object, value, plan.targetName);
       if (result !== true) return result;
     }
     if (property.nested) {

@@ -23,7 +23,10 @@ function problemsRule(
       validator: {
         validate: (value, args) => {
           const found = check(value);
-          if (args?.object) problems.set(args.object, found);
+          // Only a failure's problems are ever read (by defaultMessage, right after it); a pass
+          // updates an entry that exists and adds none, sparing the WeakMap a write per field.
+          if (args?.object && (found.length > 0 || problems.has(args.object)))
+            problems.set(args.object, found);
           return found.length === 0;
         },
         defaultMessage: buildMessage(
