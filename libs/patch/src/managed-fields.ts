@@ -232,7 +232,8 @@ function encodeOwnership(node: OwnershipNode): JsonObject {
   const encoded: JsonObject = {};
   if (node.owned && node.children.size > 0) encoded['.'] = {};
   // Segments start with "f:", "k:" or "v:", so plain assignment never meets "__proto__".
-  for (const segment of [...node.children.keys()].sort()) {
+  const segments = node.children.size > 1 ? [...node.children.keys()].sort() : node.children.keys();
+  for (const segment of segments) {
     const child = node.children.get(segment);
     if (child) encoded[segment] = encodeOwnership(child);
   }

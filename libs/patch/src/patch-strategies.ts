@@ -157,9 +157,21 @@ export const PATCH_STRATEGIES: Readonly<Record<string, FieldStrategyTable>> = {
 
 const ROOT_META = under('metadata', OBJECT_META);
 
+const EMPTY_STRATEGY: FieldStrategy = Object.freeze({});
+
+// Each kind's table with the object metadata's under it, as one Map: a managed-fields walk asks for
+// every field of every write, and this answers with one lookup and no allocation.
+const ROOT_META_LOOKUP = new Map(Object.entries(ROOT_META));
+const LOOKUP = new Map(
+  Object.entries(PATCH_STRATEGIES).map(([kind, table]) => [
+    kind,
+    new Map(Object.entries({ ...ROOT_META, ...table })),
+  ]),
+);
+
 /** The strategy of the field at `path` in `kind`; an empty strategy for fields Kubernetes merges by default. */
 export function fieldStrategy(kind: string, path: string): FieldStrategy {
-  return PATCH_STRATEGIES[kind]?.[path] ?? ROOT_META[path] ?? {};
+  return (LOOKUP.get(kind) ?? ROOT_META_LOOKUP).get(path) ?? EMPTY_STRATEGY;
 }
 
 /** Whether `kind` has a patch-strategy table, i.e. whether strategic merge patch is defined for it. */
