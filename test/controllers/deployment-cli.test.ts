@@ -177,7 +177,14 @@ describe('flotilla rollout against the deployment controller', () => {
   });
 
   it('rollout status exits 4 once the progress deadline is exceeded', async () => {
-    await createDeployment('late', { progressDeadlineSeconds: 2 });
+    // The short deadline only for the update: a first rollout slowed by a busy machine must not miss it.
+    await createDeployment('late');
+    await client.patch(
+      DEPLOYMENTS,
+      'late',
+      { spec: { progressDeadlineSeconds: 2 } },
+      { namespace, patchType: 'merge' },
+    );
     await flotilla('set', 'image', 'deploy/late', 'web=web:never-ready');
     const result = await flotilla('rollout', 'status', 'deploy/late', '--timeout=120s');
     expect(result).toMatchObject({
