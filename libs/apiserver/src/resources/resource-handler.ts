@@ -196,6 +196,16 @@ export class ResourceHandler {
           force: options.force,
           now: new Date(),
         });
+        // A resourceVersion in the patch is a precondition, as in Kubernetes: a stale one is refused
+        // (not retried, it would never match), while a patch without one is re-applied on conflicts.
+        const requested = object.metadata?.resourceVersion;
+        if (live && requested && requested !== live.metadata?.resourceVersion) {
+          throw apiErrors.conflict(
+            request.target.type,
+            request.target.name ?? '',
+            'the object has been modified; please apply your changes to the latest version and try again',
+          );
+        }
         return { object, create: live === undefined };
       },
       patchType === 'apply' ? 'Apply' : 'Update',

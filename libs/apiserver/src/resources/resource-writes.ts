@@ -27,7 +27,12 @@ import { withTypeMeta } from './resource-reads';
 import { storeErrorToApi } from './store-errors';
 
 const GENERATE_NAME_ATTEMPTS = 8;
-const PATCH_CONFLICT_RETRIES = 5;
+// A patch without a resourceVersion never fails on a concurrent write: it is re-applied to the newer
+// object, as Kubernetes' GuaranteedUpdate does, for as long as a request may take. The pause after a
+// few lost races lets a writer that updates the object in a tight loop (a controller's status) finish.
+const PATCH_CONFLICT_DEADLINE_MS = 30_000;
+const PATCH_CONFLICT_FREE_ATTEMPTS = 3;
+const PATCH_CONFLICT_PAUSE_MS = 20;
 
 export interface WriteResult {
   object: KubeObject;
@@ -320,6 +325,7 @@ export class ResourceWrites {
     operation: 'Update' | 'Apply',
     how: { read?: 'etcd' | 'cache-first' } = {},
   ): Promise<WriteResult> {
+    const deadline = Date.now() + PATCH_CONFLICT_DEADLINE_MS;
     for (let attempt = 1; ; attempt++) {
       const cache = this.storage.cache(target.type);
       const cached =
@@ -337,7 +343,12 @@ export class ResourceWrites {
       } catch (error) {
         const conflict =
           error instanceof ApiError && error.code === 409 && error.status.reason === 'Conflict';
-        if (!conflict || attempt >= PATCH_CONFLICT_RETRIES) throw error;
+        if (!conflict || Date.now() >= deadline) throw error;
+        if (attempt >= PATCH_CONFLICT_FREE_ATTEMPTS) {
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.random() * PATCH_CONFLICT_PAUSE_MS * attempt),
+          );
+        }
       }
     }
   }
