@@ -30,6 +30,10 @@ describe('request bodies', () => {
   it('measures nesting outside strings and stops at the limit', () => {
     expect(nestingDepth('{"a":"[[[[","b":[[]]}')).toBe(3);
     expect(nestingDepth('['.repeat(5000), 10)).toBe(11);
+    // An escaped quote does not end the string; an escaped backslash before the quote does.
+    expect(nestingDepth('{"a":"\\"[[[","b":[]}')).toBe(2);
+    expect(nestingDepth('{"a":"\\\\",{"b":[[]]}}')).toBe(4);
+    expect(nestingDepth("{'[[[': 1}")).toBe(4);
   });
 
   it('refuses JSON nested a million deep with a 400', () => {

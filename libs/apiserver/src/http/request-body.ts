@@ -34,29 +34,37 @@ export function bodyFormat(media: string): BodyFormat | undefined {
   return undefined;
 }
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+
 /**
  * The deepest bracket nesting in a JSON (or flow-style YAML) text, ignoring brackets inside strings.
  * Stops counting once `limit` is passed, so a hostile body costs one linear scan at most.
  */
 export function nestingDepth(text: string, limit = MAX_BODY_DEPTH): number {
+  // Character codes, not one-character strings: every request body passes through this loop.
   let depth = 0;
   let deepest = 0;
-  let quote: string | undefined;
+  let quoted = false;
   for (let index = 0; index < text.length; index++) {
-    const char = text[index];
-    if (quote) {
-      if (char === '\\' && quote === '"') index++;
-      else if (char === quote) quote = undefined;
+    const code = text.charCodeAt(index);
+    if (quoted) {
+      if (code === BACKSLASH) index++;
+      else if (code === QUOTE) quoted = false;
       continue;
     }
-    if (char === '"') quote = '"';
-    else if (char === '[' || char === '{') {
+    if (code === QUOTE) quoted = true;
+    else if (code === OPEN_BRACKET || code === OPEN_BRACE) {
       depth++;
       if (depth > deepest) {
         deepest = depth;
         if (deepest > limit) return deepest;
       }
-    } else if (char === ']' || char === '}') depth--;
+    } else if (code === CLOSE_BRACKET || code === CLOSE_BRACE) depth--;
   }
   return deepest;
 }
