@@ -42,7 +42,11 @@ function flag(name: string, fallback: number): number {
   if (index < 0) return fallback;
   const value = Number(process.argv[index + 1]);
   if (!Number.isFinite(value) || value <= 0) {
-    throw new Error(`--${name} needs a positive number, got ${String(process.argv[index + 1])}`);
+    // Before any cluster starts, so a typo costs nothing.
+    process.stderr.write(
+      `bench/autoscale: --${name} needs a positive number, got ${String(process.argv[index + 1])} (default ${fallback})\n`,
+    );
+    process.exit(2);
   }
   return value;
 }
@@ -56,6 +60,10 @@ const nodeCount = flag('nodes', 3);
 const keep = process.argv.includes('--keep');
 const homeIndex = process.argv.indexOf('--home');
 const existingHome = homeIndex >= 0 ? process.argv[homeIndex + 1] : undefined;
+if (homeIndex >= 0 && (existingHome === undefined || existingHome.startsWith('--'))) {
+  process.stderr.write('bench/autoscale: --home needs the FLOTILLA_HOME of a cluster a --keep run left up\n');
+  process.exit(2);
+}
 const runId = Date.now().toString(36);
 const NAMESPACE = 'default';
 const NAME = `burn-${runId}`;
