@@ -71,6 +71,10 @@ function decode(kv: { key: Buffer; value: Buffer }, revision: number): KubeObjec
 
 /** Kubernetes stores objects without resourceVersion: the revision is the key's own. */
 function encode(object: KubeObject): string {
+  // A create's object has none (and JSON leaves an undefined one out): no copies to take it off.
+  if (object.metadata !== undefined && object.metadata.resourceVersion === undefined) {
+    return JSON.stringify(object);
+  }
   const { resourceVersion: _ignored, ...metadata } = object.metadata ?? {};
   return JSON.stringify({ ...object, metadata });
 }
