@@ -270,10 +270,14 @@ export class WatchCache {
       return this.watchFromStore(options, keyPrefix, from);
     const watcher: Watcher = { options, keyPrefix, afterRevision: from ?? this.revisionValue };
     if (from === undefined) {
-      for (const [key, object] of [...this.objects.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
-        if (key.startsWith(keyPrefix) && options.filter(object)) {
-          options.onEvent({ type: 'ADDED', object, revision: this.revisionValue });
-        }
+      // Filter, then sort what matched: a node agent's watch matches a few of 10,000 pods.
+      const matching: Array<[string, KubeObject]> = [];
+      for (const [key, object] of this.objects) {
+        if (key.startsWith(keyPrefix) && options.filter(object)) matching.push([key, object]);
+      }
+      matching.sort(([a], [b]) => (a < b ? -1 : 1));
+      for (const [, object] of matching) {
+        options.onEvent({ type: 'ADDED', object, revision: this.revisionValue });
       }
     } else {
       for (const event of this.window) this.deliver(watcher, event);
