@@ -13,7 +13,7 @@
 // once per property: the DTOs use constant @Type(() => X) only, which the probe sees exactly.
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
-import { getMetadataStorage, ValidationTypes, type ValidationArguments } from 'class-validator';
+import { getMetadataStorage, IS_OPTIONAL, ValidationTypes, type ValidationArguments } from 'class-validator';
 
 /** A class as class-validator keys its metadata: by constructor. */
 type DtoClass = abstract new (...args: never[]) => unknown;
@@ -33,13 +33,20 @@ interface PropertyPlan {
   readonly checks: readonly ConstraintCheck[];
   /** Set for ValidateNested: the class plainToInstance gives objects here (Object without @Type). */
   readonly nested: DtoClass | null | undefined;
+  /** Carries IsOptional: nothing about it is checked while it is absent (undefined or null). */
+  readonly optional: boolean;
 }
 
 interface ClassPlan {
   /** The DTO's name as class-validator passes it to rules (read once: `name` is a getter call). */
   readonly targetName: string;
-  readonly allowed: ReadonlySet<string>;
-  readonly properties: readonly PropertyPlan[];
+  /** Every property with a rule; a key not here is unknown (whitelist + forbidNonWhitelisted). */
+  readonly byName: ReadonlyMap<string, PropertyPlan>;
+  /**
+   * The properties checked even when absent (no IsOptional). The optional ones are only visited
+   * through the object's own keys: a DTO has dozens of optional fields and an object sets a few.
+   */
+  readonly always: readonly PropertyPlan[];
 }
 
 const MODELLED_TYPES = new Set<string>([
@@ -83,6 +90,10 @@ function compile(target: DtoClass): ClassPlan | null {
     }
     properties.push({
       name,
+      optional: group.some(
+        (metadata) =>
+          metadata.type === ValidationTypes.CONDITIONAL_VALIDATION && metadata.name === IS_OPTIONAL,
+      ),
       conditions: group
         .filter((metadata) => metadata.type === ValidationTypes.CONDITIONAL_VALIDATION)
         .map((metadata) => metadata.constraints[0] as (object: object, value: unknown) => boolean),
@@ -93,7 +104,11 @@ function compile(target: DtoClass): ClassPlan | null {
     });
     if (properties.at(-1)?.nested === null) return null;
   }
-  return { targetName: target.name, allowed: new Set(Object.keys(byProperty)), properties };
+  return {
+    targetName: target.name,
+    byName: new Map(properties.map((property) => [property.name, property])),
+    always: properties.filter((property) => !property.optional),
+  };
 }
 
 /**
@@ -184,20 +199,34 @@ function objectPasses(object: object, target: DtoClass): boolean | undefined {
   if (plan === null) return undefined;
   // whitelist + forbidNonWhitelisted: a property without any rule is an error. (plainToInstance
   // drops "__proto__" and "constructor" keys; here they are unknown, so the libraries decide.)
-  for (const key of Object.keys(object)) if (!plan.allowed.has(key)) return false;
-  for (const property of plan.properties) {
-    const value = (object as Record<string, unknown>)[property.name];
-    if (property.conditions.length > 0 && !conditionsHold(property, object, value)) continue;
-    for (const check of property.checks) {
-      const result = passes(check, object, value, plan.targetName);
-      if (result !== true) return result;
-    }
-    if (property.nested) {
-      const result = nestedPasses(value, property.nested);
-      if (result !== true) return result;
-    }
+  // The answer is a yes or "run the libraries", so the order properties are visited in is free.
+  const fields = object as Record<string, unknown>;
+  for (const key of Object.keys(object)) {
+    const property = plan.byName.get(key);
+    if (property === undefined) return false;
+    if (!property.optional) continue;
+    const result = propertyPasses(property, object, fields[key], plan.targetName);
+    if (result !== true) return result;
+  }
+  for (const property of plan.always) {
+    const result = propertyPasses(property, object, fields[property.name], plan.targetName);
+    if (result !== true) return result;
   }
   return true;
+}
+
+function propertyPasses(
+  property: PropertyPlan,
+  object: object,
+  value: unknown,
+  targetName: string,
+): boolean | undefined {
+  if (property.conditions.length > 0 && !conditionsHold(property, object, value)) return true;
+  for (const check of property.checks) {
+    const result = passes(check, object, value, targetName);
+    if (result !== true) return result;
+  }
+  return property.nested ? nestedPasses(value, property.nested) : true;
 }
 
 /**
