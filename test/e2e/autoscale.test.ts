@@ -5,7 +5,9 @@
 // the count alone; raising the target scales it back down. Events and conditions say why each time.
 // Then the web case: a busybox httpd whose CGI burns cpu per request, behind a NodePort Service, is
 // scaled out across nodes by a bounded HTTP load on every node's address and back in once the load
-// stops and the scale-down window has passed.
+// stops and the scale-down window has passed. Last, a rolling update under a steady load: the surge
+// pods it adds are not load, so the autoscaler holds the count it had (Kubernetes' HPA, counting
+// every pod of the rollout as a replica, answers a within-tolerance ratio with replicas + surge).
 import {
   resolveResourceName,
   type Deployment,
@@ -39,6 +41,9 @@ let cluster: TestCluster;
 beforeAll(async () => {
   cluster = await startTestCluster({
     name: 'e2e-autoscale',
+    // A steady HTTP load measured on a shared, busy machine moves by more than Kubernetes' 10 %; the
+    // rollout test needs a steady count before it starts. Every decision here is far outside ±50 %.
+    hpaTolerance: 0.5,
     nodes: [
       { name: 'as-a', cpu: '500m', memory: '256Mi' },
       { name: 'as-b', cpu: '500m', memory: '256Mi' },
@@ -84,10 +89,10 @@ function burner(): DeploymentObject {
 const replicas = async (): Promise<number | undefined> =>
   (await cluster.client.get<DeploymentObject>(DEPLOYMENTS, 'burn', { namespace: NAMESPACE })).spec.replicas;
 
-async function hpaEvents(): Promise<string[]> {
+async function hpaEvents(name = 'burn'): Promise<string[]> {
   const list = await cluster.client.list(EVENTS, {
     namespace: NAMESPACE,
-    fieldSelector: 'involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name=burn',
+    fieldSelector: `involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name=${name}`,
   });
   return list.items.map((event) => `${String(event['reason'])}: ${String(event['message'])}`);
 }
@@ -200,15 +205,15 @@ const BURN_CGI = [
   'echo "burned on $(hostname)"',
 ].join('\n');
 
-function cgiWeb(): DeploymentObject {
+function cgiWeb(name = 'cgi'): DeploymentObject {
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
-    metadata: { name: 'cgi', namespace: NAMESPACE },
+    metadata: { name, namespace: NAMESPACE },
     spec: {
-      selector: { matchLabels: { app: 'cgi' } },
+      selector: { matchLabels: { app: name } },
       template: {
-        metadata: { labels: { app: 'cgi' } },
+        metadata: { labels: { app: name } },
         spec: {
           terminationGracePeriodSeconds: 1,
           containers: [
@@ -342,3 +347,128 @@ test('a web service under HTTP load through its NodePort scales out across nodes
     120_000,
   );
 }, 360_000);
+
+test('a rolling update under a steady load does not make the autoscaler scale', async () => {
+  const { client } = cluster;
+  const name = 'steady';
+  const base = cgiWeb(name);
+  const deployment: DeploymentObject = {
+    ...base,
+    spec: {
+      ...base.spec,
+      // Two surge pods at a time and none taken away: the rollout briefly runs replicas + 2 pods.
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 2, maxUnavailable: 0 } },
+    },
+  };
+  await client.apply(DEPLOYMENTS, deployment, { namespace: NAMESPACE, fieldManager: 'flotilla' });
+  const service = await client.create<Service & KubeObject>(
+    SERVICES,
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: NAMESPACE },
+      spec: { type: 'NodePort', selector: { app: name }, ports: [{ port: 80, targetPort: 'http' }] },
+    },
+    { namespace: NAMESPACE },
+  );
+  const nodePort = service.spec?.ports?.[0]?.nodePort ?? 0;
+  await client.create(
+    HPAS,
+    {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name, namespace: NAMESPACE },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+        minReplicas: 1,
+        maxReplicas: 8,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } },
+          },
+        ],
+        behavior: { scaleDown: { stabilizationWindowSeconds: 10 } },
+      },
+    } satisfies HpaObject,
+    { namespace: NAMESPACE },
+  );
+  const specReplicas = async (): Promise<number> =>
+    (await client.get<DeploymentObject>(DEPLOYMENTS, name, { namespace: NAMESPACE })).spec.replicas ?? 0;
+  await until(
+    'the deployment at its first replica',
+    async () => (await specReplicas()) === 1 || undefined,
+    60_000,
+  );
+  const targets = cluster.nodes.map((node) => ({
+    host: node.address,
+    port: nodePort,
+    path: '/cgi-bin/burn',
+  }));
+  // A paced load (two clients, each with a pause between its requests): its cpu is shared by however many pods serve it.
+  const load = startHttpLoad({
+    target: roundRobin(targets),
+    concurrency: 1,
+    pauseMs: 150,
+    timeoutMs: 20_000,
+  });
+  try {
+    // The count the load asks for: unchanged for 20 s (10 syncs) with the load's metrics in the status.
+    let steady = 0;
+    let since = Date.now();
+    await until(
+      'a steady count under load',
+      async () => {
+        const hpa = await client.get<HpaObject>(HPAS, name, { namespace: NAMESPACE });
+        const replicas = await specReplicas();
+        const measured = (hpa.status?.currentMetrics?.[0]?.resource?.current.averageUtilization ?? 0) > 0;
+        if (replicas !== steady || !measured) {
+          steady = replicas;
+          since = Date.now();
+          return undefined;
+        }
+        return Date.now() - since >= 20_000 || undefined;
+      },
+      180_000,
+    );
+
+    let highest = steady;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        highest = Math.max(highest, await specReplicas());
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    })();
+    await client.patch(
+      DEPLOYMENTS,
+      name,
+      { spec: { template: { metadata: { annotations: { release: '2' } } } } },
+      { namespace: NAMESPACE, patchType: 'merge' },
+    );
+    await until(
+      'the rollout to finish',
+      async () => {
+        const current = await client.get<DeploymentObject>(DEPLOYMENTS, name, { namespace: NAMESPACE });
+        const status = current.status;
+        return (
+          ((status?.observedGeneration ?? 0) >= (current.metadata.generation ?? 0) &&
+            status?.updatedReplicas === current.spec.replicas &&
+            status?.replicas === current.spec.replicas &&
+            status?.availableReplicas === current.spec.replicas) ||
+          undefined
+        );
+      },
+      180_000,
+    );
+    // A few more syncs after the last surge pod went.
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    watching = false;
+    await watcher;
+    // Neither a spike while surge pods ran nor a dip to undo afterwards.
+    expect({ highest, after: await specReplicas() }).toEqual({ highest: steady, after: steady });
+  } finally {
+    const report = await load.stop();
+    expect(report.succeeded).toBeGreaterThan(0);
+  }
+}, 480_000);

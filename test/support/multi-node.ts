@@ -57,6 +57,8 @@ export interface TestClusterOptions {
   readonly nodeMonitorGracePeriodMs?: number;
   /** How long an unreachable node keeps its pods before they are evicted (default 5 s). */
   readonly podEvictionTimeoutMs?: number;
+  /** The autoscaler's tolerance (default Kubernetes' 0.1). */
+  readonly hpaTolerance?: number;
 }
 
 export interface TestClusterNode {
@@ -169,7 +171,13 @@ export async function startTestCluster(options: TestClusterOptions): Promise<Tes
       startDeploymentController({ client, redisUrl, queueName: `deploy-${run}`, resyncIntervalMs: 5000 }),
       startGarbageCollector({ client, redisUrl, queueName: `gc-${run}`, resyncIntervalMs: 5000 }),
       startEndpointsController({ client, redisUrl, queueName: `ep-${run}`, resyncIntervalMs: 5000 }),
-      startHpaController({ client, redisUrl, queueName: `hpa-${run}`, syncPeriodMs: 2000 }),
+      startHpaController({
+        client,
+        redisUrl,
+        queueName: `hpa-${run}`,
+        syncPeriodMs: 2000,
+        ...(options.hpaTolerance !== undefined ? { tuning: { tolerance: options.hpaTolerance } } : {}),
+      }),
     ];
     for (const controller of workloads) cleanups.push(() => controller.stop());
     await Promise.all([scheduler.ready, lifecycle.ready, ...workloads.map((controller) => controller.ready)]);
