@@ -10,6 +10,8 @@
 // controller and every agent to drop a deleted pod from its rules, so no request is sent to a pod
 // after httpd got SIGTERM; minReadySeconds, so a pod that flaps is not counted yet.
 // Before the rollout, a pod on every node reaches the Service by name through its node's cluster DNS.
+// Last, a release whose image cannot be pulled: rollout status fails fast with the pod, container
+// and reason, `rollout undo` brings the served version back, and the old pods serve throughout.
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -296,3 +298,40 @@ it('rolls 9 replicas forward and back under load without a failed request, survi
   expect(watch.observations).toBeGreaterThan(REPLICAS * 2);
   expect(watch.peakActive).toBeGreaterThan(REPLICAS);
 }, 900_000);
+
+it('fails rollout status fast on an image that cannot be pulled, and rollout undo restores the served version', async () => {
+  if (!servingV1) throw new Error('the first version was not served on every node (see the first test)');
+  const load: RunningHttpLoad = startHttpLoad({
+    target: roundRobin(nodePortTargets()),
+    concurrency: 3,
+    pauseMs: 20,
+  });
+  let report: HttpLoadReport;
+  try {
+    // No such image in the cluster registry: the new pods wait in ErrImagePull / ImagePullBackOff.
+    expect(await flotilla('set', 'image', `deploy/${NAME}`, 'httpd=flotilla/missing:v3')).toMatchObject({
+      code: 0,
+    });
+    // Fails fast (exit 5) with the pod, the container and the reason, well before its 240 s timeout.
+    const status = await flotilla('rollout', 'status', `deploy/${NAME}`, '--timeout', '240s');
+    expect(status.code).toBe(5);
+    expect(status.stderr).toMatch(
+      new RegExp(
+        `^error: deployment "${NAME}" rollout failed: pod ${NAME}-[a-z0-9]+-[a-z0-9]+ container httpd is (ErrImagePull|ImagePullBackOff): .*flotilla/missing:v3`,
+      ),
+    );
+
+    expect(await flotilla('rollout', 'undo', `deploy/${NAME}`)).toMatchObject({ code: 0 });
+    await rolloutStatus();
+    await everyNodePortAnswers('v1');
+    const current = await cluster.client.get<Deployment & KubeObject>(resource('deployments'), NAME, {
+      namespace: NAMESPACE,
+    });
+    expect(current.spec.template.spec.containers[0]?.image).toBe(BASE_IMAGE);
+  } finally {
+    report = await load.stop();
+  }
+  // The old pods kept serving while the new ones could not start: maxUnavailable is all it took away.
+  expect({ failed: report.failed, failures: report.failures }).toEqual({ failed: 0, failures: [] });
+  expect(report.bodies['v1']).toBeGreaterThan(0);
+}, 600_000);
