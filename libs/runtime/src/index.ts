@@ -25,7 +25,7 @@ export type {
   CgroupVersion,
 } from './cgroups/cgroup.types';
 export { DEFAULT_CGROUP_ROOT, detectCgroupVersion } from './cgroups/cgroup-detect';
-export { readCgroupCapacity } from './cgroups/cgroup-capacity';
+export { cgroupAncestry, parseProcCgroup, readCgroupCapacity } from './cgroups/cgroup-capacity';
 export type { CapacitySource, CgroupCapacity, CgroupCapacityOptions } from './cgroups/cgroup-capacity';
 export { cpuQuotaMicros, cpuWeightFromShares } from './cgroups/cgroup-limits';
 export { hostCgroupSystem } from './cgroups/cgroup-system';

@@ -5,9 +5,11 @@
 import { statfs } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  cgroupAncestry,
   DEFAULT_CGROUP_ROOT,
   detectCgroupVersion,
   hostCgroupSystem,
+  parseProcCgroup,
   type CgroupSystem,
   type CgroupVersion,
 } from '@flotilla/runtime';
@@ -25,27 +27,6 @@ export interface PressureSignalsOptions {
 
 /** v1 memory.limit_in_bytes at or above this means "no limit" (the kernel reports PAGE_COUNTER_MAX pages). */
 const V1_UNLIMITED = 2 ** 62;
-
-function cgroupPaths(text: string): Map<string, string> {
-  const paths = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const match = /^\d+:([^:]*):(.*)$/.exec(line.trim());
-    if (!match) continue;
-    const [, controllers = '', path = '/'] = match;
-    for (const controller of controllers === '' ? [''] : controllers.split(',')) paths.set(controller, path);
-  }
-  return paths;
-}
-
-/** The cgroup's directory and its ancestors, innermost first; a hidden position ("..") gives the root only. */
-function ancestry(hierarchy: string, cgroupPath: string): string[] {
-  const segments = cgroupPath.split('/').filter((segment) => segment !== '' && segment !== '.');
-  if (segments.includes('..')) return [hierarchy];
-  const directories: string[] = [];
-  for (let depth = segments.length; depth >= 0; depth--)
-    directories.push(join(hierarchy, ...segments.slice(0, depth)));
-  return directories;
-}
 
 async function readOptional(system: CgroupSystem, path: string): Promise<string | undefined> {
   try {
@@ -82,7 +63,7 @@ export class PressureSignalsReader {
 
   async read(): Promise<SignalObservations> {
     const version = this.options.version ?? (await detectCgroupVersion(this.root, this.system));
-    const paths = cgroupPaths(
+    const paths = parseProcCgroup(
       await this.system.readText(this.options.procCgroupFile ?? join(this.procDir, 'self', 'cgroup')),
     );
     const [memory, pids, disk] = await Promise.all([
@@ -103,7 +84,7 @@ export class PressureSignalsReader {
     let result: SignalObservation | undefined;
     const v1 = version === 'v1';
     const hierarchy = v1 ? join(this.root, 'memory') : this.root;
-    for (const directory of ancestry(hierarchy, paths.get(v1 ? 'memory' : '') ?? '/')) {
+    for (const directory of cgroupAncestry(hierarchy, paths.get(v1 ? 'memory' : '') ?? '/')) {
       const limit = integer(
         await readOptional(this.system, join(directory, v1 ? 'memory.limit_in_bytes' : 'memory.max')),
       );
@@ -138,7 +119,7 @@ export class PressureSignalsReader {
     const v1 = version === 'v1';
     const hierarchy = v1 ? join(this.root, 'pids') : this.root;
     let result: SignalObservation | undefined;
-    for (const directory of ancestry(hierarchy, paths.get(v1 ? 'pids' : '') ?? '/')) {
+    for (const directory of cgroupAncestry(hierarchy, paths.get(v1 ? 'pids' : '') ?? '/')) {
       const max = integer(await readOptional(this.system, join(directory, 'pids.max')));
       const current = integer(await readOptional(this.system, join(directory, 'pids.current')));
       if (max === undefined || current === undefined) continue;

@@ -44,7 +44,7 @@ export function parseProcCgroup(text: string): Map<string, string> {
 }
 
 /** The cgroup's directory and its ancestors up to the hierarchy root, innermost first. */
-function ancestry(hierarchy: string, cgroupPath: string): string[] {
+export function cgroupAncestry(hierarchy: string, cgroupPath: string): string[] {
   const segments = cgroupPath.split('/').filter((segment) => segment !== '' && segment !== '.');
   // A path with ".." comes from a cgroup namespace that hides our real position: use the root only.
   if (segments.includes('..')) return [hierarchy];
@@ -74,7 +74,7 @@ function tighter(current: number | undefined, candidate: number | undefined): nu
 
 async function v2Caps(system: CgroupSystem, root: string, paths: Map<string, string>): Promise<Caps> {
   const caps: Caps = {};
-  const directories = ancestry(root, paths.get('') ?? '/');
+  const directories = cgroupAncestry(root, paths.get('') ?? '/');
   for (const directory of directories) {
     const memoryMax = (await readOptionalControl(system, directory, 'memory.max'))?.trim();
     if (memoryMax && /^\d+$/.test(memoryMax)) caps.memoryBytes = tighter(caps.memoryBytes, Number(memoryMax));
@@ -93,20 +93,20 @@ async function v2Caps(system: CgroupSystem, root: string, paths: Map<string, str
 
 async function v1Caps(system: CgroupSystem, root: string, paths: Map<string, string>): Promise<Caps> {
   const caps: Caps = {};
-  for (const directory of ancestry(join(root, 'memory'), paths.get('memory') ?? '/')) {
+  for (const directory of cgroupAncestry(join(root, 'memory'), paths.get('memory') ?? '/')) {
     const limit = (await readOptionalControl(system, directory, 'memory.limit_in_bytes'))?.trim();
     if (limit && /^\d+$/.test(limit) && Number(limit) < V1_UNLIMITED_THRESHOLD) {
       caps.memoryBytes = tighter(caps.memoryBytes, Number(limit));
     }
   }
-  for (const directory of ancestry(join(root, 'cpu'), paths.get('cpu') ?? '/')) {
+  for (const directory of cgroupAncestry(join(root, 'cpu'), paths.get('cpu') ?? '/')) {
     const quota = (await readOptionalControl(system, directory, 'cpu.cfs_quota_us'))?.trim();
     const period = (await readOptionalControl(system, directory, 'cpu.cfs_period_us'))?.trim();
     if (quota && period && /^\d+$/.test(quota) && /^\d+$/.test(period) && Number(period) > 0) {
       caps.cpuMillicores = tighter(caps.cpuMillicores, Math.floor((Number(quota) * 1000) / Number(period)));
     }
   }
-  const cpusetLeaf = ancestry(join(root, 'cpuset'), paths.get('cpuset') ?? '/')[0];
+  const cpusetLeaf = cgroupAncestry(join(root, 'cpuset'), paths.get('cpuset') ?? '/')[0];
   const effective = cpusetLeaf && (await readOptionalControl(system, cpusetLeaf, 'cpuset.effective_cpus'));
   if (effective && effective.trim() !== '') caps.cpusetCpus = countCpuList(effective);
   return caps;
