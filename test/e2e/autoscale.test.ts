@@ -86,6 +86,56 @@ function burner(): DeploymentObject {
   };
 }
 
+/** A NodePort Service in front of the pods labelled app=NAME; resolves with the node port it got. */
+async function createNodePortService(name: string): Promise<number> {
+  const service = await cluster.client.create<Service & KubeObject>(
+    SERVICES,
+    {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: NAMESPACE },
+      spec: { type: 'NodePort', selector: { app: name }, ports: [{ port: 80, targetPort: 'http' }] },
+    },
+    { namespace: NAMESPACE },
+  );
+  const nodePort = service.spec?.ports?.[0]?.nodePort ?? 0;
+  expect(nodePort).toBeGreaterThanOrEqual(30000);
+  return nodePort;
+}
+
+/** An HPA on the Deployment of the same name: 1 to `maxReplicas` replicas at 50 % of the cpu requested. */
+async function createCpuHpa(options: {
+  name: string;
+  maxReplicas: number;
+  /** Kubernetes waits 300 s before scaling in; a few seconds keep a test short and still show the window. */
+  scaleDownWindowSeconds?: number;
+}): Promise<void> {
+  const { name, maxReplicas, scaleDownWindowSeconds } = options;
+  await cluster.client.create(
+    HPAS,
+    {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name, namespace: NAMESPACE },
+      spec: {
+        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+        minReplicas: 1,
+        maxReplicas,
+        metrics: [
+          {
+            type: 'Resource',
+            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } },
+          },
+        ],
+        ...(scaleDownWindowSeconds !== undefined
+          ? { behavior: { scaleDown: { stabilizationWindowSeconds: scaleDownWindowSeconds } } }
+          : {}),
+      },
+    } satisfies HpaObject,
+    { namespace: NAMESPACE },
+  );
+}
+
 const replicas = async (): Promise<number | undefined> =>
   (await cluster.client.get<DeploymentObject>(DEPLOYMENTS, 'burn', { namespace: NAMESPACE })).spec.replicas;
 
@@ -100,26 +150,7 @@ async function hpaEvents(name = 'burn'): Promise<string[]> {
 test('cpu-burning pods are scaled up across nodes from their cgroup usage, and down when the target rises', async () => {
   const { client } = cluster;
   await client.apply(DEPLOYMENTS, burner(), { namespace: NAMESPACE, fieldManager: 'flotilla' });
-  await client.create(
-    HPAS,
-    {
-      apiVersion: 'autoscaling/v2',
-      kind: 'HorizontalPodAutoscaler',
-      metadata: { name: 'burn', namespace: NAMESPACE },
-      spec: {
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'burn' },
-        minReplicas: 1,
-        maxReplicas: 3,
-        metrics: [
-          {
-            type: 'Resource',
-            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } },
-          },
-        ],
-      },
-    } satisfies HpaObject,
-    { namespace: NAMESPACE },
-  );
+  await createCpuHpa({ name: 'burn', maxReplicas: 3 });
 
   // One pod at ~120 % of its request against 50 % → ceil(1 × 2.4) = 3 (= max).
   await until(
@@ -243,40 +274,8 @@ function cgiWeb(name = 'cgi'): DeploymentObject {
 test('a web service under HTTP load through its NodePort scales out across nodes and back in after the load stops', async () => {
   const { client } = cluster;
   await client.apply(DEPLOYMENTS, cgiWeb(), { namespace: NAMESPACE, fieldManager: 'flotilla' });
-  const service = await client.create<Service & KubeObject>(
-    SERVICES,
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name: 'cgi', namespace: NAMESPACE },
-      spec: { type: 'NodePort', selector: { app: 'cgi' }, ports: [{ port: 80, targetPort: 'http' }] },
-    },
-    { namespace: NAMESPACE },
-  );
-  const nodePort = service.spec?.ports?.[0]?.nodePort ?? 0;
-  expect(nodePort).toBeGreaterThanOrEqual(30000);
-  await client.create(
-    HPAS,
-    {
-      apiVersion: 'autoscaling/v2',
-      kind: 'HorizontalPodAutoscaler',
-      metadata: { name: 'cgi', namespace: NAMESPACE },
-      spec: {
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'cgi' },
-        minReplicas: 1,
-        maxReplicas: 4,
-        metrics: [
-          {
-            type: 'Resource',
-            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } },
-          },
-        ],
-        // Kubernetes waits 300 s before scaling in; 10 s keeps the test short and still shows the window.
-        behavior: { scaleDown: { stabilizationWindowSeconds: 10 } },
-      },
-    } satisfies HpaObject,
-    { namespace: NAMESPACE },
-  );
+  const nodePort = await createNodePortService('cgi');
+  await createCpuHpa({ name: 'cgi', maxReplicas: 4, scaleDownWindowSeconds: 10 });
   const targets = cluster.nodes.map((node) => ({
     host: node.address,
     port: nodePort,
@@ -361,38 +360,8 @@ test('a rolling update under a steady load does not make the autoscaler scale', 
     },
   };
   await client.apply(DEPLOYMENTS, deployment, { namespace: NAMESPACE, fieldManager: 'flotilla' });
-  const service = await client.create<Service & KubeObject>(
-    SERVICES,
-    {
-      apiVersion: 'v1',
-      kind: 'Service',
-      metadata: { name, namespace: NAMESPACE },
-      spec: { type: 'NodePort', selector: { app: name }, ports: [{ port: 80, targetPort: 'http' }] },
-    },
-    { namespace: NAMESPACE },
-  );
-  const nodePort = service.spec?.ports?.[0]?.nodePort ?? 0;
-  await client.create(
-    HPAS,
-    {
-      apiVersion: 'autoscaling/v2',
-      kind: 'HorizontalPodAutoscaler',
-      metadata: { name, namespace: NAMESPACE },
-      spec: {
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
-        minReplicas: 1,
-        maxReplicas: 8,
-        metrics: [
-          {
-            type: 'Resource',
-            resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } },
-          },
-        ],
-        behavior: { scaleDown: { stabilizationWindowSeconds: 10 } },
-      },
-    } satisfies HpaObject,
-    { namespace: NAMESPACE },
-  );
+  const nodePort = await createNodePortService(name);
+  await createCpuHpa({ name, maxReplicas: 8, scaleDownWindowSeconds: 10 });
   const specReplicas = async (): Promise<number> =>
     (await client.get<DeploymentObject>(DEPLOYMENTS, name, { namespace: NAMESPACE })).spec.replicas ?? 0;
   await until(
