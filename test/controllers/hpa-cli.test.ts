@@ -164,8 +164,9 @@ test('autoscale a deployment, watch it scale under load, re-apply its manifest, 
   expect(described.stdout).toMatch(
     /^ {2}ScalingActive +True +ValidMetricFound +the HPA was able to successfully calculate/m,
   );
-  // 2 → 6 in one step: ceil(2 × 3) = 6 is within max(+4, +100 %) and equals maxReplicas.
+  // Usually 2 → 6 in one step (ceil(2 × 3) = 6, within max(+4, +100 %)); when a sync sees a pod not yet
+  // Ready, Kubernetes' rule counts it at 0 % and the way to 6 takes a step more (2 → 3 → 6).
   expect(described.stdout).toMatch(
-    /SuccessfulRescale .*horizontal-pod-autoscaler +New size: 6; reason: cpu resource utilization \(percentage of request\) above target \(cpu: 150% of request, target 50%; was 2\)/,
+    /SuccessfulRescale .*horizontal-pod-autoscaler +New size: 6; reason: cpu resource utilization \(percentage of request\) above target \(cpu: \d+% of request, target 50%; was [2-5]\)/,
   );
 });
