@@ -5,6 +5,8 @@
 // 10.244.3.128/25 and 10.245.0.0/24 are no block of it. With blocks 0, 1 and 3 taken, the lowest
 // free one is 2.
 
+import { formatIpv4, parseIpv4 } from '../net/ipv4.util';
+
 export interface Ipv4Cidr {
   /** The network address as an unsigned 32-bit number. */
   base: number;
@@ -15,39 +17,24 @@ export class CidrError extends Error {
   override readonly name = 'CidrError';
 }
 
-function parseAddress(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let value = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined;
-    value = value * 256 + Number(part);
-  }
-  return value;
-}
-
-function formatAddress(value: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
-}
-
 /** Parses "a.b.c.d/n"; the address must be the network's own (no host bits set). */
 export function parseCidr(text: string): Ipv4Cidr {
   const [address, bits, ...rest] = text.split('/');
-  const base = address === undefined ? undefined : parseAddress(address);
+  const base = address === undefined ? undefined : parseIpv4(address);
   const prefixLength = bits !== undefined && /^\d{1,2}$/.test(bits) ? Number(bits) : Number.NaN;
   if (base === undefined || rest.length > 0 || !(prefixLength >= 0 && prefixLength <= 32)) {
     throw new CidrError(`"${text}" is not an IPv4 CIDR such as 10.244.0.0/16`);
   }
   if (base % 2 ** (32 - prefixLength) !== 0) {
     throw new CidrError(
-      `"${text}" has host bits set: the network is ${formatAddress(base - (base % 2 ** (32 - prefixLength)))}/${prefixLength}`,
+      `"${text}" has host bits set: the network is ${formatIpv4(base - (base % 2 ** (32 - prefixLength)))}/${prefixLength}`,
     );
   }
   return { base, prefixLength };
 }
 
 export function formatCidr(cidr: Ipv4Cidr): string {
-  return `${formatAddress(cidr.base)}/${cidr.prefixLength}`;
+  return `${formatIpv4(cidr.base)}/${cidr.prefixLength}`;
 }
 
 /** How many node blocks of /nodePrefixLength the cluster range holds. */

@@ -10,6 +10,8 @@
 // Node ports 30000-32767 are 2,768 ports: lower band min(max(16, 2768/32), 128) = 86, so dynamic
 // allocation tries 30086-32767 first.
 
+import { formatIpv4, parseIpv4 } from '../net/ipv4.util';
+
 export class AllocationRangeError extends Error {
   override readonly name = 'AllocationRangeError';
 }
@@ -27,22 +29,6 @@ export interface NodePortRange {
   /** Ports in the range. */
   size: number;
   text: string;
-}
-
-export function parseIpv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let value = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255 || (part.length > 1 && part.startsWith('0')))
-      return undefined;
-    value = value * 256 + Number(part);
-  }
-  return value;
-}
-
-export function formatIpv4(value: number): string {
-  return [24, 16, 8, 0].map((shift) => Math.floor(value / 2 ** shift) % 256).join('.');
 }
 
 /**

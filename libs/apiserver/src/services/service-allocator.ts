@@ -11,11 +11,11 @@ import { RESOURCE_TYPES, storagePrefix, type KubeObject, type StatusCause } from
 import { StoreError, type Store } from '@flotilla/store';
 import type { Logger } from 'pino';
 import { apiErrors } from '../http/api-error';
+import { parseIpv4 } from '../net/ipv4.util';
 import {
   freeOffset,
   ipAt,
   ipOffset,
-  parseIpv4,
   parseNodePortRange,
   parseServiceIpRange,
   portOffset,
