@@ -7,14 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveResourceName, type Deployment, type KubeObject, type ResourceType } from '@flotilla/api';
-import { createClient, type RestClient } from '@flotilla/client';
+import type { RestClient } from '@flotilla/client';
 import { requireFreshBuild, runFlotilla, startFlotilla } from '../cli/flotilla-process';
-import { startTestControlPlane, type TestControlPlane } from '../support/cluster';
-import { eventually, requireTestEnv, until } from '../support/eventually';
-import { startWorkloadControllers, type WorkloadControllers } from './workload-controllers.fixture';
-import { startFakeNodes, type FakeNodes } from './replicaset-node.fixture';
+import type { TestControlPlane } from '../support/cluster';
+import { eventually, until } from '../support/eventually';
+import { startWorkloadTestBed, type WorkloadTestBed } from './workload-controllers.fixture';
+import type { FakeNodes } from './replicaset-node.fixture';
 
-const redisUrl = requireTestEnv('FLOTILLA_TEST_REDIS');
 const namespace = 'rollout-cli';
 
 function type(name: string): ResourceType {
@@ -27,25 +26,16 @@ type DeploymentObject = Deployment & KubeObject;
 
 let cp: TestControlPlane;
 let client: RestClient;
-let controllers: WorkloadControllers;
+let bed: WorkloadTestBed | undefined;
 let nodes: FakeNodes;
 let workdir: string;
 const readyImages = new Set<string>(['web:1']);
 
 beforeAll(async () => {
   requireFreshBuild();
-  cp = await startTestControlPlane('rollout-cli');
-  client = createClient({ kubeconfig: cp.kubeconfigPath, env: {} });
   workdir = mkdtempSync(join(tmpdir(), 'flotilla-rollout-cli-'));
-  await client.create(type('namespaces'), {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: namespace },
-  });
-  controllers = startWorkloadControllers({ client, redisUrl });
-  nodes = startFakeNodes({
-    cp,
-    client,
+  bed = await startWorkloadTestBed({
+    name: 'rollout-cli',
     namespace,
     nodes: ['node-a', 'node-b'],
     ready: (pod) => readyImages.has(pod.spec.containers[0]?.image ?? ''),
@@ -54,15 +44,11 @@ beforeAll(async () => {
         ? { reason: 'ImagePullBackOff', message: 'Back-off pulling image "web:broken"' }
         : undefined,
   });
-  await Promise.all([controllers.ready, nodes.pods.waitForSync()]);
+  ({ cp, client, nodes } = bed);
 });
 
 afterAll(async () => {
-  nodes?.stop();
-  await nodes?.settled();
-  await controllers?.stop();
-  client?.close();
-  await cp?.stop();
+  await bed?.stop();
   if (workdir) rmSync(workdir, { recursive: true, force: true });
 });
 

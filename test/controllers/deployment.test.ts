@@ -12,13 +12,12 @@ import {
   type ReplicaSet,
   type ResourceType,
 } from '@flotilla/api';
-import { createClient, type RestClient } from '@flotilla/client';
-import { startTestControlPlane, type TestControlPlane } from '../support/cluster';
-import { requireTestEnv, until } from '../support/eventually';
-import { startWorkloadControllers, type WorkloadControllers } from './workload-controllers.fixture';
-import { startFakeNodes, type FakeNodes, type PodObject } from './replicaset-node.fixture';
+import type { RestClient } from '@flotilla/client';
+import type { TestControlPlane } from '../support/cluster';
+import { until } from '../support/eventually';
+import { startWorkloadTestBed, type WorkloadTestBed } from './workload-controllers.fixture';
+import type { FakeNodes, PodObject } from './replicaset-node.fixture';
 
-const redisUrl = requireTestEnv('FLOTILLA_TEST_REDIS');
 const namespace = 'deploy-test';
 const run = promisify(execFile);
 
@@ -35,38 +34,25 @@ type ReplicaSetObject = ReplicaSet & KubeObject;
 
 let cp: TestControlPlane;
 let client: RestClient;
-let controllers: WorkloadControllers;
+let bed: WorkloadTestBed | undefined;
 let nodes: FakeNodes;
 /** New pods the test lets become ready; every pod of an image in `readyImages` is ready at once. */
 const allowed = new Set<string>();
 const readyImages = new Set<string>(['web:1']);
 
 beforeAll(async () => {
-  cp = await startTestControlPlane('deployment');
-  client = createClient({ kubeconfig: cp.kubeconfigPath, env: {} });
-  await client.create(type('namespaces'), {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: namespace },
-  });
-  controllers = startWorkloadControllers({ client, redisUrl });
-  nodes = startFakeNodes({
-    cp,
-    client,
+  bed = await startWorkloadTestBed({
+    name: 'deployment',
     namespace,
     nodes: ['node-a', 'node-b', 'node-c'],
     ready: (pod) =>
       allowed.has(pod.metadata.name ?? '') || readyImages.has(pod.spec.containers[0]?.image ?? ''),
   });
-  await Promise.all([controllers.ready, nodes.pods.waitForSync()]);
+  ({ cp, client, nodes } = bed);
 });
 
 afterAll(async () => {
-  nodes?.stop();
-  await nodes?.settled();
-  await controllers?.stop();
-  client?.close();
-  await cp?.stop();
+  await bed?.stop();
 });
 
 interface DeploymentOptions {

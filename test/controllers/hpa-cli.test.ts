@@ -5,18 +5,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { resolveResourceName, type Deployment, type KubeObject, type ResourceType } from '@flotilla/api';
-import { createClient, type RestClient } from '@flotilla/client';
-import { startHpaController, type RunningHpaController } from '@flotilla/controllers';
+import type { RestClient } from '@flotilla/client';
 import { requireFreshBuild, runFlotilla } from '../cli/flotilla-process';
-import { startTestControlPlane, type TestControlPlane } from '../support/cluster';
-import { requireTestEnv, until } from '../support/eventually';
-import { loadSharingPodMetrics } from './hpa-metrics.fixture';
-import { startFakeNodes, type FakeNodes } from './replicaset-node.fixture';
-import { startWorkloadControllers, type WorkloadControllers } from './workload-controllers.fixture';
+import type { TestControlPlane } from '../support/cluster';
+import { until } from '../support/eventually';
+import { startWorkloadTestBed, type WorkloadTestBed } from './workload-controllers.fixture';
 
-const redisUrl = requireTestEnv('FLOTILLA_TEST_REDIS');
 const namespace = 'hpa-cli';
 
 function type(name: string): ResourceType {
@@ -28,41 +23,24 @@ const DEPLOYMENTS = type('deployments');
 
 let cp: TestControlPlane;
 let client: RestClient;
-let controllers: WorkloadControllers;
-let nodes: FakeNodes;
-let hpaController: RunningHpaController;
+let bed: WorkloadTestBed | undefined;
 let workdir: string;
 const load = new Map<string, number>();
 
 beforeAll(async () => {
   requireFreshBuild();
-  cp = await startTestControlPlane('hpa-cli');
-  client = createClient({ kubeconfig: cp.kubeconfigPath, env: {} });
   workdir = mkdtempSync(join(tmpdir(), 'flotilla-hpa-cli-'));
-  await client.create(type('namespaces'), {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: namespace },
+  bed = await startWorkloadTestBed({
+    name: 'hpa-cli',
+    namespace,
+    nodes: ['node-a', 'node-b'],
+    autoscaling: { load },
   });
-  controllers = startWorkloadControllers({ client, redisUrl });
-  nodes = startFakeNodes({ cp, client, namespace, nodes: ['node-a', 'node-b'] });
-  hpaController = startHpaController({
-    client,
-    redisUrl,
-    queueName: `hpa-cli-${randomUUID()}`,
-    syncPeriodMs: 500,
-    podMetrics: loadSharingPodMetrics(client, load),
-  });
-  await Promise.all([controllers.ready, nodes.pods.waitForSync(), hpaController.ready]);
+  ({ cp, client } = bed);
 });
 
 afterAll(async () => {
-  await hpaController?.stop();
-  nodes?.stop();
-  await nodes?.settled();
-  await controllers?.stop();
-  client?.close();
-  await cp?.stop();
+  await bed?.stop();
   if (workdir) rmSync(workdir, { recursive: true, force: true });
 });
 

@@ -4,7 +4,6 @@
 // was written, so pod usage comes from the real pods the apiserver lists, each with its share of a
 // load the test sets). Everything else (scale subresource, server-side apply ownership,
 // status, events, rollouts) is the real thing.
-import { randomUUID } from 'node:crypto';
 import {
   resolveResourceName,
   type Deployment,
@@ -12,15 +11,11 @@ import {
   type KubeObject,
   type ResourceType,
 } from '@flotilla/api';
-import { createClient, type RestClient } from '@flotilla/client';
-import { startHpaController, type RunningHpaController } from '@flotilla/controllers';
-import { startTestControlPlane, type TestControlPlane } from '../support/cluster';
-import { requireTestEnv, until } from '../support/eventually';
-import { loadSharingPodMetrics } from './hpa-metrics.fixture';
-import { startFakeNodes, type FakeNodes } from './replicaset-node.fixture';
-import { startWorkloadControllers, type WorkloadControllers } from './workload-controllers.fixture';
+import type { RestClient } from '@flotilla/client';
+import { until } from '../support/eventually';
+import type { FakeNodes } from './replicaset-node.fixture';
+import { startWorkloadTestBed, type WorkloadTestBed } from './workload-controllers.fixture';
 
-const redisUrl = requireTestEnv('FLOTILLA_TEST_REDIS');
 const namespace = 'hpa-test';
 
 function type(name: string): ResourceType {
@@ -35,49 +30,27 @@ const EVENTS = type('events');
 type DeploymentObject = Deployment & KubeObject;
 type HpaObject = HorizontalPodAutoscaler & KubeObject;
 
-let cp: TestControlPlane;
 let client: RestClient;
-let controllers: WorkloadControllers;
+let bed: WorkloadTestBed | undefined;
 let nodes: FakeNodes;
-let hpaController: RunningHpaController;
 /** Total cpu load (millicores) per app, shared by its Ready pods. */
 const load = new Map<string, number>();
 /** Images whose pods the fake nodes report Ready. */
 const readyImages = new Set<string>(['web:1']);
 
 beforeAll(async () => {
-  cp = await startTestControlPlane('hpa');
-  client = createClient({ kubeconfig: cp.kubeconfigPath, env: {} });
-  await client.create(type('namespaces'), {
-    apiVersion: 'v1',
-    kind: 'Namespace',
-    metadata: { name: namespace },
-  });
-  controllers = startWorkloadControllers({ client, redisUrl });
-  nodes = startFakeNodes({
-    cp,
-    client,
+  bed = await startWorkloadTestBed({
+    name: 'hpa',
     namespace,
     nodes: ['node-a', 'node-b', 'node-c'],
     ready: (pod) => readyImages.has(pod.spec.containers[0]?.image ?? ''),
+    autoscaling: { load },
   });
-  hpaController = startHpaController({
-    client,
-    redisUrl,
-    queueName: `hpa-${randomUUID()}`,
-    syncPeriodMs: 500,
-    podMetrics: loadSharingPodMetrics(client, load),
-  });
-  await Promise.all([controllers.ready, nodes.pods.waitForSync(), hpaController.ready]);
+  ({ client, nodes } = bed);
 });
 
 afterAll(async () => {
-  await hpaController?.stop();
-  nodes?.stop();
-  await nodes?.settled();
-  await controllers?.stop();
-  client?.close();
-  await cp?.stop();
+  await bed?.stop();
 });
 
 /** The manifest a user applies; `replicas` only when given, as with an autoscaled service. */
