@@ -2,8 +2,13 @@
 // bodies, watches and everything unusual take the framework route. Both must answer alike: same
 // codes, Status bodies, Warning headers, metrics, and a connection that keeps serving after a 401.
 import { readFileSync } from 'node:fs';
-import { Agent, request as httpsRequest } from 'node:https';
-import { startTestControlPlane, type HttpResult, type TestControlPlane } from '../support/cluster';
+import { Agent } from 'node:https';
+import {
+  startTestControlPlane,
+  type HttpResult,
+  type RequestOptions,
+  type TestControlPlane,
+} from '../support/cluster';
 
 let cp: TestControlPlane;
 let agent: Agent;
@@ -20,45 +25,9 @@ afterAll(async () => {
   await cp?.stop();
 });
 
-/** A request on one kept-alive connection; `chunked` sends the body in two chunks without a length. */
-function send(
-  method: string,
-  path: string,
-  options: { body?: string; chunked?: boolean; token?: string | null; contentType?: string | null } = {},
-): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const headers: Record<string, string> = {};
-    const token = options.token === undefined ? cp.token : options.token;
-    if (token !== null) headers['Authorization'] = `Bearer ${token}`;
-    const body = options.body;
-    if (body !== undefined) {
-      if (options.contentType !== null) headers['Content-Type'] = options.contentType ?? 'application/json';
-      if (!options.chunked) headers['Content-Length'] = String(Buffer.byteLength(body));
-    }
-    const req = httpsRequest(`${cp.url}${path}`, { method, headers, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          text,
-          json: <T>() => JSON.parse(text) as T,
-        });
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    if (body !== undefined && options.chunked) {
-      const middle = Math.floor(body.length / 2);
-      req.write(body.slice(0, middle));
-      req.write(body.slice(middle));
-    } else if (body !== undefined) {
-      req.write(body);
-    }
-    req.end();
-  });
+/** A request on one kept-alive connection, so a refused request's socket must keep serving. */
+function send(method: string, path: string, options: RequestOptions = {}): Promise<HttpResult> {
+  return cp.request(method, path, { ...options, agent });
 }
 
 const configMap = (name: string, extra: Record<string, unknown> = {}): string =>
@@ -156,33 +125,8 @@ describe('the direct resource path and the framework route', () => {
     const log = await send('GET', '/api/v1/namespaces/fast/pods/missing/log');
     expect(log.status).toBe(404);
     expect(log.json<{ message: string }>().message).toContain('pods "missing" not found');
-    const table = await new Promise<HttpResult>((resolve, reject) => {
-      const req = httpsRequest(
-        `${cp.url}/api/v1/namespaces/fast/configmaps`,
-        {
-          method: 'GET',
-          agent,
-          headers: {
-            Authorization: `Bearer ${cp.token}`,
-            Accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json',
-          },
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              text,
-              json: <T>() => JSON.parse(text) as T,
-            });
-          });
-        },
-      );
-      req.on('error', reject);
-      req.end();
+    const table = await send('GET', '/api/v1/namespaces/fast/configmaps', {
+      accept: 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json',
     });
     expect(table.status).toBe(200);
     expect(table.json()).toMatchObject({ kind: 'Table', apiVersion: 'meta.k8s.io/v1' });

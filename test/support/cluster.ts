@@ -3,7 +3,7 @@
 // admin token, the apiserver over HTTPS, and a kubeconfig that both kubectl and flotilla read.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpsRequest } from 'node:https';
+import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApiServer, type ApiServerOptions, type RunningApiServer } from '@flotilla/apiserver';
@@ -19,10 +19,17 @@ export interface HttpResult {
 }
 
 export interface RequestOptions {
-  body?: unknown;
   /** Sent as-is when a string or Buffer; JSON-encoded otherwise. */
-  contentType?: string;
+  body?: unknown;
+  /** Default application/json; null sends no Content-Type. */
+  contentType?: string | null;
+  /** Undefined: the admin token; null: no Authorization header. */
   token?: string | null;
+  accept?: string;
+  /** The body in two chunks without a Content-Length (Transfer-Encoding: chunked). */
+  chunked?: boolean;
+  /** An agent of the caller's (e.g. keep-alive on one socket); it must trust the cluster CA. */
+  agent?: HttpsAgent;
 }
 
 export interface TestControlPlaneOptions {
@@ -139,12 +146,14 @@ export async function startTestControlPlane(
       const headers: Record<string, string> = {};
       const presented = options.token === undefined ? token : options.token;
       if (presented !== null) headers['Authorization'] = `Bearer ${presented}`;
+      if (options.accept !== undefined) headers['Accept'] = options.accept;
       if (body !== undefined) {
-        headers['Content-Type'] = options.contentType ?? 'application/json';
+        if (options.contentType !== null) headers['Content-Type'] = options.contentType ?? 'application/json';
         // Node sends DELETE bodies without framing unless the length is given.
-        headers['Content-Length'] = String(Buffer.byteLength(body));
+        if (!options.chunked) headers['Content-Length'] = String(Buffer.byteLength(body));
       }
-      const req = httpsRequest(`${apiserver.url}${path}`, { method, headers, ca }, (res) => {
+      const connection = options.agent ? { agent: options.agent } : { ca };
+      const req = httpsRequest(`${apiserver.url}${path}`, { method, headers, ...connection }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
@@ -159,7 +168,14 @@ export async function startTestControlPlane(
         res.on('error', reject);
       });
       req.on('error', reject);
-      if (body !== undefined) req.write(body);
+      if (body !== undefined && options.chunked) {
+        const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+        const middle = Math.floor(bytes.length / 2);
+        req.write(bytes.subarray(0, middle));
+        req.write(bytes.subarray(middle));
+      } else if (body !== undefined) {
+        req.write(body);
+      }
       req.end();
     });
   return {
