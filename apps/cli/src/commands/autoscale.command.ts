@@ -25,9 +25,7 @@ export function autoscalerFor(
   },
   flags: AutoscaleFlags,
 ): HorizontalPodAutoscaler & KubeObject {
-  if (flags.min !== undefined && flags.min > flags.max) {
-    throw new CliError(`--min (${flags.min}) cannot be more than --max (${flags.max})`, EXIT_USAGE);
-  }
+  checkBounds(flags);
   return {
     apiVersion: 'autoscaling/v2',
     kind: 'HorizontalPodAutoscaler',
@@ -53,6 +51,12 @@ export function autoscalerFor(
   };
 }
 
+function checkBounds(flags: Pick<AutoscaleFlags, 'min' | 'max'>): void {
+  if (flags.min !== undefined && flags.min > flags.max) {
+    throw new CliError(`--min (${flags.min}) cannot be more than --max (${flags.max})`, EXIT_USAGE);
+  }
+}
+
 export function createAutoscaleCommand(context: CliContext): Command {
   return new Command('autoscale')
     .description('create a HorizontalPodAutoscaler that scales a deployment or replica set on cpu usage')
@@ -66,6 +70,8 @@ export function createAutoscaleCommand(context: CliContext): Command {
     )
     .option('--name <name>', 'the name of the HorizontalPodAutoscaler (default: the target’s name)')
     .action(async (args: string[], flags: AutoscaleFlags, command: Command) => {
+      // Usage errors before any request, so they never wait on (or hide behind) the cluster.
+      checkBounds(flags);
       const selections = parseResourceArgs(args);
       const targets = selections.flatMap(({ type, names }) => {
         if (!type.subresources.includes('scale')) {
