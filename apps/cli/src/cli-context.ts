@@ -1,6 +1,7 @@
 // What every command shares: where output goes, how to reach the cluster, and how failures become
 // exit codes (0 ok, 1 failure or diff found, 2 usage).
 import type { Command } from 'commander';
+import { parseGoDurationMs } from '@flotilla/api';
 import { ApiError, ConnectionError, KubeconfigError, RestClient, createClient } from '@flotilla/client';
 import { ManifestError } from './manifests/manifest-reader';
 
@@ -99,10 +100,9 @@ export function describeError(error: unknown): string {
 /** Parses kubectl-style durations: "30s", "2m", "1h30m", "500ms", or bare seconds. */
 export function parseDuration(text: string, flag: string): number {
   if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
-  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-  const parts = [...text.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) {
+  const ms = parseGoDurationMs(text);
+  if (ms === undefined) {
     throw new CliError(`${flag} "${text}" is not a duration: use forms like 30s, 5m or 1h`, EXIT_USAGE);
   }
-  return parts.reduce((total, part) => total + Number(part[1]) * (units[part[2] ?? 's'] ?? 1000), 0);
+  return ms;
 }

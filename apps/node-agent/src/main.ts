@@ -16,7 +16,6 @@ import {
   collectNodeInfo,
   createNodePods,
   defaultNodeConditions,
-  parseDurationMs,
   parseEvictionHard,
   nodeResources,
   parseClusterDomain,
@@ -30,6 +29,7 @@ import {
   type PeerRouteTable,
   type RunningAgentService,
 } from '@flotilla/node-agent';
+import { parseGoDurationMs } from '@flotilla/api';
 import { RegisterRequest } from '@flotilla/proto';
 import { BridgeNetwork, DEFAULT_STATE_DIR, ServiceProxy, readCgroupCapacity } from '@flotilla/runtime';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -50,9 +50,9 @@ function positiveInteger(value: string): number {
 }
 
 function duration(value: string): number {
-  const parsed = parseDurationMs(value);
+  const parsed = parseGoDurationMs(value);
   if (parsed === undefined) throw new InvalidArgumentError('must be a duration like 30s, 5m0s or 500ms');
-  return parsed;
+  return Math.round(parsed);
 }
 
 function evictionHard(value: string): EvictionThreshold[] {

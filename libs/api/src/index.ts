@@ -1,4 +1,5 @@
 export { Quantity, QuantityError, tryParseQuantity } from './quantity';
+export { parseGoDurationMs } from './go-duration.util';
 export type { QuantityFormat } from './quantity';
 export {
   isDns1035Label,

@@ -56,7 +56,6 @@ export { plainHttpAllowed } from './connection/registry-address.util';
 export {
   DEFAULT_EVICTION_HARD,
   EvictionThresholdError,
-  parseDurationMs,
   parseEvictionHard,
 } from './pressure/eviction-threshold.util';
 export type { EvictionThreshold, PressureConditionStatus } from './pressure/eviction-threshold.util';

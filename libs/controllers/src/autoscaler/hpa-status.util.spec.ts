@@ -1,11 +1,5 @@
 import type { MetricSpec } from '@flotilla/api';
-import {
-  metricNameOf,
-  parseGoDurationMs,
-  rescaleReason,
-  setCondition,
-  utilizationSummary,
-} from './hpa-status.util';
+import { metricNameOf, rescaleReason, setCondition, utilizationSummary } from './hpa-status.util';
 
 describe('metricNameOf', () => {
   it.each<[MetricSpec, string]>([
@@ -91,20 +85,5 @@ describe('setCondition', () => {
       now,
     );
     expect(withAble.map((condition) => condition.type)).toEqual(['AbleToScale', 'ScalingActive']);
-  });
-});
-
-describe('parseGoDurationMs', () => {
-  it.each<[string, number | undefined]>([
-    ['15s', 15_000],
-    ['1m0s', 60_000],
-    ['10.5s', 10_500],
-    ['250ms', 250],
-    ['1h2m3s', 3_723_000],
-    ['', undefined],
-    ['15', undefined],
-    ['15 s', undefined],
-  ])('%p → %p', (text, ms) => {
-    expect(parseGoDurationMs(text)).toBe(ms);
   });
 });

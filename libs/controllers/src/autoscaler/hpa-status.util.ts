@@ -81,28 +81,3 @@ export function setCondition(
     (a, b) => order.indexOf(a.type) - order.indexOf(b.type),
   );
 }
-
-/**
- * Go's time.Duration text as metrics-server writes PodMetrics.window ("15s", "1m0s", "10.5s",
- * "250ms") in milliseconds; undefined if it is not one.
- */
-export function parseGoDurationMs(text: string): number | undefined {
-  const units: Record<string, number> = {
-    h: 3_600_000,
-    m: 60_000,
-    s: 1000,
-    ms: 1,
-    us: 0.001,
-    µs: 0.001,
-    ns: 1e-6,
-  };
-  const pattern = /(\d+(?:\.\d+)?)(ms|us|µs|ns|h|m|s)/gy;
-  let total = 0;
-  let consumed = 0;
-  for (const match of text.matchAll(pattern)) {
-    const [whole, value, unit] = match;
-    total += Number(value) * (units[unit ?? ''] ?? Number.NaN);
-    consumed += whole.length;
-  }
-  return consumed === text.length && consumed > 0 && Number.isFinite(total) ? total : undefined;
-}

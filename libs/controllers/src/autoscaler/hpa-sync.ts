@@ -6,6 +6,7 @@
 import {
   Quantity,
   RESOURCE_TYPES,
+  parseGoDurationMs,
   parseLabelSelector,
   tryParseQuantity,
   type HorizontalPodAutoscaler,
@@ -32,7 +33,6 @@ import {
 import {
   averageValueSummary,
   metricNameOf,
-  parseGoDurationMs,
   rescaleReason,
   setCondition,
   utilizationSummary,

@@ -3,7 +3,6 @@ import {
   EvictionThresholdError,
   memoryAvailable,
   noPressureConditions,
-  parseDurationMs,
   parseEvictionHard,
   pressureConditions,
   thresholdAmount,
@@ -175,23 +174,5 @@ describe('pressureConditions', () => {
       transitionPeriodMs: 30_000,
     });
     expect(statusOf(conditions)[0]).toBe(expected);
-  });
-});
-
-describe('parseDurationMs', () => {
-  it.each([
-    ['5m0s', 300_000],
-    ['30s', 30_000],
-    ['1m30s', 90_000],
-    ['1.5m', 90_000],
-    ['250ms', 250],
-    ['0s', 0],
-    ['0', 0],
-    ['', undefined],
-    ['10', undefined],
-    ['5 m', undefined],
-    ['-1s', undefined],
-  ])('%j → %s', (text, expected) => {
-    expect(parseDurationMs(text)).toBe(expected);
   });
 });

@@ -247,25 +247,3 @@ export function pressureConditions(options: {
   });
   return { conditions, state: { lastObservedMs, lastMet } };
 }
-
-const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-
-/**
- * A Go duration as kubelet's flags take them ("5m0s", "30s", "1.5m", "0s"), in milliseconds; undefined
- * when the text is not one. Worked example: "1m30s" = 60 000 + 30 000 = 90 000 ms.
- */
-export function parseDurationMs(text: string): number | undefined {
-  if (text === '0') return 0;
-  const part = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
-  let total = 0;
-  let at = 0;
-  while (at < text.length) {
-    part.lastIndex = at;
-    const match = part.exec(text);
-    const unit = match?.[2];
-    if (!match || unit === undefined) return undefined;
-    total += Number(match[1]) * (UNIT_MS[unit] ?? Number.NaN);
-    at = part.lastIndex;
-  }
-  return at === 0 ? undefined : Math.round(total);
-}
