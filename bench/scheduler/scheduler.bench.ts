@@ -34,6 +34,7 @@ import {
   writeComponentKubeconfig,
 } from '@flotilla/cluster';
 import { percentile, round, runLoad } from '../support/stats';
+import { cpuMsFromProcStat } from '../apiserver/process-cpu.util';
 
 function flag(name: string, fallback: number): number {
   const index = process.argv.indexOf(`--${name}`);
@@ -61,6 +62,29 @@ const profileDirIndex = process.argv.indexOf('--profile-dir');
 const profileDir = profileDirIndex >= 0 ? process.argv[profileDirIndex + 1] : undefined;
 /** --keep-logs: leave the run's directory (component logs) in place and print where it is. */
 const keepLogs = process.argv.includes('--keep-logs');
+
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
+const TICKS_PER_SECOND = 100;
+
+/** CLOCK_MONOTONIC in microseconds: the clock V8's CPU profiles stamp their samples with. */
+function monotonicUs(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
+/** CPU milliseconds each process has used so far (0 for one that is gone). */
+function cpuSnapshot(pids: Readonly<Record<string, number>>): Record<string, number> {
+  const snapshot: Record<string, number> = {};
+  for (const [name, pid] of Object.entries(pids)) {
+    try {
+      snapshot[name] = cpuMsFromProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'), TICKS_PER_SECOND);
+    } catch {
+      snapshot[name] = 0;
+    }
+  }
+  const own = process.cpuUsage();
+  snapshot['bench'] = (own.user + own.system) / 1000;
+  return snapshot;
+}
 
 function coreType(kind: string): ResourceType {
   const type = resourceTypeForKind('v1', kind);
@@ -321,11 +345,16 @@ async function main(): Promise<void> {
       resource: podType,
       namespace: NAMESPACE,
     });
+    // Which process saturates during phase 1: CPU of each from the first bind to the last.
+    const cpuPids: Record<string, number> = { etcd: etcd.pid, apiserver: apiserver.pid };
+    if (hollow.child.pid !== undefined) cpuPids['hollowNodes'] = hollow.child.pid;
+    let cpuAtFirstBind: { at: number; monotonicUs: number; cpu: Record<string, number> } | undefined;
     const observe = (object: WatchedPod): void => {
       const name = object.metadata?.name ?? '';
       const now = performance.now();
       let changed = false;
       if (object.spec?.nodeName && !boundAt.has(name)) {
+        cpuAtFirstBind ??= { at: now, monotonicUs: monotonicUs(), cpu: cpuSnapshot(cpuPids) };
         boundAt.set(name, now);
         changed = true;
       }
@@ -405,6 +434,8 @@ async function main(): Promise<void> {
     stops.push(scheduler.pid);
     const pendingNames = Array.from({ length: podCount }, (_, i) => `pending-${i}`);
     await allIn(boundAt, pendingNames, RUNNING_STALL_MS);
+    const cpuAtLastBind = cpuSnapshot({ ...cpuPids, scheduler: scheduler.pid });
+    const lastBindMonotonicUs = monotonicUs();
     // The scheduling window: first bind to last, without the process start and informer sync; only
     // binds the watch delivered count (a stall report below says how many it did not).
     const bindTimes = pendingNames.flatMap((name) => {
@@ -479,6 +510,19 @@ async function main(): Promise<void> {
     client.close();
 
     const podsPerSecond = round(Math.max(0, bindTimes.length - 1) / throughputSeconds);
+    // Per process: CPU seconds over the bind window and the share of one core they are; the
+    // scheduler's from its start (informer sync included), as it did not exist at the first bind.
+    const phase1Cpu: Record<string, { cpuSeconds: number; cores: number; cpuMsPerPod: number }> = {};
+    for (const [name, after] of Object.entries(cpuAtLastBind)) {
+      const before = name === 'scheduler' ? 0 : (cpuAtFirstBind?.cpu[name] ?? 0);
+      const windowSeconds =
+        name === 'scheduler' ? startupSeconds : Math.max(1e-3, throughputSeconds);
+      phase1Cpu[name] = {
+        cpuSeconds: round((after - before) / 1000),
+        cores: round((after - before) / 1000 / windowSeconds),
+        cpuMsPerPod: round((after - before) / Math.max(1, bindTimes.length)),
+      };
+    }
     const seconds = (event: string): number => round(hollow.progress.get(event)?.seconds ?? 0);
     process.stdout.write(
       JSON.stringify(
@@ -505,6 +549,11 @@ async function main(): Promise<void> {
             podsPerSecond,
             bindsSeenOnWatch: bindTimes.length,
             nodesUsed: spread.size,
+            cpu: phase1Cpu,
+            // The bind window on V8's profile clock (CLOCK_MONOTONIC µs), to cut --profile-dir profiles.
+            ...(profileDir
+              ? { profileWindowUs: [cpuAtFirstBind?.monotonicUs ?? 0, lastBindMonotonicUs] }
+              : {}),
           },
           latency: {
             pods: latencyPodCount,
