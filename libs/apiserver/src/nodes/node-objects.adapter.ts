@@ -3,6 +3,7 @@
 // defaults, managed fields and resourceVersion-compared transactions of any other client.
 import {
   RESOURCE_TYPES,
+  type KubeObject,
   type ObjectMeta,
   type ResourceType,
   type Subresource,
@@ -147,6 +148,26 @@ export class NodeObjects {
       body: object,
       query: { fieldManager: this.fieldManager },
     });
+  }
+
+  /**
+   * Read-modify-write: `change` gets the live object and returns the one to write, conditional on
+   * the live resourceVersion; on a conflict it is called again with the newer object. `read`
+   * 'cache-first' (the default) starts from the watch cache's copy, saving the etcd read and the
+   * JSON round trip of a GET and a PUT; 'etcd' reads etcd first. An absent object is a 404 ApiError.
+   * `change` must not modify what it is given (it may be the cache's own copy).
+   */
+  async modify<T extends Stored>(
+    ref: ObjectRef,
+    change: (live: T) => T,
+    options: { subresource?: 'status'; read?: 'etcd' | 'cache-first' } = {},
+  ): Promise<T> {
+    const written = await this.handler.modify(
+      this.target(ref, options.subresource),
+      { fieldManager: this.fieldManager, read: options.read ?? 'cache-first' },
+      (live) => change(live as unknown as T) as unknown as KubeObject,
+    );
+    return written as unknown as T;
   }
 
   async delete(ref: ObjectRef, options: { uid?: string; gracePeriodSeconds?: number } = {}): Promise<void> {

@@ -23,7 +23,7 @@ import type { NodeDirectory } from './node-directory';
 import type { ServiceFeed } from './service-feed';
 import { HeartbeatError, mergeHeartbeat } from './node-conditions.util';
 import type { UsageSink } from '../metrics/usage-samples.store';
-import { apiErrorCode, isConflict, type NodeObjects, type ObjectWatch } from './node-objects.adapter';
+import { apiErrorCode, type NodeObjects, type ObjectWatch } from './node-objects.adapter';
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 const CONFLICT_RETRIES = 5;
@@ -59,6 +59,19 @@ function microTime(date: Date): string {
 
 /** The node went away under a live stream: the agent must register again. */
 class NodeGoneError extends Error {}
+
+/** A heartbeat that changes nothing the Node must show now: no write. */
+class NothingToWrite extends Error {}
+
+/** A pod report that must not be written over the pod found (see podStatus). */
+class PodReportMismatch extends Error {
+  constructor(
+    readonly pod: Pod,
+    readonly reason: 'another pod' | 'another node' | 'released',
+  ) {
+    super(`the pod's report does not apply: ${reason}`);
+  }
+}
 
 export class NodeSession {
   private readonly nodeName: string;
@@ -240,40 +253,33 @@ export class NodeSession {
     // The server's clock, not the agent's: the node lifecycle controller compares these with its own.
     const now = new Date();
     await this.renewLease(now);
-    const ref = { kind: 'Node' as const, name: this.nodeName };
-    for (let attempt = 1; ; attempt++) {
-      // The first try reads the watch cache's copy (no etcd read per heartbeat: 1,000 nodes send
-      // 100-200 a second); a stale copy at worst costs a 409 and a retry from etcd, or a write
-      // deferred to the next heartbeat, which sees the cache caught up.
-      const cached = attempt === 1 ? await this.options.objects.get<Node>(ref, { cached: true }) : undefined;
-      const node = cached ?? (await this.options.objects.get<Node>(ref));
-      if (!node) throw new NodeGoneError(`node ${this.nodeName} was deleted: register again`);
-      let merged;
-      try {
-        merged = mergeHeartbeat({
-          existing: node.status?.conditions ?? [],
-          reported: heartbeat.conditions,
-          now,
-          reportIntervalMs: this.options.statusReportIntervalMs,
-        });
-      } catch (error) {
-        if (error instanceof HeartbeatError) {
-          this.logger.warn({ reason: error.message }, 'ignored a malformed heartbeat');
-          return;
-        }
-        throw error;
-      }
-      if (!merged.write) return;
-      try {
-        await this.options.objects.update(
-          { kind: 'Node', name: this.nodeName },
-          { ...node, status: { ...(node.status ?? {}), conditions: merged.conditions } },
-          'status',
-        );
+    try {
+      // From the watch cache's copy (no etcd read per heartbeat: 1,000 nodes send 100-200 a second);
+      // a stale copy at worst costs a 409 and a retry from etcd, or a write deferred to the next
+      // heartbeat, which sees the cache caught up.
+      await this.options.objects.modify<Node>(
+        { kind: 'Node', name: this.nodeName },
+        (node) => {
+          const merged = mergeHeartbeat({
+            existing: node.status?.conditions ?? [],
+            reported: heartbeat.conditions,
+            now,
+            reportIntervalMs: this.options.statusReportIntervalMs,
+          });
+          if (!merged.write) throw new NothingToWrite();
+          return { ...node, status: { ...(node.status ?? {}), conditions: merged.conditions } };
+        },
+        { subresource: 'status' },
+      );
+    } catch (error) {
+      if (error instanceof NothingToWrite) return;
+      if (error instanceof HeartbeatError) {
+        this.logger.warn({ reason: error.message }, 'ignored a malformed heartbeat');
         return;
-      } catch (error) {
-        if (!isConflict(error) || attempt >= CONFLICT_RETRIES) throw error;
       }
+      if (apiErrorCode(error) === 404)
+        throw new NodeGoneError(`node ${this.nodeName} was deleted: register again`);
+      throw error;
     }
   }
 
@@ -282,25 +288,26 @@ export class NodeSession {
     for (let attempt = 1; ; attempt++) {
       try {
         // Only this session writes its node's Lease, so the cached copy is current but for a lag;
-        // a stale or missing one answers 409 and the retry reads etcd.
-        const lease = await this.options.objects.get<LeaseObject>(ref, { cached: attempt === 1 });
-        if (lease) {
-          await this.options.objects.update(ref, {
-            ...lease,
-            spec: {
-              ...(lease.spec ?? {}),
-              holderIdentity: this.nodeName,
-              leaseDurationSeconds: this.options.leaseDurationSeconds,
-              renewTime: microTime(now),
-            },
-          });
-          return;
-        }
-        const node = await this.options.objects.get<Node>({
-          kind: 'Node',
-          name: this.nodeName,
-        });
-        if (!node) throw new NodeGoneError(`node ${this.nodeName} was deleted: register again`);
+        // a stale one answers 409 and the retry reads etcd.
+        await this.options.objects.modify<LeaseObject>(ref, (lease) => ({
+          ...lease,
+          spec: {
+            ...(lease.spec ?? {}),
+            holderIdentity: this.nodeName,
+            leaseDurationSeconds: this.options.leaseDurationSeconds,
+            renewTime: microTime(now),
+          },
+        }));
+        return;
+      } catch (error) {
+        if (apiErrorCode(error) !== 404) throw error;
+      }
+      const node = await this.options.objects.get<Node>({
+        kind: 'Node',
+        name: this.nodeName,
+      });
+      if (!node) throw new NodeGoneError(`node ${this.nodeName} was deleted: register again`);
+      try {
         // Owned by the Node, as kubelet's lease is, so deleting the Node collects the Lease.
         await this.options.objects.create(ref, {
           apiVersion: 'coordination.k8s.io/v1',
@@ -321,8 +328,8 @@ export class NodeSession {
         });
         return;
       } catch (error) {
-        const retry = isConflict(error) || apiErrorCode(error) === 409;
-        if (!retry || attempt >= CONFLICT_RETRIES) throw error;
+        // Created meanwhile (AlreadyExists): the next round renews that one.
+        if (apiErrorCode(error) !== 409 || attempt >= CONFLICT_RETRIES) throw error;
       }
     }
   }
@@ -345,31 +352,43 @@ export class NodeSession {
       );
       return;
     }
+    const reported = status as Pod['status'];
     const ref = { kind: 'Pod' as const, namespace: update.namespace, name: update.name };
-    for (let attempt = 1; ; attempt++) {
-      // The first try writes over the watch cache's copy: an etcd read per report doubled the cost of
-      // every status write. A stale copy answers 409 and the next try reads etcd; anything that looks
-      // wrong in the cached copy (missing, another uid or node) is checked against etcd too.
-      const cached = attempt === 1 ? await this.options.objects.get<Pod>(ref, { cached: true }) : undefined;
-      const trusted =
-        cached !== undefined && cached.metadata.uid === update.uid && cached.spec?.nodeName === this.nodeName;
-      const pod = trusted ? cached : await this.options.objects.get<Pod>(ref);
-      // Gone, or a new pod under the same name: this report is about an object that no longer exists.
-      if (!pod || pod.metadata.uid !== update.uid) return;
-      if (pod.spec?.nodeName !== this.nodeName) {
-        await this.refuse(pod);
-        return;
-      }
+    // The first try writes over the watch cache's copy: an etcd read per report doubled the cost of
+    // every status write. A stale copy answers 409 and is retried from etcd; a cached copy that
+    // looks wrong (another uid or node) is checked against etcd before the report is dropped.
+    for (const read of ['cache-first', 'etcd'] as const) {
       try {
-        if (update.released && pod.metadata.deletionTimestamp) {
-          await this.options.objects.delete(ref, { uid: update.uid, gracePeriodSeconds: 0 });
-          return;
-        }
-        await this.options.objects.update(ref, { ...pod, status: status as Pod['status'] }, 'status');
+        await this.options.objects.modify<Pod>(
+          ref,
+          (pod) => {
+            if (pod.metadata.uid !== update.uid) throw new PodReportMismatch(pod, 'another pod');
+            if (pod.spec?.nodeName !== this.nodeName) throw new PodReportMismatch(pod, 'another node');
+            if (update.released && pod.metadata.deletionTimestamp) {
+              throw new PodReportMismatch(pod, 'released');
+            }
+            return { ...pod, status: reported };
+          },
+          { subresource: 'status', read },
+        );
         return;
       } catch (error) {
+        // Gone: this report is about an object that no longer exists.
         if (apiErrorCode(error) === 404) return;
-        if (!isConflict(error) || attempt >= CONFLICT_RETRIES) throw error;
+        if (!(error instanceof PodReportMismatch)) throw error;
+        if (error.reason === 'released') {
+          await this.options.objects
+            .delete(ref, { uid: update.uid, gracePeriodSeconds: 0 })
+            .catch((deleteError: unknown) => {
+              if (apiErrorCode(deleteError) !== 404) throw deleteError;
+            });
+          return;
+        }
+        if (read === 'etcd') {
+          // A new pod under the same name is not this report's; one bound elsewhere is refused.
+          if (error.reason === 'another node') await this.refuse(error.pod);
+          return;
+        }
       }
     }
   }

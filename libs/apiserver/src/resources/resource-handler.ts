@@ -157,6 +157,31 @@ export class ResourceHandler {
     }
   }
 
+  /**
+   * One object's read-modify-write for an in-process writer (the node service's pod status, Node
+   * and Lease writes): no request body to encode and decode again, and with `read: 'cache-first'`
+   * the first try starts from the watch cache's copy instead of an etcd read. The write still
+   * compares that copy's resourceVersion in etcd, so a stale copy costs a conflict and a retry from
+   * etcd (with `change` applied to the newer object), never a lost update. An absent object is 404.
+   */
+  async modify(
+    target: ResourceTarget,
+    options: { fieldManager: string; read: 'etcd' | 'cache-first' },
+    change: (live: KubeObject) => KubeObject,
+  ): Promise<KubeObject> {
+    const result = await this.writes.mutate(
+      target,
+      parseWriteOptions({ fieldManager: options.fieldManager }),
+      (live) => {
+        if (!live) throw apiErrors.notFound(target.type, target.name ?? '');
+        return { object: change(live), create: false };
+      },
+      'Update',
+      { read: options.read },
+    );
+    return result.object;
+  }
+
   watch(target: ResourceTarget, options: ReadOptions, sink: WatchSink): Promise<CacheWatch> {
     return this.reads.watch(target, options, sink);
   }
