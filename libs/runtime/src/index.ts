@@ -18,6 +18,9 @@ export { createCgroupManager } from './cgroups/cgroup-manager';
 export type { CgroupManagerOptions } from './cgroups/cgroup-manager';
 export { CgroupError } from './cgroups/cgroup.types';
 export type {
+  BlockDeviceRate,
+  BlockIoLimits,
+  BlockIoUsage,
   CgroupHandle,
   CgroupLimits,
   CgroupManager,
@@ -122,6 +125,8 @@ export type { NodeContainersOptions } from './containers/node-containers';
 export { parseSignal } from './containers/container-signals';
 export type {
   ContainerCgroup,
+  BlockDeviceThrottle,
+  ContainerBlockIo,
   ContainerCgroupUsage,
   ContainerCgroups,
   ContainerInfo,

@@ -17,13 +17,31 @@ interface KernelSpelling {
   cpuWeightFile(path: string): string;
   expectedWeight: (shares: number) => string;
   pidsFile(path: string): string;
+  blockIoWeightFile(path: string): string;
+  expectedBlockIoWeight: (weight: number) => string;
+  /** Every block I/O throttle file of the cgroup with what it holds for the devices in `throttles` below. */
+  expectedThrottles(path: string): Array<[file: string, content: string]>;
+  /** The same after the update in the spec: 8:0's read cap lifted, 8:16's write cap changed. */
+  expectedThrottlesAfterUpdate(path: string): Array<[file: string, content: string]>;
   /** Sets the kernel's counters for a cgroup. */
   setCounters(
     tree: FakeCgroupTree,
     path: string,
     counters: { cpuNanos: bigint; memory: number; inactiveFile: number; pids: number; oomKills: number },
   ): Promise<void>;
+  /** Sets the block I/O byte counters of two devices: 8:0 reads and writes, 8:16 writes. */
+  setBlockIoCounters(tree: FakeCgroupTree, path: string): Promise<void>;
 }
+
+const throttles = {
+  readBps: [{ major: 8, minor: 0, rate: 1048576 }],
+  writeBps: [
+    { major: 8, minor: 0, rate: 2097152 },
+    { major: 8, minor: 16, rate: 524288 },
+  ],
+  readIops: [{ major: 8, minor: 16, rate: 300 }],
+  writeIops: [{ major: 8, minor: 0, rate: 100 }],
+};
 
 const v1Spelling: KernelSpelling = {
   memoryLimitFile: (path) => `memory/${path}/memory.limit_in_bytes`,
@@ -32,6 +50,25 @@ const v1Spelling: KernelSpelling = {
   cpuWeightFile: (path) => `cpu/${path}/cpu.shares`,
   expectedWeight: (shares) => String(shares),
   pidsFile: (path) => `pids/${path}/pids.max`,
+  blockIoWeightFile: (path) => `blkio/${path}/blkio.bfq.weight`,
+  expectedBlockIoWeight: (weight) => String(weight),
+  expectedThrottles: (path) => [
+    [`blkio/${path}/blkio.throttle.read_bps_device`, '8:0 1048576\n'],
+    [`blkio/${path}/blkio.throttle.write_bps_device`, '8:0 2097152\n8:16 524288\n'],
+    [`blkio/${path}/blkio.throttle.read_iops_device`, '8:16 300\n'],
+    [`blkio/${path}/blkio.throttle.write_iops_device`, '8:0 100\n'],
+  ],
+  expectedThrottlesAfterUpdate: (path) => [
+    [`blkio/${path}/blkio.throttle.read_bps_device`, ''],
+    [`blkio/${path}/blkio.throttle.write_bps_device`, '8:0 2097152\n8:16 4096\n'],
+  ],
+  async setBlockIoCounters(tree, path) {
+    await tree.setFile(
+      `blkio/${path}/blkio.throttle.io_service_bytes_recursive`,
+      '8:0 Read 4096\n8:0 Write 8192\n8:0 Sync 12288\n8:0 Async 0\n8:0 Discard 0\n8:0 Total 12288\n' +
+        '8:16 Read 0\n8:16 Write 1048576\n8:16 Total 1048576\nTotal 1060864\n',
+    );
+  },
   async setCounters(tree, path, counters) {
     await tree.setFile(`cpuacct/${path}/cpuacct.usage`, `${counters.cpuNanos}\n`);
     await tree.setFile(`memory/${path}/memory.usage_in_bytes`, `${counters.memory}\n`);
@@ -54,6 +91,27 @@ const v2Spelling: KernelSpelling = {
   cpuWeightFile: (path) => `${path}/cpu.weight`,
   expectedWeight: (shares) => String(1 + Math.floor(((shares - 2) * 9999) / 262142)),
   pidsFile: (path) => `${path}/pids.max`,
+  blockIoWeightFile: (path) => `${path}/io.weight`,
+  // runc's and crun's conversion from Docker's 10..1000 to io.weight's 1..10000.
+  expectedBlockIoWeight: (weight) => String(1 + Math.floor(((weight - 10) * 9999) / 990)),
+  expectedThrottles: (path) => [
+    [
+      `${path}/io.max`,
+      '8:0 rbps=1048576 wbps=2097152 riops=max wiops=100\n8:16 rbps=max wbps=524288 riops=300 wiops=max\n',
+    ],
+  ],
+  expectedThrottlesAfterUpdate: (path) => [
+    [
+      `${path}/io.max`,
+      '8:0 rbps=max wbps=2097152 riops=max wiops=100\n8:16 rbps=max wbps=4096 riops=300 wiops=max\n',
+    ],
+  ],
+  async setBlockIoCounters(tree, path) {
+    await tree.setFile(
+      `${path}/io.stat`,
+      '8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n8:16 rbytes=0 wbytes=1048576 rios=0 wios=256 dbytes=0 dios=0\n',
+    );
+  },
   async setCounters(tree, path, counters) {
     await tree.setFile(`${path}/cpu.stat`, `usage_usec ${counters.cpuNanos / 1000n}\nuser_usec 1\n`);
     await tree.setFile(`${path}/memory.current`, `${counters.memory}\n`);
@@ -155,7 +213,50 @@ describe.each(variants)('CgroupManager conformance: %s', (_name, treeOptions, sp
       memoryLimitBytes: 128 * 1024 * 1024,
       pids: 7,
       oomKills: 2,
+      blockIo: { readBytes: 0, writeBytes: 0 },
     });
+  });
+
+  it('writes the block I/O weight and each device throttle in the kernel spelling of its version', async () => {
+    await manager.create('flotilla/disk', { blockIo: { weight: 500, ...throttles } });
+    expect((await tree.readFile(spelling.blockIoWeightFile('flotilla/disk'))).trim()).toBe(
+      spelling.expectedBlockIoWeight(500),
+    );
+    for (const [file, content] of spelling.expectedThrottles('flotilla/disk')) {
+      expect([file, await tree.readFile(file)]).toEqual([file, content]);
+    }
+  });
+
+  it('lifts a device throttle with rate 0 and changes one device without touching the others', async () => {
+    const handle = await manager.create('flotilla/disk2', { blockIo: throttles });
+    await handle.update({
+      blockIo: {
+        readBps: [{ major: 8, minor: 0, rate: 0 }],
+        writeBps: [{ major: 8, minor: 16, rate: 4096 }],
+      },
+    });
+    for (const [file, content] of spelling.expectedThrottlesAfterUpdate('flotilla/disk2')) {
+      expect([file, await tree.readFile(file)]).toEqual([file, content]);
+    }
+  });
+
+  it('reads block I/O bytes back, summed over the devices', async () => {
+    const handle = await manager.create('flotilla/io-busy');
+    await spelling.setBlockIoCounters(tree, 'flotilla/io-busy');
+    expect((await handle.usage()).blockIo).toEqual({ readBytes: 4096, writeBytes: 8192 + 1048576 });
+  });
+
+  it('rejects block I/O limits out of range before creating anything', async () => {
+    await expect(manager.create('flotilla/bad-io', { blockIo: { weight: 5 } })).rejects.toThrow(
+      /blockIo.weight must be an integer from 10 to 1000/,
+    );
+    await expect(manager.create('flotilla/bad-io', { blockIo: { weight: 1001 } })).rejects.toThrow(
+      /blockIo.weight/,
+    );
+    await expect(
+      manager.create('flotilla/bad-io', { blockIo: { writeIops: [{ major: 8, minor: 0, rate: -1 }] } }),
+    ).rejects.toThrow(/blockIo.writeIops needs .* at least 0; got 8:0 -1/);
+    expect(await manager.exists('flotilla/bad-io')).toBe(false);
   });
 
   it('reports no memory limit for an unlimited cgroup', async () => {

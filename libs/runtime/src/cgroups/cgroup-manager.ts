@@ -13,6 +13,7 @@ import {
 import { DEFAULT_CGROUP_ROOT, detectCgroupVersion } from './cgroup-detect';
 import type { CgroupDriver } from './cgroup-driver';
 import { parsePids, readOptionalControl, writeControl } from './cgroup-files';
+import { validateBlockIoLimits } from './cgroup-block-io';
 import { cgroupPathSegments, validateLimits } from './cgroup-limits';
 import { errorCode, hostCgroupSystem, type CgroupSystem } from './cgroup-system';
 import { CgroupV1Driver } from './cgroup-v1.driver';
@@ -57,6 +58,7 @@ class DriverCgroupManager implements CgroupManager {
 
   async create(path: string, limits: CgroupLimits = {}): Promise<CgroupHandle> {
     validateLimits(limits);
+    validateBlockIoLimits(limits.blockIo);
     const segments = cgroupPathSegments(path);
     await this.driver.prepare(segments, limits);
     await this.driver.applyLimits(segments, limits);
@@ -133,6 +135,7 @@ class DriverCgroupHandle implements CgroupHandle {
 
   async update(limits: CgroupLimits): Promise<void> {
     validateLimits(limits);
+    validateBlockIoLimits(limits.blockIo);
     // A limit the cgroup was created without may need its controller enabled on the way down (v2).
     await this.driver.prepare(this.segments, limits);
     await this.driver.applyLimits(this.segments, limits);

@@ -30,9 +30,9 @@ describe('cgroup v1 driver', () => {
     tree = await createFakeCgroupTree({ version: 'v1', coMountCpu: true });
     const manager = await createCgroupManager({ root: tree.root, system: tree.system });
     const handle = await manager.create('flotilla/x');
-    // memory, cpu+cpuacct, cpuset, pids, freezer
-    expect(handle.procsFiles).toHaveLength(5);
-    expect(new Set(handle.procsFiles).size).toBe(5);
+    // memory, cpu+cpuacct, cpuset, pids, freezer, blkio
+    expect(handle.procsFiles).toHaveLength(6);
+    expect(new Set(handle.procsFiles).size).toBe(6);
   });
 
   it('sets memsw to memory plus swap, in an order the kernel accepts both ways', async () => {
@@ -52,6 +52,33 @@ describe('cgroup v1 driver', () => {
     const manager = await createCgroupManager({ root: tree.root, system: tree.system });
     await expect(manager.create('p', { pidsMax: 10 })).rejects.toThrow(/"pids" hierarchy is not mounted/);
     await expect(manager.create('p', { memoryBytes: 1 << 20 })).resolves.toBeDefined();
+  });
+
+  it("writes the weight to CFQ's blkio.weight where the kernel still has it", async () => {
+    tree = await createFakeCgroupTree({ version: 'v1', blockIoWeightFile: 'blkio.weight' });
+    const manager = await createCgroupManager({ root: tree.root, system: tree.system });
+    await manager.create('cfq', { blockIo: { weight: 300 } });
+    expect((await tree.readFile('blkio/cfq/blkio.weight')).trim()).toBe('300');
+  });
+
+  it('says what the kernel lacks when it has no block I/O weight file', async () => {
+    tree = await createFakeCgroupTree({ version: 'v1', blockIoWeightFile: 'none' });
+    const manager = await createCgroupManager({ root: tree.root, system: tree.system });
+    await expect(manager.create('noweight', { blockIo: { weight: 300 } })).rejects.toThrow(
+      /neither blkio.weight nor blkio.bfq.weight; the kernel needs the BFQ I\/O scheduler/,
+    );
+    // Throttles are blk-throttle's and do not need BFQ.
+    await manager.create('throttled', { blockIo: { readBps: [{ major: 7, minor: 0, rate: 1024 }] } });
+    expect(await tree.readFile('blkio/throttled/blkio.throttle.read_bps_device')).toBe('7:0 1024\n');
+  });
+
+  it('says which hierarchy is missing when block I/O limits need blkio', async () => {
+    tree = await createFakeCgroupTree({ version: 'v1', missingV1Controllers: ['blkio'] });
+    const manager = await createCgroupManager({ root: tree.root, system: tree.system });
+    await expect(manager.create('b', { blockIo: { weight: 100 } })).rejects.toThrow(
+      /"blkio" hierarchy is not mounted/,
+    );
+    expect((await (await manager.create('b')).usage()).blockIo).toEqual({ readBytes: 0, writeBytes: 0 });
   });
 
   it('freezes, kills and thaws the tasks on killAll', async () => {

@@ -4,9 +4,16 @@
 // each hierarchy's cgroup.procs.
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CgroupError, type CgroupLimits, type CgroupUsage } from './cgroup.types';
+import { CgroupError, type BlockIoLimits, type CgroupLimits, type CgroupUsage } from './cgroup.types';
 import type { CgroupDriver } from './cgroup-driver';
 import { readControl, readOptionalControl, readOptionalInteger, writeControl } from './cgroup-files';
+import {
+  BLOCK_IO_THROTTLES,
+  V1_THROTTLE_FILES,
+  hasBlockIoLimits,
+  parseV1ServiceBytes,
+  v1ThrottleLine,
+} from './cgroup-block-io';
 import {
   DEFAULT_CPU_PERIOD_MICROS,
   V1_UNLIMITED_THRESHOLD,
@@ -16,7 +23,7 @@ import {
 } from './cgroup-limits';
 import type { CgroupSystem } from './cgroup-system';
 
-export const V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'freezer'] as const;
+export const V1_CONTROLLERS = ['memory', 'cpu', 'cpuacct', 'cpuset', 'pids', 'freezer', 'blkio'] as const;
 export type V1Controller = (typeof V1_CONTROLLERS)[number];
 
 const FREEZE_POLL_MS = 2;
@@ -102,6 +109,7 @@ export class CgroupV1Driver implements CgroupDriver {
       this.requireDirectory('cpuset', segments, 'cpusetCpus/cpusetMems');
     }
     if (limits.pidsMax !== undefined) this.requireDirectory('pids', segments, 'pidsMax');
+    if (hasBlockIoLimits(limits.blockIo)) this.requireDirectory('blkio', segments, 'blockIo');
   }
 
   private async inheritCpuset(parent: string, directory: string): Promise<void> {
@@ -149,6 +157,35 @@ export class CgroupV1Driver implements CgroupDriver {
       const directory = this.requireDirectory('pids', segments, 'pidsMax');
       await writeControl(this.system, directory, 'pids.max', String(limits.pidsMax));
     }
+    if (limits.blockIo !== undefined && hasBlockIoLimits(limits.blockIo)) {
+      await this.applyBlockIo(this.requireDirectory('blkio', segments, 'blockIo'), limits.blockIo);
+    }
+  }
+
+  /**
+   * blkio.weight was CFQ's; kernels since 5.0 have only BFQ's blkio.bfq.weight (present when BFQ is
+   * built in or loaded). Throttles take one "MAJ:MIN RATE" line per write.
+   */
+  private async applyBlockIo(directory: string, limits: BlockIoLimits): Promise<void> {
+    if (limits.weight !== undefined) {
+      const file = (await this.system.exists(join(directory, 'blkio.weight')))
+        ? 'blkio.weight'
+        : (await this.system.exists(join(directory, 'blkio.bfq.weight')))
+          ? 'blkio.bfq.weight'
+          : undefined;
+      if (file === undefined) {
+        throw new CgroupError(
+          `cannot set the block I/O weight: ${directory} has neither blkio.weight nor blkio.bfq.weight; the kernel needs the BFQ I/O scheduler (CONFIG_IOSCHED_BFQ, modprobe bfq) with CONFIG_BFQ_GROUP_IOSCHED, or drop the weight`,
+          'ENOENT',
+        );
+      }
+      await writeControl(this.system, directory, file, String(limits.weight));
+    }
+    for (const key of BLOCK_IO_THROTTLES) {
+      for (const device of limits[key] ?? []) {
+        await writeControl(this.system, directory, V1_THROTTLE_FILES[key], v1ThrottleLine(device));
+      }
+    }
   }
 
   /**
@@ -177,7 +214,13 @@ export class CgroupV1Driver implements CgroupDriver {
   }
 
   async readUsage(segments: readonly string[]): Promise<CgroupUsage> {
-    const usage: CgroupUsage = { cpuUsageNanos: 0n, memoryBytes: 0, pids: 0, oomKills: 0 };
+    const usage: CgroupUsage = {
+      cpuUsageNanos: 0n,
+      memoryBytes: 0,
+      pids: 0,
+      oomKills: 0,
+      blockIo: { readBytes: 0, writeBytes: 0 },
+    };
     const cpuacct = this.directory('cpuacct', segments);
     if (cpuacct !== undefined) {
       usage.cpuUsageNanos = (await readOptionalInteger(this.system, cpuacct, 'cpuacct.usage')) ?? 0n;
@@ -201,6 +244,15 @@ export class CgroupV1Driver implements CgroupDriver {
     const pids = this.directory('pids', segments);
     if (pids !== undefined) {
       usage.pids = toSafeNumber((await readOptionalInteger(this.system, pids, 'pids.current')) ?? 0n, 'pids');
+    }
+    const blkio = this.directory('blkio', segments);
+    if (blkio !== undefined) {
+      // The _recursive file includes child cgroups (a container's own sub-cgroups); older kernels lack it.
+      const serviced =
+        (await readOptionalControl(this.system, blkio, 'blkio.throttle.io_service_bytes_recursive')) ??
+        (await readOptionalControl(this.system, blkio, 'blkio.throttle.io_service_bytes')) ??
+        '';
+      usage.blockIo = parseV1ServiceBytes(serviced);
     }
     return usage;
   }

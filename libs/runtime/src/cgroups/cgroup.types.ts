@@ -28,6 +28,36 @@ export interface CgroupLimits {
   cpusetMems?: string;
   /** Most tasks (processes and threads) the cgroup may hold; a fork past it fails with EAGAIN. */
   pidsMax?: number;
+  /** Block I/O weight and per-device throttles (v1 blkio, v2 io). */
+  blockIo?: BlockIoLimits;
+}
+
+/** One block device by its kernel numbers, with a rate: bytes or operations per second. */
+export interface BlockDeviceRate {
+  major: number;
+  minor: number;
+  /** 0 lifts the device's throttle, as the kernel reads it. */
+  rate: number;
+}
+
+/**
+ * Docker's --blkio-weight and --device-{read,write}-{bps,iops}. The throttles are absolute caps per
+ * device; the weight is a share of the disk against other cgroups, honoured by the BFQ scheduler (or
+ * v2's io.weight), so it does nothing on a device whose scheduler is "none".
+ */
+export interface BlockIoLimits {
+  /** Relative weight, 10..1000 as Docker's (v2 io.weight converts it to 1..10000). */
+  weight?: number;
+  readBps?: readonly BlockDeviceRate[];
+  writeBps?: readonly BlockDeviceRate[];
+  readIops?: readonly BlockDeviceRate[];
+  writeIops?: readonly BlockDeviceRate[];
+}
+
+/** Bytes moved to and from block devices by the cgroup's tasks (the page cache's writeback included). */
+export interface BlockIoUsage {
+  readBytes: number;
+  writeBytes: number;
 }
 
 /** What a cgroup has used, read back for metrics and exit reasons. */
@@ -45,6 +75,8 @@ export interface CgroupUsage {
   pids: number;
   /** How many times the kernel's OOM killer has killed a task of this cgroup. */
   oomKills: number;
+  /** Zero when the host has no blkio (v1) or io (v2) controller for the cgroup. */
+  blockIo: BlockIoUsage;
 }
 
 /** One cgroup created (or re-opened) by a CgroupManager. */

@@ -16,10 +16,15 @@ export interface FakeCgroupTreeOptions {
   coMountCpu?: boolean;
   /** v1: leave out these hierarchies, as a host that does not mount them. */
   missingV1Controllers?: string[];
-  /** v2: the controllers the root offers (default cpu, memory, pids, cpuset, hugetlb). */
+  /** v2: the controllers the root offers (default cpu, memory, pids, cpuset, io, hugetlb). */
   v2Controllers?: string[];
   /** v2: whether cgroups have cgroup.kill (Linux 5.14+); default true. */
   v2CgroupKill?: boolean;
+  /**
+   * The block I/O weight file a child cgroup has: v1 blkio.bfq.weight (default) or CFQ's blkio.weight,
+   * v2 io.bfq.weight or io.weight (default); "none" for a kernel with neither.
+   */
+  blockIoWeightFile?: 'blkio.weight' | 'blkio.bfq.weight' | 'io.weight' | 'io.bfq.weight' | 'none';
 }
 
 export interface FakeCgroupTree {
@@ -49,7 +54,24 @@ const V1_FILES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   cpuset: { 'cpuset.cpus': '', 'cpuset.mems': '', 'cpuset.effective_cpus': '' },
   pids: { 'pids.max': 'max', 'pids.current': '0' },
   freezer: { 'freezer.state': 'THAWED' },
+  blkio: {
+    'blkio.throttle.read_bps_device': '',
+    'blkio.throttle.write_bps_device': '',
+    'blkio.throttle.read_iops_device': '',
+    'blkio.throttle.write_iops_device': '',
+    'blkio.throttle.io_service_bytes': 'Total 0\n',
+    'blkio.throttle.io_service_bytes_recursive': 'Total 0\n',
+  },
 };
+
+/** Throttle files whose writes set one device's line, as the kernel does, instead of replacing the file. */
+const PER_DEVICE_FILES = new Set([
+  'blkio.throttle.read_bps_device',
+  'blkio.throttle.write_bps_device',
+  'blkio.throttle.read_iops_device',
+  'blkio.throttle.write_iops_device',
+  'io.max',
+]);
 
 const V2_FILES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   memory: {
@@ -66,8 +88,50 @@ const V2_FILES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   },
   pids: { 'pids.max': 'max', 'pids.current': '0' },
   cpuset: { 'cpuset.cpus': '', 'cpuset.mems': '', 'cpuset.cpus.effective': '0-3' },
+  io: { 'io.max': '', 'io.stat': '' },
   hugetlb: {},
 };
+
+/**
+ * What a per-device write leaves in the file. v1: "MAJ:MIN RATE" replaces that device's line and a
+ * rate of 0 removes it. v2 io.max: the keys given replace that device's ("max" where unset), and a
+ * device with every key at max disappears.
+ */
+function mergeDeviceLine(path: string, current: string, value: string): string {
+  const [device = '', ...settings] = words(value);
+  if (!/^\d+:\d+$/.test(device)) throw kernelError('EINVAL', path);
+  const lines = new Map(
+    current
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => [words(line)[0] ?? '', line]),
+  );
+  if (basename(path) !== 'io.max') {
+    const [rate] = settings;
+    if (settings.length !== 1 || rate === undefined || !/^\d+$/.test(rate)) throw kernelError('EINVAL', path);
+    if (rate === '0') lines.delete(device);
+    else lines.set(device, `${device} ${rate}`);
+  } else {
+    const keys = new Map<string, string>([
+      ['rbps', 'max'],
+      ['wbps', 'max'],
+      ['riops', 'max'],
+      ['wiops', 'max'],
+    ]);
+    for (const field of words(lines.get(device) ?? '').slice(1)) {
+      const [key = '', setting = ''] = field.split('=');
+      keys.set(key, setting);
+    }
+    for (const field of settings) {
+      const [key = '', setting = ''] = field.split('=');
+      if (!keys.has(key) || !/^(\d+|max)$/.test(setting)) throw kernelError('EINVAL', path);
+      keys.set(key, setting);
+    }
+    if ([...keys.values()].every((setting) => setting === 'max')) lines.delete(device);
+    else lines.set(device, `${device} ${[...keys].map(([key, setting]) => `${key}=${setting}`).join(' ')}`);
+  }
+  return [...lines.values()].map((line) => `${line}\n`).join('');
+}
 
 function kernelError(code: string, path: string): Error {
   return Object.assign(new Error(`${code}: fake cgroup refused ${path}`), { code });
@@ -109,7 +173,7 @@ export async function createFakeCgroupTree(options: FakeCgroupTreeOptions): Prom
       await writeFiles(cpuset, { 'cpuset.cpus': '0-3', 'cpuset.mems': '0', 'cpuset.effective_cpus': '0-3' });
     }
   } else {
-    const controllers = options.v2Controllers ?? ['cpuset', 'cpu', 'memory', 'pids', 'hugetlb'];
+    const controllers = options.v2Controllers ?? ['cpuset', 'cpu', 'io', 'memory', 'pids', 'hugetlb'];
     await writeFiles(root, {
       'cgroup.controllers': controllers.join(' '),
       'cgroup.subtree_control': '',
@@ -117,6 +181,14 @@ export async function createFakeCgroupTree(options: FakeCgroupTreeOptions): Prom
       'cpu.stat': 'usage_usec 0\n',
     });
   }
+
+  // A v2 child's io files: io.max and io.stat always, and the weight file this kernel has.
+  const v2Files = (controller: string): Readonly<Record<string, string>> => {
+    const files = V2_FILES[controller] ?? {};
+    const weightFile = options.blockIoWeightFile ?? 'io.weight';
+    if (controller !== 'io' || !weightFile.startsWith('io.')) return files;
+    return { ...files, [weightFile]: 'default 100\n' };
+  };
 
   const v1Hierarchy = (path: string): string | undefined =>
     [...hierarchyOf.keys()].find((hierarchy) => path === hierarchy || path.startsWith(`${hierarchy}/`));
@@ -162,6 +234,10 @@ export async function createFakeCgroupTree(options: FakeCgroupTreeOptions): Prom
       const controllers = hierarchy === undefined ? [] : (hierarchyOf.get(hierarchy) ?? '').split(',');
       await writeFile(join(path, 'cgroup.procs'), '');
       for (const controller of controllers) await writeFiles(path, V1_FILES[controller] ?? {});
+      const weightFile = options.blockIoWeightFile ?? 'blkio.bfq.weight';
+      if (controllers.includes('blkio') && weightFile.startsWith('blkio.')) {
+        await writeFile(join(path, weightFile), '100');
+      }
       return true;
     }
     const enabled = words(await read(join(parent, 'cgroup.subtree_control')));
@@ -173,7 +249,7 @@ export async function createFakeCgroupTree(options: FakeCgroupTreeOptions): Prom
       'cpu.stat': 'usage_usec 0\n',
       ...(options.v2CgroupKill === false ? {} : { 'cgroup.kill': '' }),
     });
-    for (const controller of enabled) await writeFiles(path, V2_FILES[controller] ?? {});
+    for (const controller of enabled) await writeFiles(path, v2Files(controller));
     return true;
   }
 
@@ -210,7 +286,7 @@ export async function createFakeCgroupTree(options: FakeCgroupTreeOptions): Prom
         for (const entry of await readdir(directory, { withFileTypes: true })) {
           if (!entry.isDirectory()) continue;
           for (const controller of enabled) {
-            for (const [file, content] of Object.entries(V2_FILES[controller] ?? {})) {
+            for (const [file, content] of Object.entries(v2Files(controller))) {
               const target = join(directory, entry.name, file);
               if (!(await hostCgroupSystem.exists(target))) await writeFile(target, content);
             }
@@ -242,6 +318,10 @@ export async function createFakeCgroupTree(options: FakeCgroupTreeOptions): Prom
         return;
       }
       default:
+        if (PER_DEVICE_FILES.has(name)) {
+          await writeFile(path, mergeDeviceLine(path, await read(path), value));
+          return;
+        }
         await writeFile(path, value);
     }
   }

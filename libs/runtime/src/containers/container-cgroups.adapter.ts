@@ -2,16 +2,50 @@
 // cgroup per container under a parent (default "flotilla"), limits from the container's resources,
 // and the file whose `oom_kill` counter the shim reads when the container ends.
 import { join } from 'node:path';
-import type { CgroupHandle, CgroupLimits, CgroupManager } from '../cgroups/cgroup.types';
-import type { ContainerCgroup, ContainerCgroups, ContainerResources } from './container.types';
+import { blockDeviceNumbers } from '../cgroups/cgroup-block-io';
+import type {
+  BlockDeviceRate,
+  BlockIoLimits,
+  CgroupHandle,
+  CgroupLimits,
+  CgroupManager,
+} from '../cgroups/cgroup.types';
+import type {
+  BlockDeviceThrottle,
+  ContainerCgroup,
+  ContainerCgroups,
+  ContainerResources,
+} from './container.types';
 
 export interface ContainerCgroupsOptions {
   /** The cgroup every container's cgroup is created under (default "flotilla"). */
   parent?: string;
 }
 
+function deviceRates(throttles: readonly BlockDeviceThrottle[] | undefined): BlockDeviceRate[] | undefined {
+  if (throttles === undefined || throttles.length === 0) return undefined;
+  return throttles.map((throttle) => ({ ...blockDeviceNumbers(throttle.path), rate: throttle.rate }));
+}
+
+/** Docker's blkio fields as cgroup limits, device paths resolved to major:minor (missing or non-block paths throw). */
+export function blockIoLimitsOf(resources: ContainerResources): BlockIoLimits | undefined {
+  const limits: BlockIoLimits = {};
+  if (resources.blkioWeight !== undefined) limits.weight = resources.blkioWeight;
+  const readBps = deviceRates(resources.blkioDeviceReadBps);
+  if (readBps) limits.readBps = readBps;
+  const writeBps = deviceRates(resources.blkioDeviceWriteBps);
+  if (writeBps) limits.writeBps = writeBps;
+  const readIops = deviceRates(resources.blkioDeviceReadIops);
+  if (readIops) limits.readIops = readIops;
+  const writeIops = deviceRates(resources.blkioDeviceWriteIops);
+  if (writeIops) limits.writeIops = writeIops;
+  return Object.keys(limits).length === 0 ? undefined : limits;
+}
+
 export function cgroupLimitsOf(resources: ContainerResources): CgroupLimits {
+  const blockIo = blockIoLimitsOf(resources);
   return {
+    ...(blockIo !== undefined ? { blockIo } : {}),
     ...(resources.memoryBytes !== undefined ? { memoryBytes: resources.memoryBytes } : {}),
     ...(resources.cpuMillicores !== undefined ? { cpuMillicores: resources.cpuMillicores } : {}),
     ...(resources.cpuShares !== undefined ? { cpuShares: resources.cpuShares } : {}),
@@ -46,6 +80,7 @@ function containerCgroupOf(handle: CgroupHandle): ContainerCgroup {
         memoryBytes: usage.memoryBytes,
         ...(usage.memoryLimitBytes !== undefined ? { memoryLimitBytes: usage.memoryLimitBytes } : {}),
         pids: usage.pids,
+        blockIo: usage.blockIo,
       };
     },
     freeze: () => handle.freeze(),

@@ -25,13 +25,17 @@ import {
   type ProcessIdentity,
   type ShimExitStatus,
 } from '../shim/shim-status';
+import { validateBlockIoLimits } from '../cgroups/cgroup-block-io';
+import { CgroupError } from '../cgroups/cgroup.types';
 import { ContainerError } from './container.error';
+import { blockIoLimitsOf } from './container-cgroups.adapter';
 import type {
   ContainerCgroup,
   ContainerCgroupUsage,
   ContainerCgroups,
   ContainerInfo,
   ContainerRecord,
+  ContainerResources,
   ContainerSpec,
   ContainerState,
   NetworkAttacher,
@@ -165,6 +169,20 @@ function removeShimFiles(dir: string): void {
   for (const file of ['status', 'init.pid', 'shim.pid']) rmSync(join(dir, file), { force: true });
 }
 
+/**
+ * Block I/O limits are checked at create, as Docker's daemon does: the weight's range, and that each
+ * device path is a block device now (its major:minor is looked up again when the cgroup is made).
+ */
+function checkBlockIo(resources: ContainerResources | undefined): void {
+  if (resources === undefined) return;
+  try {
+    validateBlockIoLimits(blockIoLimitsOf(resources));
+  } catch (error: unknown) {
+    if (error instanceof CgroupError) throw new ContainerError('InvalidSpec', error.message);
+    throw error;
+  }
+}
+
 function hasLimits(spec: ContainerSpec): boolean {
   return Object.values(spec.resources ?? {}).some((value) => value !== undefined);
 }
@@ -230,6 +248,7 @@ export class ContainerManager {
         );
       }
     }
+    checkBlockIo(spec.resources);
     const stopSignal = spec.stopSignal ?? 'SIGTERM';
     parseSignal(stopSignal);
 
@@ -389,8 +408,13 @@ export class ContainerManager {
     await this.store.delete(record.id);
   }
 
+  /** The record and its state, and the block I/O so far while the container has a cgroup. */
   async inspect(reference: string): Promise<ContainerInfo> {
-    return this.describe(await this.load(reference));
+    const record = await this.load(reference);
+    const info = await this.describe(record);
+    const cgroup = await this.options.cgroups?.open(record.id);
+    const blockIo = cgroup ? (await cgroup.usage()).blockIo : undefined;
+    return blockIo !== undefined ? { ...info, blockIo } : info;
   }
 
   async list(options: { all?: boolean } = {}): Promise<ContainerInfo[]> {

@@ -47,6 +47,29 @@ export interface ContainerResources {
   cpuShares?: number;
   cpusetCpus?: string;
   pidsLimit?: number;
+  /** `--blkio-weight`: the container's share of a disk against others, 10..1000. */
+  blkioWeight?: number;
+  /** `--device-read-bps /dev/sda:1mb`: bytes per second read from each device, at most. */
+  blkioDeviceReadBps?: BlockDeviceThrottle[];
+  blkioDeviceWriteBps?: BlockDeviceThrottle[];
+  /** `--device-read-iops /dev/sda:100`: read operations per second on each device, at most. */
+  blkioDeviceReadIops?: BlockDeviceThrottle[];
+  blkioDeviceWriteIops?: BlockDeviceThrottle[];
+}
+
+/**
+ * A device by its path, as the user named it (Docker's {Path, Rate}); its major:minor is looked up
+ * when the container's cgroup is made, so the record stays readable.
+ */
+export interface BlockDeviceThrottle {
+  path: string;
+  rate: number;
+}
+
+/** Bytes the container's processes read from and wrote to block devices. */
+export interface ContainerBlockIo {
+  readBytes: number;
+  writeBytes: number;
 }
 
 export interface ContainerCgroupUsage {
@@ -54,6 +77,8 @@ export interface ContainerCgroupUsage {
   memoryBytes: number;
   memoryLimitBytes?: number;
   pids: number;
+  /** Absent where the cgroups behind the container do not report it. */
+  blockIo?: ContainerBlockIo;
 }
 
 export interface ContainerCgroup {
@@ -183,6 +208,8 @@ export interface ContainerState {
 
 export interface ContainerInfo extends ContainerRecord {
   state: ContainerState;
+  /** inspect only, while the container has a cgroup: block I/O so far (docker stats' BLOCK I/O). */
+  blockIo?: ContainerBlockIo;
   /** The container's directory: config, log, status. */
   directory: string;
 }

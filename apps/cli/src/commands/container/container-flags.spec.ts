@@ -1,4 +1,24 @@
-import { parseCpus, parseEnv, parseMemory, parsePublish, parseVolume } from './container-flags';
+import {
+  EXIT_RUN_REFUSED,
+  parseBlkioWeight,
+  parseCpus,
+  parseDeviceBps,
+  parseDeviceIops,
+  parseEnv,
+  parseMemory,
+  parsePublish,
+  parseVolume,
+} from './container-flags';
+import { CliError } from '../../cli-context';
+
+function exitCodeOf(parse: () => unknown): number | string {
+  try {
+    parse();
+    return 'accepted';
+  } catch (error: unknown) {
+    return error instanceof CliError ? error.exitCode : String(error);
+  }
+}
 
 describe('container flags', () => {
   it('parses memory sizes as Docker does', () => {
@@ -7,6 +27,33 @@ describe('container flags', () => {
     expect(parseMemory('1.5G')).toBe(1.5 * 1024 ** 3);
     expect(() => parseMemory('12q')).toThrow('use forms like 64m');
     expect(() => parseMemory('1k')).toThrow('at least 6m');
+  });
+
+  it("parses device rates with Docker's units and refuses bad ones with exit 125", () => {
+    expect(parseDeviceBps('/dev/sda:1mb', '--device-read-bps')).toEqual({ path: '/dev/sda', rate: 1048576 });
+    expect(parseDeviceBps('/dev/loop3:512k', '--device-write-bps')).toEqual({
+      path: '/dev/loop3',
+      rate: 524288,
+    });
+    expect(parseDeviceBps('/dev/sda:4096', 'f').rate).toBe(4096);
+    expect(parseDeviceBps('/dev/sda:1GiB', 'f').rate).toBe(1024 ** 3);
+    expect(parseDeviceBps('/dev/sda:0', 'f').rate).toBe(0);
+    expect(parseDeviceIops('/dev/sda:100', '--device-read-iops')).toEqual({ path: '/dev/sda', rate: 100 });
+    const refusals: Array<() => unknown> = [
+      () => parseDeviceBps('/dev/sda:-1mb', '--device-read-bps'),
+      () => parseDeviceBps('/dev/sda:1xb', '--device-read-bps'),
+      () => parseDeviceBps('/dev/sda', '--device-read-bps'),
+      () => parseDeviceBps('sda:1mb', '--device-read-bps'),
+      () => parseDeviceIops('/dev/sda:1.5', '--device-write-iops'),
+      () => parseDeviceIops('/dev/sda:1k', '--device-write-iops'),
+      () => parseBlkioWeight('5'),
+      () => parseBlkioWeight('1001'),
+      () => parseBlkioWeight('-10'),
+    ];
+    expect(refusals.map(exitCodeOf)).toEqual(refusals.map(() => EXIT_RUN_REFUSED));
+    expect(() => parseDeviceBps('/dev/sda:1xb', '--device-read-bps')).toThrow(/invalid rate.*kb, mb or gb/);
+    expect(parseBlkioWeight('0')).toBeUndefined();
+    expect(parseBlkioWeight('500')).toBe(500);
   });
 
   it('parses --cpus into millicores', () => {

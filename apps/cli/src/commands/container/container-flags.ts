@@ -1,8 +1,19 @@
 // Docker's spellings for sizes, CPUs, ports, volumes and environment, parsed up front so a typo is a
 // usage error (exit 2) that says what the flag expects, before anything is created.
 import { isAbsolute } from 'node:path';
-import { parsePortMapping, type PublishedPort, type VolumeMount } from '@flotilla/runtime';
+import {
+  parsePortMapping,
+  type BlockDeviceThrottle,
+  type PublishedPort,
+  type VolumeMount,
+} from '@flotilla/runtime';
 import { CliError, EXIT_USAGE } from '../../cli-context';
+
+/**
+ * Docker's exit code when `docker run` itself refuses (a bad --device-read-bps, a device that is not
+ * a block device): 125, so scripts tell it from the container's own exit codes.
+ */
+export const EXIT_RUN_REFUSED = 125;
 
 const SIZE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
@@ -18,6 +29,68 @@ export function parseMemory(text: string): number {
     );
   }
   return bytes;
+}
+
+/** Docker's rate units (go-units RAMInBytes): b, k, m, g, t, p, optionally followed by "b" or "ib", powers of 1024. */
+const RATE_UNITS: Record<string, number> = {
+  '': 1,
+  k: 1024,
+  m: 1024 ** 2,
+  g: 1024 ** 3,
+  t: 1024 ** 4,
+  p: 1024 ** 5,
+};
+
+function splitDeviceRate(text: string, flag: string, format: string): { path: string; rate: string } {
+  const colon = text.lastIndexOf(':');
+  const path = colon > 0 ? text.slice(0, colon) : '';
+  if (!path.startsWith('/dev/') || path.length === '/dev/'.length) {
+    throw new CliError(
+      `${flag} "${text}" is not DEVICE:RATE with a device under /dev/, e.g. ${format}`,
+      EXIT_RUN_REFUSED,
+    );
+  }
+  return { path, rate: text.slice(colon + 1) };
+}
+
+/** `--device-read-bps /dev/sda:1mb` (also 512k, 10MB, 1.5mib, 4096): bytes per second on one device. */
+export function parseDeviceBps(text: string, flag: string): BlockDeviceThrottle {
+  const { path, rate } = splitDeviceRate(text, flag, '/dev/sda:1mb');
+  const match = /^(\d+(?:\.\d+)?) ?([kmgtp]?)(?:i?b)?$/i.exec(rate);
+  const unit = RATE_UNITS[(match?.[2] ?? '').toLowerCase()];
+  const bytes = match && unit !== undefined ? Math.floor(Number(match[1]) * unit) : NaN;
+  if (!Number.isSafeInteger(bytes)) {
+    throw new CliError(
+      `${flag} "${text}" has an invalid rate: use DEVICE:NUMBER[UNIT] with a number of at least 0 and a unit of kb, mb or gb, e.g. /dev/sda:1mb`,
+      EXIT_RUN_REFUSED,
+    );
+  }
+  return { path, rate: bytes };
+}
+
+/** `--device-write-iops /dev/sda:100`: whole operations per second on one device. */
+export function parseDeviceIops(text: string, flag: string): BlockDeviceThrottle {
+  const { path, rate } = splitDeviceRate(text, flag, '/dev/sda:100');
+  const operations = Number(rate);
+  if (!/^\d+$/.test(rate) || !Number.isSafeInteger(operations)) {
+    throw new CliError(
+      `${flag} "${text}" has an invalid rate: use DEVICE:NUMBER with a whole number of operations per second, e.g. /dev/sda:100`,
+      EXIT_RUN_REFUSED,
+    );
+  }
+  return { path, rate: operations };
+}
+
+/** `--blkio-weight 500`: 10..1000, or 0 for none (Docker's "unset"). */
+export function parseBlkioWeight(text: string): number | undefined {
+  const weight = Number(text);
+  if (!/^\d+$/.test(text.trim()) || (weight !== 0 && (weight < 10 || weight > 1000))) {
+    throw new CliError(
+      `--blkio-weight "${text}" is out of range: the block I/O weight is from 10 to 1000 (0 for none)`,
+      EXIT_RUN_REFUSED,
+    );
+  }
+  return weight === 0 ? undefined : weight;
 }
 
 /** `--cpus 1.5` as millicores. */

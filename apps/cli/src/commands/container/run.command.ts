@@ -12,8 +12,12 @@ import {
 } from '@flotilla/runtime';
 import { CliError, EXIT_USAGE, type CliContext } from '../../cli-context';
 import {
+  EXIT_RUN_REFUSED,
   collect,
+  parseBlkioWeight,
   parseCpus,
+  parseDeviceBps,
+  parseDeviceIops,
   parseEnv,
   parseMemory,
   parsePositiveInteger,
@@ -38,6 +42,11 @@ interface RunFlags {
   memory?: string;
   cpus?: string;
   pidsLimit?: string;
+  blkioWeight?: string;
+  deviceReadBps?: string[];
+  deviceWriteBps?: string[];
+  deviceReadIops?: string[];
+  deviceWriteIops?: string[];
   hostname?: string;
   network?: string;
   entrypoint?: string;
@@ -60,7 +69,23 @@ export function specFromFlags(
   if (flags.network !== undefined && !NETWORK_MODES.includes(flags.network as ContainerNetworkMode)) {
     throw new CliError(`--network "${flags.network}" must be one of ${NETWORK_MODES.join(', ')}`, EXIT_USAGE);
   }
+  const blkioWeight = flags.blkioWeight !== undefined ? parseBlkioWeight(flags.blkioWeight) : undefined;
+  const bps = (texts: string[] | undefined, flag: string) => texts?.map((text) => parseDeviceBps(text, flag));
+  const iops = (texts: string[] | undefined, flag: string) =>
+    texts?.map((text) => parseDeviceIops(text, flag));
+  const blockIo = {
+    ...(blkioWeight !== undefined ? { blkioWeight } : {}),
+    ...(flags.deviceReadBps ? { blkioDeviceReadBps: bps(flags.deviceReadBps, '--device-read-bps') } : {}),
+    ...(flags.deviceWriteBps ? { blkioDeviceWriteBps: bps(flags.deviceWriteBps, '--device-write-bps') } : {}),
+    ...(flags.deviceReadIops
+      ? { blkioDeviceReadIops: iops(flags.deviceReadIops, '--device-read-iops') }
+      : {}),
+    ...(flags.deviceWriteIops
+      ? { blkioDeviceWriteIops: iops(flags.deviceWriteIops, '--device-write-iops') }
+      : {}),
+  };
   const resources = {
+    ...blockIo,
     ...(flags.memory !== undefined ? { memoryBytes: parseMemory(flags.memory) } : {}),
     ...(flags.cpus !== undefined ? { cpuMillicores: parseCpus(flags.cpus) } : {}),
     ...(flags.pidsLimit !== undefined
@@ -160,6 +185,18 @@ export async function startOrExplain<T>(start: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A spec the runtime refuses (a device that is not a block device, a missing volume) exits 125, as `docker run`. */
+async function createOrExplain<T>(create: () => Promise<T>): Promise<T> {
+  try {
+    return await create();
+  } catch (error: unknown) {
+    if (error instanceof ContainerError && error.code === 'InvalidSpec') {
+      throw new CliError(error.message, EXIT_RUN_REFUSED);
+    }
+    throw error;
+  }
+}
+
 export function addRunOptions(command: Command): Command {
   return command
     .option('--rootfs <dir>', 'use a plain directory as the (read-only) image instead of IMAGE')
@@ -180,6 +217,27 @@ export function addRunOptions(command: Command): Command {
     .option('--memory <size>', 'memory limit, e.g. 64m or 1g')
     .option('--cpus <number>', 'CPU limit in CPUs, e.g. 0.5')
     .option('--pids-limit <number>', 'most processes and threads the container may have')
+    .option('--blkio-weight <weight>', 'block I/O weight against other containers, 10 to 1000 (0: none)')
+    .option(
+      '--device-read-bps <device:rate>',
+      'limit reads from a block device, e.g. /dev/sda:1mb (repeatable)',
+      collect,
+    )
+    .option(
+      '--device-write-bps <device:rate>',
+      'limit writes to a block device, e.g. /dev/sda:1mb (repeatable)',
+      collect,
+    )
+    .option(
+      '--device-read-iops <device:rate>',
+      'limit read operations per second on a block device, e.g. /dev/sda:100 (repeatable)',
+      collect,
+    )
+    .option(
+      '--device-write-iops <device:rate>',
+      'limit write operations per second on a block device, e.g. /dev/sda:100 (repeatable)',
+      collect,
+    )
     .option('--hostname <name>', 'the container hostname (default: its short id)')
     .option('--network <mode>', 'bridge, none or host (default bridge)')
     .option('--entrypoint <program>', "replace the image's ENTRYPOINT")
@@ -213,7 +271,7 @@ export function createRunCommand(context: CliContext): Command {
       const operands = parsed.args;
       const spec = specFromFlags(flags, operands, context.io.env);
       const manager = await openContainerManager(context);
-      const created = await manager.create(spec);
+      const created = await createOrExplain(() => manager.create(spec));
       const removeIfAsked = async (): Promise<void> => {
         if (flags.rm) await manager.remove(created.id, { force: true });
       };

@@ -1,5 +1,5 @@
-// `flotilla container stats [--no-stream] [CONTAINER...]`: CPU, memory and pids from each container's
-// cgroup; CPU % is measured over one second, as docker stats does.
+// `flotilla container stats [--no-stream] [CONTAINER...]`: CPU, memory, block I/O and pids from each
+// container's cgroup; CPU % is measured over one second, as docker stats does.
 import { Command } from 'commander';
 import type { ContainerCgroupUsage, ContainerManager } from '@flotilla/runtime';
 import type { CliContext } from '../../cli-context';
@@ -16,6 +16,18 @@ function formatBytes(bytes: number): string {
     unit++;
   }
   return `${value.toFixed(unit === 0 ? 0 : 2)}${units[unit]}`;
+}
+
+/** Block I/O as docker stats prints it: decimal units ("12.3MB / 0B"), since they are disk bytes. */
+export function formatDecimalBytes(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${unit === 0 ? String(value) : value.toPrecision(3)}${units[unit]}`;
 }
 
 interface Sample {
@@ -44,7 +56,7 @@ async function sample(
 
 export function createStatsCommand(context: CliContext): Command {
   return new Command('stats')
-    .description('show CPU, memory and pids usage of running containers')
+    .description('show CPU, memory, block I/O (read / written) and pids usage of running containers')
     .argument('[containers...]', 'names or ids (default: every running container)')
     .option('--no-stream', 'print one sample and exit')
     .action(async (references: string[], flags: { stream: boolean }) => {
@@ -66,11 +78,14 @@ export function createStatsCommand(context: CliContext): Command {
             now.name,
             `${cpu.toFixed(2)}%`,
             `${formatBytes(now.usage.memoryBytes)} / ${limit !== undefined ? formatBytes(limit) : 'unlimited'}`,
+            now.usage.blockIo
+              ? `${formatDecimalBytes(now.usage.blockIo.readBytes)} / ${formatDecimalBytes(now.usage.blockIo.writeBytes)}`
+              : '--',
             String(now.usage.pids),
           ];
         });
         context.io.write(
-          formatTable([['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'PIDS'], ...rows]),
+          formatTable([['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'BLOCK I/O', 'PIDS'], ...rows]),
         );
         previous = current;
       } while (flags.stream && !context.io.signal.aborted);
