@@ -178,7 +178,8 @@ describe('subresources', () => {
   });
 
   it('binds a pod to a node once, and refuses a second binding', async () => {
-    expect((await cp.request('POST', '/api/v1/namespaces/sub/pods', { body: pod('p1') })).status).toBe(201);
+    const created = await cp.request('POST', '/api/v1/namespaces/sub/pods', { body: pod('p1') });
+    expect(created.status).toBe(201);
     const binding = (node: string) => ({
       apiVersion: 'v1',
       kind: 'Binding',
@@ -196,6 +197,11 @@ describe('subresources', () => {
     expect(second.json<{ message: string }>().message).toContain('already assigned to node "node-a"');
     const got = await cp.request('GET', '/api/v1/namespaces/sub/pods/p1');
     expect(got.json<Obj>().spec?.['nodeName']).toBe('node-a');
+    // As Kubernetes' binding subresource: the pod's managedFields are the creator's alone.
+    const managers = (object: Obj): unknown[] | undefined =>
+      (object.metadata as Meta & { managedFields?: unknown[] }).managedFields;
+    expect(managers(got.json<Obj>())).toEqual(managers(created.json<Obj>()));
+    expect(managers(created.json<Obj>())).toHaveLength(1);
   });
 
   it('writes status only through the status subresource', async () => {

@@ -314,8 +314,10 @@ export class ResourceHandler {
       },
       'Update',
       // A binding is conditional on the pod's resourceVersion anyway: start from the cached pod and
-      // save an etcd read per bind (the cache is rarely behind the scheduler's informer).
-      { read: 'cache-first' },
+      // save an etcd read per bind (the cache is rarely behind the scheduler's informer). Like
+      // Kubernetes' BindingREST, which updates the pod in storage past the field manager, it records
+      // no managedFields entry: decoding, diffing and encoding them was ~40 % of a bind's CPU.
+      { read: 'cache-first', managedFields: 'untouched' },
     );
     return { kind: 'object', code: 201, body: successStatus(), warnings: [] };
   }

@@ -41,6 +41,18 @@ export interface WriteResult {
   warnings: string[];
 }
 
+/** How mutate() reads the live object and what it records beside the change. */
+export interface WriteHow {
+  /** 'cache-first': start from the watch cache's copy (see mutate()). Default 'etcd'. */
+  read?: 'etcd' | 'cache-first';
+  /**
+   * 'untouched': no managedFields entry for this write, as Kubernetes' binding subresource, which
+   * writes the pod in storage directly (spec.nodeName is owned by no manager there either).
+   * Default 'record'.
+   */
+  managedFields?: 'record' | 'untouched';
+}
+
 export type Mutation = (live: KubeObject | undefined) => { object: KubeObject; create: boolean };
 
 function asObject(body: unknown): KubeObject {
@@ -246,14 +258,19 @@ export class ResourceWrites {
     return this.commitUpdate(target, live, object, options);
   }
 
-  /** Validates and writes `updated` over `live`, comparing live's resourceVersion. */
+  /**
+   * Validates and writes `updated` over `live`, comparing live's resourceVersion. `operation` Apply:
+   * the patcher has already recorded the applier's fields; `managedFields: 'untouched'`: the write
+   * records no manager at all (see WriteHow).
+   */
   async commitUpdate(
     target: ResourceTarget,
     live: KubeObject,
     updated: KubeObject,
     options: WriteOptions,
-    operation: 'Update' | 'Apply' = 'Update',
+    how: { operation?: 'Update' | 'Apply'; managedFields?: WriteHow['managedFields'] } = {},
   ): Promise<WriteResult> {
+    const operation = how.operation ?? 'Update';
     const kept = this.allocates(target)?.keepAllocated({ live, updated }) ?? updated;
     const validated = this.validate(
       target,
@@ -275,7 +292,7 @@ export class ResourceWrites {
       });
       prepared = plan.object;
     }
-    if (operation === 'Update') {
+    if (operation === 'Update' && how.managedFields !== 'untouched') {
       prepared = this.model.recordManagedFields({
         type: target.type,
         old: live,
@@ -323,7 +340,7 @@ export class ResourceWrites {
     options: WriteOptions,
     mutate: Mutation,
     operation: 'Update' | 'Apply',
-    how: { read?: 'etcd' | 'cache-first' } = {},
+    how: WriteHow = {},
   ): Promise<WriteResult> {
     const deadline = Date.now() + PATCH_CONFLICT_DEADLINE_MS;
     for (let attempt = 1; ; attempt++) {
@@ -339,7 +356,10 @@ export class ResourceWrites {
           if (target.subresource !== undefined) throw apiErrors.notFound(target.type, target.name ?? '');
           return await this.create(target, object, options, operation);
         }
-        return await this.commitUpdate(target, live, object, options, operation);
+        return await this.commitUpdate(target, live, object, options, {
+          operation,
+          ...(how.managedFields ? { managedFields: how.managedFields } : {}),
+        });
       } catch (error) {
         const conflict =
           error instanceof ApiError && error.code === 409 && error.status.reason === 'Conflict';
