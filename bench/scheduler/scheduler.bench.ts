@@ -63,6 +63,8 @@ const profileDir = profileDirIndex >= 0 ? process.argv[profileDirIndex + 1] : un
 /** --keep-logs: leave the run's directory (component logs) in place and print where it is. */
 const keepLogs = process.argv.includes('--keep-logs');
 
+/** The raw etcd measurement: this many seeding puts, then as many timed transactions. */
+const RAW_TRANSACTIONS = 3000;
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
 const TICKS_PER_SECOND = 100;
 
@@ -297,7 +299,15 @@ async function main(): Promise<void> {
     const client = createClient({ kubeconfig: kubeconfigFile });
 
     const etcdClient = new Etcd3({ hosts: etcd.url });
-    const rawTxnPerSecond = await etcdTransactions(etcdClient, 3000);
+    // etcd's and this client's CPU per raw transaction: what one conditional write costs etcd when
+    // nothing else runs, against its CPU per pod in phase 1 (two writes per pod: bind and status).
+    const rawCpuBefore = cpuSnapshot({ etcd: etcd.pid });
+    const rawTxnPerSecond = await etcdTransactions(etcdClient, RAW_TRANSACTIONS);
+    const rawCpuAfter = cpuSnapshot({ etcd: etcd.pid });
+    const rawCpuMsPerTxn = {
+      etcd: round(((rawCpuAfter['etcd'] ?? 0) - (rawCpuBefore['etcd'] ?? 0)) / (2 * RAW_TRANSACTIONS), 3),
+      client: round(((rawCpuAfter['bench'] ?? 0) - (rawCpuBefore['bench'] ?? 0)) / (2 * RAW_TRANSACTIONS), 3),
+    };
     etcdClient.close();
 
     await client.create(namespaceType, {
@@ -579,6 +589,8 @@ async function main(): Promise<void> {
           watchAudit,
           loadAverage: { atStart: loadAtStart, atEnd: readFileSync('/proc/loadavg', 'utf8').trim() },
           rawEtcdTxnPerSecond: rawTxnPerSecond,
+          // Over the puts that seed the keys and the timed transactions together.
+          rawEtcdCpuMsPerWrite: rawCpuMsPerTxn,
           ratio: round(podsPerSecond / rawTxnPerSecond),
         },
         null,
