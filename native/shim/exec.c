@@ -23,11 +23,13 @@
 #include <termios.h>
 #include <unistd.h>
 
+/* The user namespace last: the others may be owned by the host's (a bridge network's namespace is),
+ * and once inside the container's we would have no rights left over them. */
 static const struct {
     const char *name;
     int type;
-} namespaces[] = {{"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS},
-                  {"net", CLONE_NEWNET},   {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS}};
+} namespaces[] = {{"ipc", CLONE_NEWIPC}, {"uts", CLONE_NEWUTS}, {"net", CLONE_NEWNET},
+                  {"pid", CLONE_NEWPID}, {"mnt", CLONE_NEWNS},  {"user", CLONE_NEWUSER}};
 #define NAMESPACE_COUNT (sizeof(namespaces) / sizeof(namespaces[0]))
 
 static pid_t running_init(const char *container_dir) {

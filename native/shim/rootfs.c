@@ -118,16 +118,22 @@ static void remount_readonly(int root_fd, const char *target, unsigned long extr
     close(fd);
 }
 
-static void bind_at(int root_fd, const char *source, const char *target, int readonly, unsigned long extra) {
+/* name: what errors call the source (it may be a /proc/self/fd path opened earlier). */
+static void bind_named(int root_fd, const char *source, const char *name, const char *target, int readonly,
+                       unsigned long extra) {
     struct stat st;
-    if (stat(source, &st) < 0) child_fail("volume source %s: %s", source, strerror(errno));
+    if (stat(source, &st) < 0) child_fail("volume source %s: %s", name, strerror(errno));
     int fd = open_target(root_fd, target, S_ISDIR(st.st_mode) ? CREATE_DIR : CREATE_FILE);
     char path[64];
     fd_path(path, sizeof(path), fd);
     if (mount(source, path, NULL, MS_BIND | MS_REC, NULL) < 0)
-        child_fail("binding %s on %s: %s", source, target, strerror(errno));
+        child_fail("binding %s on %s: %s", name, target, strerror(errno));
     close(fd);
     if (readonly) remount_readonly(root_fd, target, extra);
+}
+
+static void bind_at(int root_fd, const char *source, const char *target, int readonly, unsigned long extra) {
+    bind_named(root_fd, source, source, target, readonly, extra);
 }
 
 static void populate_dev(int root_fd, int in_userns) {
@@ -208,13 +214,17 @@ static void mask_paths(int root_fd) {
     }
 }
 
-void setup_rootfs(const struct shim_config *c) {
+void setup_rootfs(const struct shim_config *c, int root_mount_fd) {
     int in_userns = c->uid_map != NULL;
     /* Nothing we mount may propagate back to the host. */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         child_fail("making the mount namespace private: %s", strerror(errno));
     if (!c->rootfs) child_fail("no rootfs= line in the configuration");
-    if (c->overlay) {
+    if (root_mount_fd >= 0) {
+        if (syscall(SYS_move_mount, root_mount_fd, "", AT_FDCWD, c->rootfs, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+            child_fail("moving the idmapped overlay root onto %s: %s", c->rootfs, strerror(errno));
+        close(root_mount_fd);
+    } else if (c->overlay) {
         if (mount("overlay", c->rootfs, "overlay", 0, c->overlay) < 0)
             child_fail("mounting the overlay root on %s: %s", c->rootfs, strerror(errno));
     } else if (mount(c->rootfs, c->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
@@ -222,6 +232,20 @@ void setup_rootfs(const struct shim_config *c) {
     }
     int root_fd = open(c->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root_fd < 0) child_fail("opening the root %s: %s", c->rootfs, strerror(errno));
+    /* Volume sources are opened while we are still the host's root: the namespace's root may not
+     * be able to reach them (a 0700 directory on the way), and binding from the fd needs no path. */
+    int *sources = in_userns && c->nmounts > 0 ? calloc(c->nmounts, sizeof(int)) : NULL;
+    if (in_userns && c->nmounts > 0 && !sources) child_fail("out of memory");
+    for (size_t i = 0; sources && i < c->nmounts; i++) {
+        sources[i] = open(c->mounts[i].source, O_PATH | O_CLOEXEC);
+        if (sources[i] < 0) child_fail("volume source %s: %s", c->mounts[i].source, strerror(errno));
+    }
+    /* Until now we were the host's root, which the namespace does not map: that id could reach the
+     * root through the state dir, but files made under it would be refused (EOVERFLOW). From here on
+     * we work below root_fd as the namespace's root, as runc does; the capabilities stay. */
+    if (in_userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+        child_fail("becoming root in the user namespace: %s (container uid and gid 0 must be mapped)",
+                   strerror(errno));
 
     mount_at(root_fd, "proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     /* A fresh tmpfs hides whatever the image has at /dev, symlinks included. */
@@ -234,8 +258,14 @@ void setup_rootfs(const struct shim_config *c) {
     mount_at(root_fd, "dev/mqueue", "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
     mount_sys(root_fd);
 
-    for (size_t i = 0; i < c->nmounts; i++)
-        bind_at(root_fd, c->mounts[i].source, c->mounts[i].target, c->mounts[i].readonly, 0);
+    for (size_t i = 0; i < c->nmounts; i++) {
+        char source[64];
+        if (sources) fd_path(source, sizeof(source), sources[i]);
+        bind_named(root_fd, sources ? source : c->mounts[i].source, c->mounts[i].source, c->mounts[i].target,
+                   c->mounts[i].readonly, 0);
+        if (sources) close(sources[i]);
+    }
+    free(sources);
     mask_paths(root_fd);
 
     if (c->readonly_rootfs && mount(NULL, c->rootfs, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)

@@ -97,7 +97,13 @@ void cgroup_join_release(struct cgroup_join *join);
 /* rootfs.c */
 int open_in_root(int root_fd, const char *path, int create_kind);
 enum { OPEN_EXISTING = 0, CREATE_DIR = 1, CREATE_FILE = 2 };
-void setup_rootfs(const struct shim_config *config);
+/* root_mount_fd: -1 to mount the overlay (or bind) here, else a ready mount to move onto the root. */
+void setup_rootfs(const struct shim_config *config, int root_mount_fd);
+
+/* idmap.c: the overlay root on idmapped layers for a user namespace (see there). */
+int build_idmapped_overlay(const struct shim_config *config, pid_t init);
+int send_fd(int socket_fd, int fd);
+int receive_fd(int socket_fd);
 
 /* process.c */
 void exec_process(const struct shim_process *process) __attribute__((noreturn));

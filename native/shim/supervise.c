@@ -56,7 +56,13 @@ struct child_args {
     const struct shim_config *config;
     const struct cgroup_join *join;
     int sync_fd, error_fd, stdin_fd, stdout_fd, stderr_fd, console_fd;
+    int rootfs_fd; /* with a user namespace and an overlay: the socket the idmapped root arrives on */
 };
+
+/* A network namespace the container joins (not "new", not "host"). */
+static int joins_netns(const struct shim_config *c) {
+    return c->netns && strcmp(c->netns, "new") && strcmp(c->netns, "host");
+}
 
 static int log_fd = -1;
 /* run -i without a tty: the write end of the init's stdin pipe, non-blocking. */
@@ -134,19 +140,26 @@ static int child_main(void *arg) {
     trace_mark("init released");
     cgroup_join_self(a->join, c);
     trace_mark("init in its cgroups");
+    int root_mount_fd = -1;
+    if (a->rootfs_fd >= 0) {
+        root_mount_fd = receive_fd(a->rootfs_fd);
+        if (root_mount_fd < 0) child_fail("receiving the idmapped root from the shim: %s", strerror(errno));
+        close(a->rootfs_fd);
+    }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     umask(0);
 
-    if (c->netns && strcmp(c->netns, "new") && strcmp(c->netns, "host")) {
+    /* In a user namespace the shim put us in the network namespace already (see run_container). */
+    if (joins_netns(c) && !c->uid_map) {
         int ns = open(c->netns, O_RDONLY | O_CLOEXEC);
         if (ns < 0) child_fail("opening network namespace %s: %s", c->netns, strerror(errno));
         if (setns(ns, CLONE_NEWNET) < 0) child_fail("joining network namespace %s: %s", c->netns, strerror(errno));
         close(ns);
     }
     if (!c->netns || !strcmp(c->netns, "new")) bring_loopback_up();
-    setup_rootfs(c);
+    setup_rootfs(c, root_mount_fd);
     trace_mark("init rootfs ready");
     if (c->hostname && sethostname(c->hostname, strlen(c->hostname)) < 0)
         child_fail("setting hostname %s: %s", c->hostname, strerror(errno));
@@ -438,14 +451,33 @@ int run_container(const char *container_dir, int status_fd, int fork_first) {
     int flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC;
     if (!c->netns || !strcmp(c->netns, "new")) flags |= CLONE_NEWNET;
     if (c->uid_map) flags |= CLONE_NEWUSER;
+    int rootfs_socket[2] = {-1, -1};
+    if (c->uid_map && c->overlay && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, rootfs_socket) < 0)
+        die("socketpair: %s", strerror(errno));
+    /* A process in a new user namespace may not join a network namespace the host's owns, so the
+     * shim enters it for the clone (the init inherits it) and returns to its own. */
+    int shim_netns = -1;
+    if (c->uid_map && joins_netns(c)) {
+        shim_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        int ns = open(c->netns, O_RDONLY | O_CLOEXEC);
+        if (shim_netns < 0 || ns < 0) die("opening network namespace %s: %s", c->netns, strerror(errno));
+        if (setns(ns, CLONE_NEWNET) < 0) die("joining network namespace %s: %s", c->netns, strerror(errno));
+        close(ns);
+    }
     struct cgroup_join join;
     cgroup_join_prepare(c, &join);
-    struct child_args args = {c, &join, sync_pipe[0], error_pipe[1], stdin_fd, out_pipe[1], err_pipe[1], console[1]};
+    struct child_args args = {c,           &join,       sync_pipe[0], error_pipe[1],   stdin_fd,
+                              out_pipe[1], err_pipe[1], console[1],   rootfs_socket[1]};
     trace_mark("shim cloning");
     pid_t init = clone_process(flags, &join);
     if (init < 0) die("clone: %s (are namespaces available to root here?)", strerror(errno));
     if (init == 0) _exit(child_main(&args));
     trace_mark("shim cloned");
+    if (shim_netns >= 0) {
+        if (setns(shim_netns, CLONE_NEWNET) < 0) die("returning to the shim's network namespace: %s", strerror(errno));
+        close(shim_netns);
+    }
+    if (rootfs_socket[1] >= 0) close(rootfs_socket[1]);
     close(sync_pipe[0]);
     close(error_pipe[1]);
     if (console[1] >= 0) close(console[1]);
@@ -456,6 +488,12 @@ int run_container(const char *container_dir, int status_fd, int fork_first) {
     if (c->uid_map) {
         write_id_map(init, "uid_map", c->uid_map);
         write_id_map(init, "gid_map", c->gid_map);
+    }
+    if (rootfs_socket[0] >= 0) {
+        int root_mount = build_idmapped_overlay(c, init);
+        if (send_fd(rootfs_socket[0], root_mount) < 0) die("handing the idmapped root to the init: %s", strerror(errno));
+        close(root_mount);
+        close(rootfs_socket[0]);
     }
     cgroup_join_by_pid(&join, c, init);
     cgroup_join_release(&join);

@@ -121,6 +121,13 @@ export { DirectoryRootfsProvider } from './containers/directory-rootfs';
 export { cgroupLimitsOf, containerCgroupsFrom } from './containers/container-cgroups.adapter';
 export type { ContainerCgroupsOptions } from './containers/container-cgroups.adapter';
 export { createNodeContainerManager } from './containers/node-containers';
+export {
+  AUTO_RANGE_SIZE,
+  DEFAULT_SUBORDINATE_RANGE,
+  SUBORDINATE_ID_OWNER,
+  parseIdMapping,
+} from './containers/user-namespace';
+export type { IdMapping, UserNamespaceMaps, UserNamespaceRequest } from './containers/user-namespace';
 export type { NodeContainersOptions } from './containers/node-containers';
 export { parseSignal } from './containers/container-signals';
 export type {

@@ -3,7 +3,7 @@
 // one started. The shim is each container's parent; this class only writes its input, starts it and
 // reads what it leaves behind.
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { stat, unlink, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { basename, dirname, isAbsolute, join } from 'node:path';
@@ -48,6 +48,15 @@ import { resolveStateDir } from '../images/state-dir';
 import { ContainerStore } from './container-store';
 import { resolveUser } from './container-user';
 import { DirectoryRootfsProvider } from './directory-rootfs';
+import {
+  claimAutoRange,
+  formatMapping,
+  hostIdOf,
+  releaseAutoRange,
+  renderIdMap,
+  validateMaps,
+  type UserNamespaceMaps,
+} from './user-namespace';
 import { errnoCode } from '../shim/errno';
 
 export interface ContainerManagerOptions {
@@ -183,6 +192,36 @@ function checkBlockIo(resources: ContainerResources | undefined): void {
   }
 }
 
+/**
+ * In a user namespace the container's root must own its root directory, or it could not write to
+ * "/" (its capabilities only cover files whose owners its namespace maps). The upper dir is the
+ * root directory's inode; the lower layers are idmapped by the shim. The process's ids must be
+ * mapped, or the kernel refuses to switch to them, and so must 0, which the shim sets the root up as.
+ */
+function mapRootfsOwner(
+  maps: UserNamespaceMaps,
+  user: { uid: number; gid: number; additionalGids: readonly number[] },
+  upperDir: string,
+): void {
+  const rootUid = hostIdOf(maps.uidMappings, 0);
+  const rootGid = hostIdOf(maps.gidMappings, 0);
+  const unmapped =
+    rootUid === undefined || rootGid === undefined
+      ? 'root (0)'
+      : hostIdOf(maps.uidMappings, user.uid) === undefined
+        ? `uid ${user.uid}`
+        : [user.gid, ...user.additionalGids]
+            .filter((gid) => hostIdOf(maps.gidMappings, gid) === undefined)
+            .map((gid) => `gid ${gid}`)[0];
+  if (unmapped !== undefined || rootUid === undefined || rootGid === undefined) {
+    throw new ContainerError(
+      'InvalidSpec',
+      `the container's ${unmapped ?? 'root (0)'} is outside its user namespace (uid map ${maps.uidMappings.map(formatMapping).join(',')}, gid map ${maps.gidMappings.map(formatMapping).join(',')}); map it with --uidmap/--gidmap (uid and gid 0 must be mapped, as runc requires)`,
+    );
+  }
+  chownSync(upperDir, rootUid, rootGid);
+}
+
 function hasLimits(spec: ContainerSpec): boolean {
   return Object.values(spec.resources ?? {}).some((value) => value !== undefined);
 }
@@ -256,11 +295,13 @@ export class ContainerManager {
     const name = spec.name ?? `flotilla-${id.slice(0, 12)}`;
     const containerDir = this.store.directoryOf(id);
     await this.store.claimName(name, id);
+    let userNamespace: UserNamespaceMaps | undefined;
     try {
       const provider = spec.rootfsDir !== undefined ? this.directories : this.options.images;
       const image = spec.rootfsDir ?? spec.image ?? '';
       if (!provider) throw new ContainerError('InvalidSpec', `cannot resolve image ${image}: no image store`);
       const prepared = await provider.prepare({ containerId: id, containerDir, image });
+      userNamespace = this.userNamespaceFor(spec, id);
       const defaults = prepared.image;
       const args = [
         ...(spec.entrypoint ?? defaults.entrypoint ?? []),
@@ -273,6 +314,7 @@ export class ContainerManager {
         );
       }
       const user = await resolveUser(spec.user ?? defaults.user, prepared.lowerDirs);
+      if (userNamespace) mapRootfsOwner(userNamespace, user, prepared.rootfs.upperDir);
       const cwd = spec.workingDir ?? defaults.workingDir ?? '/';
       if (!isAbsolute(cwd))
         throw new ContainerError('InvalidSpec', `working directory "${cwd}" must be absolute`);
@@ -304,10 +346,12 @@ export class ContainerManager {
         lowerDirs: prepared.lowerDirs,
         status: 'created',
         restartCount: 0,
+        ...(userNamespace ? { userNamespace } : {}),
       };
       await this.store.create(record);
       return this.describe(record);
     } catch (error: unknown) {
+      if (spec.userns?.mode === 'auto') releaseAutoRange(this.autoRangeClaims(), id);
       await this.store.releaseName(name);
       await this.store.delete(id);
       throw error;
@@ -404,8 +448,29 @@ export class ContainerManager {
     await this.options.network?.detach(record.id);
     const provider = record.spec.rootfsDir !== undefined ? this.directories : this.options.images;
     await provider?.release({ containerId: record.id, containerDir });
+    if (record.spec.userns?.mode === 'auto') releaseAutoRange(this.autoRangeClaims(), record.id);
     await this.store.releaseName(record.name);
     await this.store.delete(record.id);
+  }
+
+  /** STATE/userns-auto/SLOT: the --userns=auto ranges held, one file per slot naming its container. */
+  private autoRangeClaims(): string {
+    return join(this.store.stateDir, 'userns-auto');
+  }
+
+  /** The maps for the request; called once the container's directory exists (it marks an auto claim live). */
+  private userNamespaceFor(spec: ContainerSpec, id: string): UserNamespaceMaps | undefined {
+    if (spec.userns === undefined) return undefined;
+    if (spec.userns.mode === 'map') {
+      const maps = { uidMappings: spec.userns.uidMappings, gidMappings: spec.userns.gidMappings };
+      validateMaps(maps);
+      return maps;
+    }
+    return claimAutoRange({
+      claimsDir: this.autoRangeClaims(),
+      containerId: id,
+      exists: (holder) => /^[0-9a-f]{64}$/.test(holder) && existsSync(this.store.directoryOf(holder)),
+    });
   }
 
   /** The record and its state, and the block I/O so far while the container has a cgroup. */
@@ -668,6 +733,12 @@ export class ContainerManager {
         hostname: record.hostname,
         rootfs: record.rootfs.target,
         overlayOptions: record.rootfs.options.join(','),
+        ...(record.userNamespace
+          ? {
+              uidMap: renderIdMap(record.userNamespace.uidMappings),
+              gidMap: renderIdMap(record.userNamespace.gidMappings),
+            }
+          : {}),
         readOnlyRootfs: record.spec.readOnlyRootfs ?? false,
         mounts: record.spec.volumes ?? [],
         network,

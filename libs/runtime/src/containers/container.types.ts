@@ -1,6 +1,7 @@
 // The container vocabulary and the seams the ContainerManager composes: a root filesystem provider
 // (images and snapshots), cgroups and networking are injected, so each side is testable alone.
 import type { ShimExitStatus } from '../shim/shim-status';
+import type { UserNamespaceMaps, UserNamespaceRequest } from './user-namespace';
 
 export type ContainerStatus = 'created' | 'running' | 'stopped' | 'removed';
 
@@ -169,6 +170,8 @@ export interface ContainerSpec {
   readOnlyRootfs?: boolean;
   stopSignal?: string;
   labels?: Record<string, string>;
+  /** A user namespace (`--userns=auto`, `--uidmap`/`--gidmap`); absent: the host's ids, as Docker. */
+  userns?: UserNamespaceRequest;
 }
 
 /** What is stored per container in container.json and shown by inspect. */
@@ -196,6 +199,8 @@ export interface ContainerRecord {
   startedAt?: string;
   network?: AttachedNetwork;
   restartCount: number;
+  /** The id maps of the container's user namespace, resolved at create (auto picks a free range). */
+  userNamespace?: UserNamespaceMaps;
 }
 
 export interface ContainerState {

@@ -117,6 +117,25 @@ describe('shim configuration', () => {
     ).toThrow('absolute');
   });
 
+  it('renders a user namespace as uid_map and gid_map lines, their line breaks escaped', () => {
+    const text = renderShimRunConfig({
+      process,
+      hostname: 'box',
+      rootfs: '/r',
+      overlayOptions: 'lowerdir=/l,upperdir=/u,workdir=/w',
+      readOnlyRootfs: false,
+      mounts: [],
+      network: { mode: 'new' },
+      cgroupProcsFiles: [],
+      waitForAttach: false,
+      uidMap: '0 100000 1000\n1000 200000 1',
+      gidMap: '0 100000 65536',
+    });
+    expect(text.split('\n')).toEqual(
+      expect.arrayContaining(['uid_map=0 100000 1000\\n1000 200000 1', 'gid_map=0 100000 65536']),
+    );
+  });
+
   it('refuses what the shim could not use safely', () => {
     const base = {
       process,
@@ -129,6 +148,7 @@ describe('shim configuration', () => {
       waitForAttach: false,
     };
     expect(() => renderShimRunConfig({ ...base, rootfs: 'relative' })).toThrow('absolute');
+    expect(() => renderShimRunConfig({ ...base, uidMap: '0 1 1' })).toThrow('both a uid map and a gid map');
     expect(() =>
       renderShimRunConfig({ ...base, mounts: [{ source: '/a', target: '/x/../../etc', readOnly: false }] }),
     ).toThrow('".."');

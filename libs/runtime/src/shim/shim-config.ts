@@ -55,6 +55,12 @@ export interface ShimRunConfig {
   openStdin?: boolean;
   /** Run by the shim in its place once the exit status is written (e.g. removal for run -d --rm). */
   exitCommand?: ShimExitCommand;
+  /**
+   * With gidMap: the container gets a user namespace with these maps ("CONTAINER HOST SIZE" lines),
+   * and its overlay root is built on idmapped layers (native/shim/idmap.c).
+   */
+  uidMap?: string;
+  gidMap?: string;
 }
 
 export interface ShimExitCommand {
@@ -139,6 +145,12 @@ export function renderShimRunConfig(config: ShimRunConfig): string {
   if (config.oomFile !== undefined) lines.push(['oom_file', config.oomFile]);
   lines.push(['wait_attach', config.waitForAttach ? '1' : '0']);
   if (config.openStdin) lines.push(['stdin', '1']);
+  if ((config.uidMap === undefined) !== (config.gidMap === undefined)) {
+    throw new Error('a user namespace needs both a uid map and a gid map');
+  }
+  if (config.uidMap !== undefined && config.gidMap !== undefined) {
+    lines.push(['uid_map', config.uidMap], ['gid_map', config.gidMap]);
+  }
   if (config.exitCommand !== undefined) {
     const [program] = config.exitCommand.args;
     if (program === undefined) throw new Error('an exit command needs a program');

@@ -7,6 +7,7 @@ import {
   parseEnv,
   parseMemory,
   parsePublish,
+  parseUserNamespace,
   parseVolume,
 } from './container-flags';
 import { CliError } from '../../cli-context';
@@ -54,6 +55,31 @@ describe('container flags', () => {
     expect(() => parseDeviceBps('/dev/sda:1xb', '--device-read-bps')).toThrow(/invalid rate.*kb, mb or gb/);
     expect(parseBlkioWeight('0')).toBeUndefined();
     expect(parseBlkioWeight('500')).toBe(500);
+  });
+
+  it("parses --userns and podman's --uidmap/--gidmap, one alone standing for both", () => {
+    expect(parseUserNamespace({})).toBeUndefined();
+    expect(parseUserNamespace({ userns: 'host' })).toBeUndefined();
+    expect(parseUserNamespace({ userns: 'auto' })).toEqual({ mode: 'auto' });
+    const root = { containerId: 0, hostId: 100000, size: 65536 };
+    expect(parseUserNamespace({ uidmap: ['0:100000:65536'] })).toEqual({
+      mode: 'map',
+      uidMappings: [root],
+      gidMappings: [root],
+    });
+    expect(parseUserNamespace({ uidmap: ['0:100000:65536'], gidmap: ['0:200000:10'] })).toMatchObject({
+      gidMappings: [{ containerId: 0, hostId: 200000, size: 10 }],
+    });
+    const refusals: Array<() => unknown> = [
+      () => parseUserNamespace({ userns: 'keep-id' }),
+      () => parseUserNamespace({ userns: 'auto', uidmap: ['0:1:1'] }),
+      () => parseUserNamespace({ uidmap: ['0:1'] }),
+      () => parseUserNamespace({ gidmap: ['x:1:1'] }),
+    ];
+    expect(refusals.map(exitCodeOf)).toEqual(refusals.map(() => EXIT_RUN_REFUSED));
+    expect(() => parseUserNamespace({ uidmap: ['0:1'] })).toThrow(
+      /--uidmap "0:1" must be CONTAINER_ID:HOST_ID:SIZE/,
+    );
   });
 
   it('parses --cpus into millicores', () => {

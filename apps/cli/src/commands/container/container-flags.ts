@@ -2,7 +2,10 @@
 // usage error (exit 2) that says what the flag expects, before anything is created.
 import { isAbsolute } from 'node:path';
 import {
+  ContainerError,
+  parseIdMapping,
   parsePortMapping,
+  type UserNamespaceRequest,
   type BlockDeviceThrottle,
   type PublishedPort,
   type VolumeMount,
@@ -91,6 +94,41 @@ export function parseBlkioWeight(text: string): number | undefined {
     );
   }
   return weight === 0 ? undefined : weight;
+}
+
+/**
+ * `--userns=auto|host` and podman's `--uidmap`/`--gidmap CONTAINER_ID:HOST_ID:SIZE` (repeatable; one
+ * of the two alone applies to both, as podman does). Undefined: the host's ids.
+ */
+export function parseUserNamespace(flags: {
+  userns?: string;
+  uidmap?: readonly string[];
+  gidmap?: readonly string[];
+}): UserNamespaceRequest | undefined {
+  const explicit = (flags.uidmap?.length ?? 0) > 0 || (flags.gidmap?.length ?? 0) > 0;
+  if (flags.userns !== undefined && !['auto', 'host'].includes(flags.userns)) {
+    throw new CliError(`--userns "${flags.userns}" must be auto or host`, EXIT_RUN_REFUSED);
+  }
+  if (flags.userns !== undefined && explicit) {
+    throw new CliError(
+      `--userns=${flags.userns} and --uidmap/--gidmap cannot be combined: the maps choose the namespace`,
+      EXIT_RUN_REFUSED,
+    );
+  }
+  if (flags.userns === 'auto') return { mode: 'auto' };
+  if (!explicit) return undefined;
+  try {
+    const uidMappings = (flags.uidmap ?? flags.gidmap ?? []).map((text) =>
+      parseIdMapping(text, flags.uidmap ? '--uidmap' : '--gidmap'),
+    );
+    const gidMappings = (flags.gidmap ?? flags.uidmap ?? []).map((text) =>
+      parseIdMapping(text, flags.gidmap ? '--gidmap' : '--uidmap'),
+    );
+    return { mode: 'map', uidMappings, gidMappings };
+  } catch (error: unknown) {
+    if (error instanceof ContainerError) throw new CliError(error.message, EXIT_RUN_REFUSED);
+    throw error;
+  }
 }
 
 /** `--cpus 1.5` as millicores. */

@@ -18,6 +18,7 @@ import {
   parseCpus,
   parseDeviceBps,
   parseDeviceIops,
+  parseUserNamespace,
   parseEnv,
   parseMemory,
   parsePositiveInteger,
@@ -47,6 +48,9 @@ interface RunFlags {
   deviceWriteBps?: string[];
   deviceReadIops?: string[];
   deviceWriteIops?: string[];
+  userns?: string;
+  uidmap?: string[];
+  gidmap?: string[];
   hostname?: string;
   network?: string;
   entrypoint?: string;
@@ -92,6 +96,7 @@ export function specFromFlags(
       ? { pidsLimit: parsePositiveInteger(flags.pidsLimit, '--pids-limit') }
       : {}),
   };
+  const userns = parseUserNamespace(flags);
   const envEntries = (flags.env ?? [])
     .map((entry) => parseEnv(entry, env))
     .filter((entry): entry is string => entry !== undefined);
@@ -113,6 +118,7 @@ export function specFromFlags(
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
     ...(flags.stopSignal !== undefined ? { stopSignal: flags.stopSignal } : {}),
     ...(flags.readOnly ? { readOnlyRootfs: true } : {}),
+    ...(userns ? { userns } : {}),
     ...(flags.interactive ? { stdin: true } : {}),
     // Nobody waits for a detached container: its shim removes it when it exits (see autoRemove).
     ...(flags.detach && flags.rm ? { autoRemove: true } : {}),
@@ -238,6 +244,16 @@ export function addRunOptions(command: Command): Command {
       'limit write operations per second on a block device, e.g. /dev/sda:100 (repeatable)',
       collect,
     )
+    .option(
+      '--userns <mode>',
+      'auto: a user namespace on a free range of host ids ("flotilla" in /etc/subuid, else 100000 up); host: none (default)',
+    )
+    .option(
+      '--uidmap <container:host:size>',
+      'map container uids to host uids in a user namespace, e.g. 0:100000:65536 (repeatable)',
+      collect,
+    )
+    .option('--gidmap <container:host:size>', 'the same for gids (default: as --uidmap)', collect)
     .option('--hostname <name>', 'the container hostname (default: its short id)')
     .option('--network <mode>', 'bridge, none or host (default bridge)')
     .option('--entrypoint <program>', "replace the image's ENTRYPOINT")
