@@ -76,6 +76,35 @@ describe('container commit', () => {
     expect(output).toEqual(['committed', 'vi-gone']);
   });
 
+  it('records what a container in a user namespace wrote under its own ids, not the host ids', async () => {
+    const info = await containers.create({
+      image: 'flotilla/busybox',
+      command: [
+        'sh',
+        '-c',
+        'echo mine > /root-owned.txt && echo web > /web-owned.txt && chown 1000:50 /web-owned.txt',
+      ],
+      network: 'none',
+      userns: {
+        mode: 'map',
+        uidMappings: [{ containerId: 0, hostId: 450000, size: 65536 }],
+        gidMappings: [{ containerId: 0, hostId: 450000, size: 65536 }],
+      },
+    });
+    await containers.start(info.id);
+    expect((await containers.wait(info.id)).exitCode).toBe(0);
+    await commitContainer({ containers, images: store, container: info.id, names: ['userns-committed:1'] });
+
+    const id = await runToEnd('userns-committed:1', [
+      'sh',
+      '-c',
+      'stat -c "%u:%g %n" /root-owned.txt /web-owned.txt',
+    ]);
+    const output: string[] = [];
+    for await (const entry of await containers.logs(id)) output.push(entry.content);
+    expect(output).toEqual(['0:0 /root-owned.txt', '1000:50 /web-owned.txt']);
+  });
+
   it('says which container it could not find', async () => {
     await expect(
       commitContainer({ containers, images: store, container: 'no-such-container' }),

@@ -6,6 +6,7 @@ import {
   AUTO_RANGE_SIZE,
   DEFAULT_SUBORDINATE_RANGE,
   claimAutoRange,
+  containerOwners,
   hostIdOf,
   parseIdMapping,
   releaseAutoRange,
@@ -56,6 +57,15 @@ describe('user namespace maps', () => {
     expect(hostIdOf(maps, 1000)).toBe(50000);
     expect(hostIdOf(maps, 1001)).toBeUndefined();
     expect(renderIdMap(maps)).toBe('0 100000 1000\n1000 50000 1');
+  });
+
+  it('turns host owners back into container owners, leaving unmapped ones alone', () => {
+    const owners = containerOwners({
+      uidMappings: [{ containerId: 0, hostId: 100000, size: 65536 }],
+      gidMappings: [{ containerId: 0, hostId: 300000, size: 10 }],
+    });
+    expect(owners({ uid: 101000, gid: 300005 })).toEqual({ uid: 1000, gid: 5 });
+    expect(owners({ uid: 0, gid: 0 })).toEqual({ uid: 0, gid: 0 });
   });
 
   it('finds the "flotilla" range in an /etc/subuid file', () => {

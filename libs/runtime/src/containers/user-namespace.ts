@@ -112,6 +112,25 @@ export function hostIdOf(mappings: readonly IdMapping[], containerId: number): n
   return mapping === undefined ? undefined : mapping.hostId + (containerId - mapping.containerId);
 }
 
+/** The container id of a host id, or undefined when the map does not reach it (e.g. host root). */
+export function containerIdOf(mappings: readonly IdMapping[], hostId: number): number | undefined {
+  const mapping = mappings.find((entry) => hostId >= entry.hostId && hostId < entry.hostId + entry.size);
+  return mapping === undefined ? undefined : mapping.containerId + (hostId - mapping.hostId);
+}
+
+/**
+ * Host owners back to the container's, for what it wrote (commit): ids the map does not reach
+ * stay as they are (overlay's whiteouts belong to host root and carry no meaning).
+ */
+export function containerOwners(
+  maps: UserNamespaceMaps,
+): (owner: { uid: number; gid: number }) => { uid: number; gid: number } {
+  return ({ uid, gid }) => ({
+    uid: containerIdOf(maps.uidMappings, uid) ?? uid,
+    gid: containerIdOf(maps.gidMappings, gid) ?? gid,
+  });
+}
+
 /** uid_map/gid_map content: "CONTAINER HOST SIZE" per line, written in one write(2) by the shim. */
 export function renderIdMap(mappings: readonly IdMapping[]): string {
   return mappings.map((m) => `${m.containerId} ${m.hostId} ${m.size}`).join('\n');

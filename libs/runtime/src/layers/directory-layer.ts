@@ -12,6 +12,11 @@ import type { MemberToWrite } from './tar-writer';
 export interface DirectoryLayerOptions {
   /** Read overlay whiteouts and opaque markers (an overlay upper dir). */
   readonly overlay: boolean;
+  /**
+   * The owners to record for a file owned by these host ids: a container in a user namespace
+   * wrote its files as host ids (100000 + n) that the layer must record as its own (n).
+   */
+  readonly owners?: (owner: { uid: number; gid: number }) => { uid: number; gid: number };
 }
 
 /** Extended attributes carried into layers; the rest (overlay's own trusted.*) is interpreted or dropped. */
@@ -33,10 +38,11 @@ export async function* directoryLayerMembers(
       const path = join(root, childRelative);
       const stat = lstatSync(path);
       const attributes = xattrs.get(path) ?? new Map<string, Buffer>();
+      const owner = options.owners?.({ uid: stat.uid, gid: stat.gid }) ?? { uid: stat.uid, gid: stat.gid };
       const common = {
         mode: stat.mode & 0o7777,
-        uid: stat.uid,
-        gid: stat.gid,
+        uid: owner.uid,
+        gid: owner.gid,
         mtime: Math.floor(stat.mtimeMs / 1000),
       };
       if (stat.isCharacterDevice() && stat.rdev === 0 && options.overlay) {

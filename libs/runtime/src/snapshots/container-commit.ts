@@ -38,5 +38,6 @@ export async function commitContainer(options: CommitContainerOptions): Promise<
     createdBy: `flotilla container commit ${info.name}`,
     ...(options.author === undefined ? {} : { author: options.author }),
     ...(options.message === undefined ? {} : { comment: options.message }),
+    ...(info.userNamespace === undefined ? {} : { userNamespace: info.userNamespace }),
   });
 }

@@ -8,6 +8,7 @@ import { chainIds } from '../layers/chain-id';
 import type { ImageStore, SnapshotReference, StoredImage } from '../images/image.store';
 import { storeLayer, writeImage } from '../images/image-writer';
 import type { ContainerConfig } from '../images/oci.types';
+import { containerOwners, type UserNamespaceMaps } from '../containers/user-namespace';
 
 export interface OverlayMount {
   readonly type: 'overlay';
@@ -58,6 +59,8 @@ export interface CommitOptions {
   readonly createdBy?: string;
   /** A build step's image (hidden from `image ls`, kept for the build cache). */
   readonly intermediate?: boolean;
+  /** The container's user namespace: its files are stored under host ids, recorded as its own. */
+  readonly userNamespace?: UserNamespaceMaps;
 }
 
 const KEY = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
@@ -204,7 +207,10 @@ export class SnapshotStore {
     }
     const layer = await storeLayer(
       this.images,
-      directoryLayerMembers(join(this.directory(options.key), 'upper'), { overlay: true }),
+      directoryLayerMembers(join(this.directory(options.key), 'upper'), {
+        overlay: true,
+        ...(options.userNamespace ? { owners: containerOwners(options.userNamespace) } : {}),
+      }),
     );
     return writeImage(this.images, {
       ...(base === undefined ? {} : { base }),
