@@ -414,6 +414,43 @@ describe('recordUpdate', () => {
     });
   });
 
+  it('records the same ownership whether it carries the read entries or a copy of them', () => {
+    const created = recordUpdate({
+      old: undefined,
+      updated: pod({ nodeName: 'n1' }, { phase: 'Pending' }),
+      manager: 'c',
+      now,
+    });
+    const pending = recordUpdate({
+      old: created,
+      updated: { ...created, status: { phase: 'Pending', hostIP: '10.0.0.1' } } as KubeObject,
+      manager: 'node-agent',
+      now,
+      subresource: 'status',
+    });
+    const running = { ...pending, status: { phase: 'Running', podIP: '10.1.0.5' } } as KubeObject;
+    const copied = JSON.parse(JSON.stringify(running)) as KubeObject;
+    const carried = recordUpdate({
+      old: pending,
+      updated: running,
+      manager: 'node-agent',
+      now,
+      subresource: 'status',
+    });
+    const fromCopy = recordUpdate({
+      old: pending,
+      updated: copied,
+      manager: 'node-agent',
+      now,
+      subresource: 'status',
+    });
+    expect(carried.metadata?.managedFields).toEqual(fromCopy.metadata?.managedFields);
+    expect(fieldsOfManager(carried, 'c')).toEqual(fieldsOfManager(created, 'c'));
+    expect(carried.metadata?.managedFields?.find((e) => e.manager === 'node-agent')).toMatchObject({
+      fieldsV1: { 'f:status': { 'f:phase': {}, 'f:podIP': {} } },
+    });
+  });
+
   it('keeps ownership a write worked out itself, as a create by apply does', () => {
     const applied = apply({
       live: undefined,

@@ -158,7 +158,15 @@ function readOwnership(object: KubeObject | undefined): Ownership[] {
   }));
 }
 
-function writeOwnership(object: KubeObject, owners: Ownership[]): KubeObject {
+/**
+ * `stored`: owners whose fields did not change since they were read, with the FieldsV1 they were
+ * read from, written back as they were instead of encoded again.
+ */
+function writeOwnership(
+  object: KubeObject,
+  owners: Ownership[],
+  stored?: ReadonlyMap<Ownership, ManagedFieldsEntry['fieldsV1']>,
+): KubeObject {
   const managedFields: ManagedFieldsEntry[] = owners
     .filter((owner) => owner.fields.size > 0)
     .map((owner) => ({
@@ -167,7 +175,7 @@ function writeOwnership(object: KubeObject, owners: Ownership[]): KubeObject {
       apiVersion: owner.apiVersion,
       ...(owner.time ? { time: owner.time } : {}),
       fieldsType: 'FieldsV1',
-      fieldsV1: encodeFieldsV1(owner.fields),
+      fieldsV1: stored?.get(owner) ?? encodeFieldsV1(owner.fields),
       ...(owner.subresource ? { subresource: owner.subresource } : {}),
     }));
   const metadata = { ...(object.metadata ?? {}) };
@@ -424,11 +432,17 @@ export function recordUpdate(input: RecordUpdateInput): KubeObject {
   // A write may carry ownership it worked out itself, as a create by apply does with its Apply entry,
   // or as a client may deliberately set it (Kubernetes allows that); such ownership stands as given.
   const given = updated.metadata?.managedFields;
-  if (given !== undefined && given.length > 0 && !sameOwnership(readOwnership(updated), readOwnership(old))) {
-    return updated;
+  // A write built in-process from the object it read (a status or binding write) carries the very
+  // same entries: that is the same ownership without decoding both sides to compare them.
+  const carried = given !== undefined && given === old?.metadata?.managedFields;
+  if (given !== undefined && given.length > 0 && !carried) {
+    if (!sameOwnership(readOwnership(updated), readOwnership(old))) return updated;
   }
   if (old === undefined) return recordCreate({ ...input, kind, apiVersion, scope });
   const owners = readOwnership(old);
+  const stored = new Map(
+    (old.metadata?.managedFields ?? []).map((entry, index) => [owners[index] as Ownership, entry.fieldsV1]),
+  );
   const after = flattenFields({ kind, object: updated, scope });
   const change = compareFields(flattenFields({ kind, object: old, scope }), after);
   const taken = [
@@ -437,7 +451,7 @@ export function recordUpdate(input: RecordUpdateInput): KubeObject {
     ...change.added.filter((path) => after.get(path)?.node !== 'map' || decodePath(path).length > 1),
   ];
   for (const owner of owners) {
-    for (const path of [...taken, ...change.removed]) owner.fields.delete(path);
+    for (const path of [...taken, ...change.removed]) if (owner.fields.delete(path)) stored.delete(owner);
   }
   if (taken.length > 0) {
     const entry = entryFor(owners, {
@@ -447,9 +461,10 @@ export function recordUpdate(input: RecordUpdateInput): KubeObject {
       time: kubeTimestamp(now),
       ...(input.subresource ? { subresource: input.subresource } : {}),
     });
+    stored.delete(entry);
     for (const path of taken) entry.fields.add(path);
   }
-  return writeOwnership(updated, capUpdaters(owners));
+  return writeOwnership(updated, capUpdaters(owners), stored);
 }
 
 /**
