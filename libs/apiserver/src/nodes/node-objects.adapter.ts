@@ -155,16 +155,21 @@ export class NodeObjects {
    * the live resourceVersion; on a conflict it is called again with the newer object. `read`
    * 'cache-first' (the default) starts from the watch cache's copy, saving the etcd read and the
    * JSON round trip of a GET and a PUT; 'etcd' reads etcd first. An absent object is a 404 ApiError.
-   * `change` must not modify what it is given (it may be the cache's own copy).
+   * `change` must not modify what it is given (it may be the cache's own copy). `written`: what the
+   * caller's last modify of this object returned, used instead of the cache's copy when newer.
    */
   async modify<T extends Stored>(
     ref: ObjectRef,
     change: (live: T) => T,
-    options: { subresource?: 'status'; read?: 'etcd' | 'cache-first' } = {},
+    options: { subresource?: 'status'; read?: 'etcd' | 'cache-first'; written?: T } = {},
   ): Promise<T> {
     const written = await this.handler.modify(
       this.target(ref, options.subresource),
-      { fieldManager: this.fieldManager, read: options.read ?? 'cache-first' },
+      {
+        fieldManager: this.fieldManager,
+        read: options.read ?? 'cache-first',
+        ...(options.written ? { written: options.written as unknown as KubeObject } : {}),
+      },
       (live) => change(live as unknown as T) as unknown as KubeObject,
     );
     return written as unknown as T;

@@ -57,6 +57,10 @@ function microTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
+function revisionOf(object: { metadata: { resourceVersion?: string } }): number {
+  return Number(object.metadata.resourceVersion ?? 0);
+}
+
 /** The node went away under a live stream: the agent must register again. */
 class NodeGoneError extends Error {}
 
@@ -83,6 +87,12 @@ export class NodeSession {
   private rewatchTimer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly writes: LatestPerKeyQueue<AgentMessage['payload']>;
+  /**
+   * Each pod's last status write, by namespace/name, until the pod watch delivers it: an agent
+   * reports ContainerCreating and then Running within milliseconds, and the second write would
+   * otherwise start from a cached copy without the first and conflict.
+   */
+  private readonly writtenPods = new Map<string, Pod>();
 
   constructor(private readonly options: NodeSessionOptions) {
     this.nodeName = options.nodeName;
@@ -165,6 +175,11 @@ export class NodeSession {
         if (event.type === 'ERROR' || event.type === 'BOOKMARK') return;
         const pod = event.object as unknown as Pod;
         const uid = pod.metadata.uid ?? '';
+        const podKey = `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
+        const written = this.writtenPods.get(podKey);
+        if (written && (event.type === 'DELETED' || revisionOf(written) <= revisionOf(pod))) {
+          this.writtenPods.delete(podKey);
+        }
         if (event.type === 'DELETED') sent.delete(uid);
         else {
           const intent = podIntent(pod);
@@ -357,9 +372,11 @@ export class NodeSession {
     // The first try writes over the watch cache's copy: an etcd read per report doubled the cost of
     // every status write. A stale copy answers 409 and is retried from etcd; a cached copy that
     // looks wrong (another uid or node) is checked against etcd before the report is dropped.
+    const podKey = `${update.namespace}/${update.name}`;
     for (const read of ['cache-first', 'etcd'] as const) {
+      const written = read === 'cache-first' ? this.writtenPods.get(podKey) : undefined;
       try {
-        await this.options.objects.modify<Pod>(
+        const stored = await this.options.objects.modify<Pod>(
           ref,
           (pod) => {
             if (pod.metadata.uid !== update.uid) throw new PodReportMismatch(pod, 'another pod');
@@ -369,8 +386,9 @@ export class NodeSession {
             }
             return { ...pod, status: reported };
           },
-          { subresource: 'status', read },
+          { subresource: 'status', read, ...(written ? { written } : {}) },
         );
+        this.writtenPods.set(podKey, stored);
         return;
       } catch (error) {
         // Gone: this report is about an object that no longer exists.
@@ -437,6 +455,7 @@ export class NodeSession {
     if (this.rewatchTimer) clearTimeout(this.rewatchTimer);
     // A reconnecting agent sends every current status again.
     this.writes.stop();
+    this.writtenPods.clear();
     this.podWatch?.close();
     this.unsubscribePeers?.();
     this.unsubscribeServices?.();

@@ -163,10 +163,11 @@ export class ResourceHandler {
    * the first try starts from the watch cache's copy instead of an etcd read. The write still
    * compares that copy's resourceVersion in etcd, so a stale copy costs a conflict and a retry from
    * etcd (with `change` applied to the newer object), never a lost update. An absent object is 404.
+   * `written`: the caller's last write of this object, used instead of the cache's copy when newer.
    */
   async modify(
     target: ResourceTarget,
-    options: { fieldManager: string; read: 'etcd' | 'cache-first' },
+    options: { fieldManager: string; read: 'etcd' | 'cache-first'; written?: KubeObject },
     change: (live: KubeObject) => KubeObject,
   ): Promise<KubeObject> {
     const result = await this.writes.mutate(
@@ -177,7 +178,7 @@ export class ResourceHandler {
         return { object: change(live), create: false };
       },
       'Update',
-      { read: options.read },
+      { read: options.read, ...(options.written ? { written: options.written } : {}) },
     );
     return result.object;
   }

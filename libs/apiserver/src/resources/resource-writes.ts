@@ -51,6 +51,11 @@ export interface WriteHow {
    * Default 'record'.
    */
   managedFields?: 'record' | 'untouched';
+  /**
+   * What the caller's last write of this object returned: used instead of the cache's copy when
+   * newer (a writer that updates one object twice in a row would otherwise conflict).
+   */
+  written?: KubeObject;
 }
 
 export type Mutation = (live: KubeObject | undefined) => { object: KubeObject; create: boolean };
@@ -60,6 +65,10 @@ function asObject(body: unknown): KubeObject {
     throw apiErrors.badRequest('the request body must be a JSON or YAML object');
   }
   return body as KubeObject;
+}
+
+function revisionOf(object: KubeObject): number {
+  return Number(object.metadata?.resourceVersion ?? 0);
 }
 
 export class ResourceWrites {
@@ -334,6 +343,7 @@ export class ResourceWrites {
    * when it does not exist) and returns the desired one. With `read: 'cache-first'` the first try
    * starts from the watch cache's copy instead of an etcd read: the write still compares its
    * resourceVersion, so a stale copy costs a 409 and a retry from etcd (a missing one is read there).
+   * With `written` (see WriteHow) the caller's own last write stands in for an older cached copy.
    */
   async mutate(
     target: ResourceTarget,
@@ -345,10 +355,13 @@ export class ResourceWrites {
     const deadline = Date.now() + PATCH_CONFLICT_DEADLINE_MS;
     for (let attempt = 1; ; attempt++) {
       const cache = this.storage.cache(target.type);
-      const cached =
+      const fromCache =
         attempt === 1 && how.read === 'cache-first' && cache.ready
           ? cache.get(storageKey(target.type, target.namespace, target.name ?? ''))
           : undefined;
+      // A caller's own last write may be newer than the cache, whose watch has not delivered it yet.
+      const cached =
+        fromCache && how.written && revisionOf(how.written) > revisionOf(fromCache) ? how.written : fromCache;
       const live = cached ?? (await this.live(target));
       const { object, create } = mutate(live);
       try {
