@@ -268,7 +268,10 @@ void setup_rootfs(const struct shim_config *c, int root_mount_fd) {
     free(sources);
     mask_paths(root_fd);
 
-    if (c->readonly_rootfs && mount(NULL, c->rootfs, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+    /* Through root_fd: in a user namespace the host path may no longer be reachable (see above). */
+    char root_path[64];
+    fd_path(root_path, sizeof(root_path), root_fd);
+    if (c->readonly_rootfs && mount(NULL, root_path, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
         child_fail("making the root read-only: %s", strerror(errno));
 
     /* pivot_root(".", ".") stacks the old root on the new one; detaching it leaves only the container. */

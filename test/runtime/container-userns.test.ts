@@ -2,9 +2,16 @@
 // layers are idmapped (host root's files read as its own root's), what it writes lands in the upper
 // dir under host ids, /proc and /sys still mount, and its capabilities reach only what its
 // namespace owns. Through the library and through `flotilla container run --userns/--uidmap`.
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ContainerInfo } from '@flotilla/runtime';
+import {
+  BridgeNetwork,
+  ContainerManager,
+  type BridgeNetworkOptions,
+  type ContainerInfo,
+} from '@flotilla/runtime';
+import { registerRun } from './network-runs';
 import { requireFreshBuild, runFlotilla, type FlotillaResult } from '../cli/flotilla-process';
 import { until } from '../support/eventually';
 import { containerTestBed, type ContainerTestBed } from './containers.fixture';
@@ -106,6 +113,65 @@ describe('containers in a user namespace', () => {
     // The layer itself is untouched.
     expect((await stat(join(bed.rootfs, 'etc', 'group'))).uid).toBe(0);
     await bed.manager.remove(info.id, { force: true });
+  });
+
+  it('mounts a read-only root in the namespace and builds it again when the container restarts', async () => {
+    const info = await bed.manager.create({
+      rootfsDir: bed.rootfs,
+      network: 'none',
+      readOnlyRootfs: true,
+      userns: {
+        mode: 'map',
+        uidMappings: [{ containerId: 0, hostId: HOST_ID, size: 65536 }],
+        gidMappings: [{ containerId: 0, hostId: HOST_ID, size: 65536 }],
+      },
+      command: ['/bin/sh', '-c', 'touch /x 2>/dev/null && echo writable || echo read-only; id -u'],
+    });
+    for (let run = 0; run < 2; run++) {
+      await bed.manager.start(info.id);
+      expect((await bed.manager.wait(info.id)).exitCode).toBe(0);
+    }
+    expect(await logOf(info.id)).toBe('read-only\n0\nread-only\n0\n');
+    await bed.manager.remove(info.id);
+  });
+
+  it('joins a bridge network the host owns from inside the namespace, for the init and for exec', async () => {
+    const runBytes = randomBytes(4);
+    const runId = runBytes.toString('hex');
+    // A /24 inside 10.200.0.0/13 picked by the run id, as test/runtime/network.test.ts does.
+    const subnet = `10.${200 + ((runBytes[0] ?? 0) % 8)}.${runBytes[1] ?? 0}.0/24`;
+    const options: BridgeNetworkOptions = {
+      name: `u${runId}`,
+      bridge: `flu${runId}`,
+      table: `flotilla_u${runId}`,
+      subnet,
+      stateDir: join(bed.root, 'bridge-state'),
+    };
+    const unregister = await registerRun(`userns-${runId}`, runId, options);
+    const network = new BridgeNetwork(options);
+    const manager = new ContainerManager({ stateDir: join(bed.root, 'bridge-state'), network });
+    try {
+      const info = await manager.create({
+        rootfsDir: bed.rootfs,
+        userns: { mode: 'auto' },
+        command: ['sleep', '1000'],
+      });
+      const started = await manager.start(info.id);
+      const address = started.network?.ipAddress ?? '';
+      expect(address.startsWith(subnet.split('.').slice(0, 3).join('.'))).toBe(true);
+      const exec = await manager.exec(info.id, {
+        args: ['sh', '-c', 'id -u; ip -4 -o addr show eth0'],
+      });
+      let output = '';
+      exec.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => exec.on('close', resolve));
+      expect(code).toBe(0);
+      expect(output).toMatch(new RegExp(`^0\\n.*eth0\\s+inet ${address.replace(/\./g, '\\.')}/`));
+      await manager.remove(info.id, { force: true });
+    } finally {
+      await network.remove();
+      await unregister();
+    }
   });
 
   it('gives `run --userns=auto` containers distinct ranges, and `exec` joins the namespace', async () => {
