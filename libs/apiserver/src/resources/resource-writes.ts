@@ -24,6 +24,7 @@ import type { DeleteOptions, WriteOptions } from './request-options';
 import type { ResourceStorage } from './resource-storage';
 import type { ResourceTarget } from './resource-path';
 import { withTypeMeta } from './resource-reads';
+import { sameJsonText } from './same-json.util';
 import { storeErrorToApi } from './store-errors';
 
 const GENERATE_NAME_ATTEMPTS = 8;
@@ -321,7 +322,7 @@ export class ResourceWrites {
         await this.released(target, removed);
         return { object: withTypeMeta(target, removed), code: 200, warnings };
       }
-      if (JSON.stringify(prepared) === JSON.stringify(live)) {
+      if (sameJsonText(prepared, live)) {
         // Kubernetes skips no-op writes: the resourceVersion does not move, watchers see nothing.
         return { object: withTypeMeta(target, live), code: 200, warnings };
       }
