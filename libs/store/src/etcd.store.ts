@@ -460,8 +460,8 @@ function toStoreEvent(
   revision: number,
 ): StoreEvent {
   const key = kv.key.toString('utf8');
-  const previous = previousKv ? decode(previousKv, Number(previousKv.mod_revision)) : undefined;
   if (type === 'Delete' || type === 1) {
+    const previous = previousKv ? decode(previousKv, Number(previousKv.mod_revision)) : undefined;
     if (!previous) {
       // Without prev_kv (history compacted under us) we still know which key went away.
       return {
@@ -475,7 +475,21 @@ function toStoreEvent(
   }
   const object = decode(kv, revision);
   const created = kv.create_revision === kv.mod_revision;
-  return previous && !created
-    ? { type: 'MODIFIED', key, object, previous, revision }
-    : { type: 'ADDED', key, object, revision };
+  if (!previousKv || created) return { type: 'ADDED', key, object, revision };
+  return lazyPrevious({ type: 'MODIFIED', key, object, revision }, previousKv);
+}
+
+/**
+ * A MODIFIED event whose previous value is parsed only when read: the watch cache holds that value
+ * already and reads its own copy, and parsing both values of every event was most of the decoding.
+ */
+function lazyPrevious(event: StoreEvent, previousKv: IKeyValue): StoreEvent {
+  const previousRevision = Number(previousKv.mod_revision);
+  let previous: KubeObject | undefined;
+  Object.defineProperty(event, 'previous', {
+    enumerable: true,
+    get: () => (previous ??= decode(previousKv, previousRevision)),
+  });
+  event.previousRevision = previousRevision;
+  return event;
 }

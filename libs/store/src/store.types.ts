@@ -46,6 +46,11 @@ export interface StoreEvent {
   object: KubeObject;
   /** The object before this event (MODIFIED and DELETED), so selector watches can see it leave. */
   previous?: KubeObject;
+  /**
+   * The revision of `previous`, known without decoding it: a watch cache that holds the object at
+   * that revision uses its own copy, and `previous` (decoded on first use) is never parsed.
+   */
+  previousRevision?: number;
   revision: number;
 }
 

@@ -129,7 +129,8 @@ export class WatchCache {
     return namespace ? `${this.prefix}${namespace}/${name}` : `${this.prefix}${name}`;
   }
 
-  private apply(event: StoreEvent): void {
+  private apply(received: StoreEvent): void {
+    const event = this.withCachedPrevious(received);
     if (event.type === 'DELETED') this.objects.delete(event.key);
     else this.objects.set(event.key, event.object);
     this.window.push(event);
@@ -146,6 +147,20 @@ export class WatchCache {
       if (before !== now) this.triggered.get(before)?.forEach((watcher) => this.deliver(watcher, event));
     }
     this.advance(event.revision);
+  }
+
+  /** The event with the cache's own copy as its previous value when that copy is the same revision. */
+  private withCachedPrevious(event: StoreEvent): StoreEvent {
+    if (event.type !== 'MODIFIED' || event.previousRevision === undefined) return event;
+    const held = this.objects.get(event.key);
+    if (held?.metadata?.resourceVersion !== String(event.previousRevision)) return event;
+    return {
+      type: event.type,
+      key: event.key,
+      object: event.object,
+      previous: held,
+      revision: event.revision,
+    };
   }
 
   /** A progress notification: nothing changed under the prefix up to this revision. */
