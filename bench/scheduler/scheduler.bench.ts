@@ -23,6 +23,7 @@ import { Etcd3 } from 'etcd3';
 import { resourceTypeForKind, type KubeObject, type Node, type ResourceType } from '@flotilla/api';
 import { createClient, createInformer, type RestClient } from '@flotilla/client';
 import {
+  APISERVER_NODE_FLAGS,
   ensureAdminToken,
   ensureClusterPki,
   freePort,
@@ -273,6 +274,7 @@ async function main(): Promise<void> {
     const apiserver = await startApiserver({
       command: process.execPath,
       args: [
+        ...APISERVER_NODE_FLAGS,
         ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir, 'apiserver')}`] : []),
         resolve(__dirname, '../../apps/apiserver/src/main.js'),
         '--cluster-cidr',
@@ -525,8 +527,7 @@ async function main(): Promise<void> {
     const phase1Cpu: Record<string, { cpuSeconds: number; cores: number; cpuMsPerPod: number }> = {};
     for (const [name, after] of Object.entries(cpuAtLastBind)) {
       const before = name === 'scheduler' ? 0 : (cpuAtFirstBind?.cpu[name] ?? 0);
-      const windowSeconds =
-        name === 'scheduler' ? startupSeconds : Math.max(1e-3, throughputSeconds);
+      const windowSeconds = name === 'scheduler' ? startupSeconds : Math.max(1e-3, throughputSeconds);
       phase1Cpu[name] = {
         cpuSeconds: round((after - before) / 1000),
         cores: round((after - before) / 1000 / windowSeconds),

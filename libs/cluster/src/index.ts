@@ -16,7 +16,7 @@ export {
 export type { ProcessSpec, StartedProcess, WaitOptions } from './processes/supervised-process';
 export { ensureAdminToken, ensureClusterPki, ensureSignedCertificate } from './pki/cluster-pki';
 export type { CertificatePaths, ClusterPki, PkiOptions, SignedCertificateOptions } from './pki/cluster-pki';
-export { startApiserver, httpsAnswersOk } from './components/apiserver.component';
+export { APISERVER_NODE_FLAGS, startApiserver, httpsAnswersOk } from './components/apiserver.component';
 export { startController } from './components/controller.component';
 export type { ControllerOptions, RunningController } from './components/controller.component';
 export type { ApiserverOptions, RunningApiserver } from './components/apiserver.component';

@@ -3,7 +3,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { clusterDown, clusterUp, type ClusterPorts, type ProgressEvent } from '@flotilla/cluster';
+import {
+  APISERVER_NODE_FLAGS,
+  clusterDown,
+  clusterUp,
+  type ClusterPorts,
+  type ProgressEvent,
+} from '@flotilla/cluster';
 import {
   flotillaHome,
   readKubeconfigFile,
@@ -86,7 +92,7 @@ export function createUpCommand(context: CliContext): Command {
             : undefined;
         const connection = await clusterUp({
           home,
-          apiserverCommand: { command: process.execPath, args: [apiserverMain] },
+          apiserverCommand: { command: process.execPath, args: [...APISERVER_NODE_FLAGS, apiserverMain] },
           ...(nodes !== undefined ? { nodes } : {}),
           ...(agentMain !== undefined
             ? { agentCommand: { command: process.execPath, args: [agentMain] } }

@@ -24,6 +24,14 @@ export interface ApiserverOptions {
   readonly logDir: string;
 }
 
+/**
+ * Node flags for the apiserver's process. Every request and watch event allocates a few short-lived
+ * copies of an object, and with V8's default 16 MiB young generation the scavenges that follow took
+ * 15-18 % of the apiserver's time in bench/scheduler; a 64 MiB semi-space brings that to 9-11 %
+ * (up to ~130 MiB more memory at peak).
+ */
+export const APISERVER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
+
 export interface RunningApiserver extends StartedProcess {
   readonly url: string;
 }
