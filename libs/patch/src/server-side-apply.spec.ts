@@ -449,6 +449,24 @@ describe('recordUpdate', () => {
     expect(carried.metadata?.managedFields?.find((e) => e.manager === 'node-agent')).toMatchObject({
       fieldsV1: { 'f:status': { 'f:phase': {}, 'f:podIP': {} } },
     });
+    // The same fields again with other values: the entry keeps its fields, its time moves.
+    const later = new Date('2026-11-23T10:05:00.000Z');
+    const again = recordUpdate({
+      old: carried,
+      updated: { ...carried, status: { phase: 'Succeeded', podIP: '10.1.0.6' } } as KubeObject,
+      manager: 'node-agent',
+      now: later,
+      subresource: 'status',
+    });
+    expect(again.metadata?.managedFields?.find((e) => e.manager === 'node-agent')).toEqual({
+      manager: 'node-agent',
+      operation: 'Update',
+      apiVersion: 'v1',
+      time: '2026-11-23T10:05:00Z',
+      fieldsType: 'FieldsV1',
+      fieldsV1: { 'f:status': { 'f:phase': {}, 'f:podIP': {} } },
+      subresource: 'status',
+    });
   });
 
   it('keeps ownership a write worked out itself, as a create by apply does', () => {

@@ -450,19 +450,29 @@ export function recordUpdate(input: RecordUpdateInput): KubeObject {
     // A new top-level map (spec, metadata) is not owned itself, as in Kubernetes; the fields inside it are.
     ...change.added.filter((path) => after.get(path)?.node !== 'map' || decodePath(path).length > 1),
   ];
+  const entry =
+    taken.length > 0
+      ? entryFor(owners, {
+          manager,
+          operation: 'Update',
+          apiVersion,
+          time: kubeTimestamp(now),
+          ...(input.subresource ? { subresource: input.subresource } : {}),
+        })
+      : undefined;
+  // The writer takes what it changed from everyone else; its own entry keeps its stored FieldsV1
+  // (only the time moves) when it already held all of it, as a node's repeated status writes do.
   for (const owner of owners) {
-    for (const path of [...taken, ...change.removed]) if (owner.fields.delete(path)) stored.delete(owner);
+    for (const path of change.removed) if (owner.fields.delete(path)) stored.delete(owner);
+    if (owner === entry) continue;
+    for (const path of taken) if (owner.fields.delete(path)) stored.delete(owner);
   }
-  if (taken.length > 0) {
-    const entry = entryFor(owners, {
-      manager,
-      operation: 'Update',
-      apiVersion,
-      time: kubeTimestamp(now),
-      ...(input.subresource ? { subresource: input.subresource } : {}),
-    });
-    stored.delete(entry);
-    for (const path of taken) entry.fields.add(path);
+  if (entry) {
+    for (const path of taken) {
+      if (entry.fields.has(path)) continue;
+      entry.fields.add(path);
+      stored.delete(entry);
+    }
   }
   return writeOwnership(updated, capUpdaters(owners), stored);
 }
