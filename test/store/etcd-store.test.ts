@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { KubeObject } from '@flotilla/api';
-import { EtcdStore, StoreError, WatchCache, type CacheEvent, type StoreEvent } from '@flotilla/store';
+import {
+  EtcdStore,
+  StoreError,
+  WatchCache,
+  createdJson,
+  type CacheEvent,
+  type StoreEvent,
+} from '@flotilla/store';
 import { eventually, requireTestEnv } from '../support/eventually';
 
 const etcdUrl = requireTestEnv('FLOTILLA_TEST_ETCD');
@@ -41,6 +48,36 @@ describe('EtcdStore on a real etcd', () => {
     expect(stale.code).toBe('Conflict');
     expect(stale.revision).toBe(Number(updated.metadata?.resourceVersion));
     expect((await store.get(`${prefix}default/a`))?.metadata?.labels).toEqual({ v: '2' });
+  });
+
+  it('answers a create with the JSON it stored plus resourceVersion, as JSON.stringify writes the answer', async () => {
+    const shapes: KubeObject[] = [
+      pod('a', { app: 'web' }, { spec: { containers: [{ name: 'c', image: 'i' }] }, status: {} }),
+      { apiVersion: 'v1', kind: 'Pod', metadata: {} },
+      // Members JSON leaves out, integer-like keys (which JSON.stringify writes first), odd strings.
+      JSON.parse('{"metadata":{"name":"c","7":"first"},"apiVersion":"v1"}') as KubeObject,
+      {
+        metadata: { name: 'c2', uid: undefined },
+        kind: undefined,
+        apiVersion: 'v1',
+      } as unknown as KubeObject,
+      {
+        spec: { x: [1, 'two', null] },
+        metadata: { name: 'd', annotations: { 'a"b': 'quo"te\n' } },
+      } as unknown as KubeObject,
+    ];
+    for (const [index, shape] of shapes.entries()) {
+      const created = await store.create(`${prefix}default/shape-${index}`, shape);
+      expect(createdJson(created)).toBe(JSON.stringify(created));
+      const read = await store.get(`${prefix}default/shape-${index}`);
+      expect(read).toEqual(JSON.parse(JSON.stringify(created)));
+    }
+    // An object we cannot splice into is still stored; its answer is serialized by the caller.
+    const odd = await store.create(`${prefix}default/odd`, {
+      metadata: Object.create(null) as object,
+    } as KubeObject);
+    expect(odd.metadata?.resourceVersion).toBeDefined();
+    expect(createdJson(odd)).toBeUndefined();
   });
 
   it('refuses to create twice and to update or delete what is missing', async () => {

@@ -79,6 +79,59 @@ function encode(object: KubeObject): string {
   return JSON.stringify({ ...object, metadata });
 }
 
+/**
+ * A create's value for etcd, and where the closing brace of its metadata sits in it (-1 when the
+ * object is not a plain one we can splice into), so the answer's JSON, which is the same object
+ * with resourceVersion appended to its metadata, needs no second serialization of the object.
+ */
+interface CreateEncoding {
+  value: string;
+  metadataEnd: number;
+  metadataEmpty: boolean;
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    Object.getPrototypeOf(value) === Object.prototype &&
+    !Object.hasOwn(value, 'toJSON')
+  );
+}
+
+function encodeCreate(object: KubeObject): CreateEncoding {
+  const metadata: unknown = object.metadata;
+  if (!isPlainRecord(object) || !isPlainRecord(metadata) || Object.hasOwn(metadata, 'resourceVersion')) {
+    return { value: encode(object), metadataEnd: -1, metadataEmpty: false };
+  }
+  // Member by member, exactly as JSON.stringify walks a plain object (own enumerable keys in
+  // order, undefined and function values left out), noting where metadata ends.
+  let value = '';
+  let metadataEnd = -1;
+  let metadataEmpty = false;
+  for (const key of Object.keys(object)) {
+    const json = JSON.stringify((object as Record<string, unknown>)[key]) as string | undefined;
+    if (json === undefined) continue;
+    value += (value === '' ? '{' : ',') + JSON.stringify(key) + ':' + json;
+    if (key === 'metadata') {
+      metadataEnd = value.length - 1;
+      metadataEmpty = json === '{}';
+    }
+  }
+  return { value: value === '' ? '{}' : value + '}', metadataEnd, metadataEmpty };
+}
+
+/** JSON of objects create() returned, as JSON.stringify would write them; see createdJson. */
+const createdJsonOf = new WeakMap<KubeObject, string>();
+
+/**
+ * The JSON of an object EtcdStore.create returned, so an apiserver answers with the text it
+ * already serialized for etcd. Only valid while the object is unchanged: read it right away.
+ */
+export function createdJson(object: KubeObject): string | undefined {
+  return createdJsonOf.get(object);
+}
+
 function translateError(error: unknown, what: string): StoreError {
   if (error instanceof StoreError) return error;
   const message = error instanceof Error ? error.message : String(error);
@@ -195,7 +248,8 @@ export class EtcdStore implements Store {
   }
 
   async create(key: string, object: KubeObject): Promise<KubeObject> {
-    const value = encode(object);
+    const encoding = encodeCreate(object);
+    const value = encoding.value;
     this.checkSize(key, value);
     try {
       const keyBytes = Buffer.from(key);
@@ -213,7 +267,18 @@ export class EtcdStore implements Store {
         ),
       );
       if (!response.succeeded) throw new StoreError('AlreadyExists', `${key} already exists`);
-      return withRevision(object, response.revision);
+      const created = withRevision(object, response.revision);
+      if (encoding.metadataEnd >= 0) {
+        // withRevision appends resourceVersion as metadata's last member.
+        const member = `"resourceVersion":"${response.revision}"`;
+        createdJsonOf.set(
+          created,
+          value.slice(0, encoding.metadataEnd) +
+            (encoding.metadataEmpty ? member : `,${member}`) +
+            value.slice(encoding.metadataEnd),
+        );
+      }
+      return created;
     } catch (error) {
       throw translateError(error, `create ${key}`);
     }

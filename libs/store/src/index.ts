@@ -9,7 +9,7 @@ export type {
   StoreWatch,
   WatchOptions,
 } from './store.types';
-export { DEFAULT_MAX_VALUE_BYTES, EtcdStore } from './etcd.store';
+export { DEFAULT_MAX_VALUE_BYTES, EtcdStore, createdJson } from './etcd.store';
 export type { EtcdStoreOptions } from './etcd.store';
 export { WatchCache } from './watch-cache';
 export type {

@@ -26,7 +26,14 @@ export interface ResourceRequest {
 }
 
 export type ResourceResponse =
-  | { kind: 'object'; code: number; body: KubeObject | Status | object; warnings: string[] }
+  | {
+      kind: 'object';
+      code: number;
+      body: KubeObject | Status | object;
+      warnings: string[];
+      /** JSON.stringify(body) when it is at hand already. */
+      json?: string;
+    }
   | { kind: 'watch'; options: ReadOptions };
 
 export interface WatchSink {
@@ -62,7 +69,13 @@ function decodeRequestBody(request: ResourceRequest): unknown {
 }
 
 function objectResponse(result: WriteResult): ResourceResponse {
-  return { kind: 'object', code: result.code, body: result.object, warnings: result.warnings };
+  return {
+    kind: 'object',
+    code: result.code,
+    body: result.object,
+    warnings: result.warnings,
+    ...(result.json !== undefined ? { json: result.json } : {}),
+  };
 }
 
 interface ScaleSpec {

@@ -9,7 +9,7 @@ import {
   type ResourceType,
   type StatusCause,
 } from '@flotilla/api';
-import { StoreError } from '@flotilla/store';
+import { StoreError, createdJson } from '@flotilla/store';
 import { ApiError, apiErrors } from '../http/api-error';
 import type { AllocationPlan, ServiceAllocator } from '../services/service-allocator';
 import {
@@ -40,6 +40,8 @@ export interface WriteResult {
   /** 201 for a create, 200 otherwise; 202 for a delete that waits on finalizers. */
   code: number;
   warnings: string[];
+  /** JSON.stringify(object), when the store already wrote it (a create): no second serialization. */
+  json?: string;
 }
 
 /** How mutate() reads the live object and what it records beside the change. */
@@ -220,7 +222,12 @@ export class ResourceWrites {
           storageKey(target.type, target.namespace, name),
           prepared,
         );
-        return { object: withTypeMeta(target, stored), code: 201, warnings };
+        const json = createdJson(stored);
+        const answer = withTypeMeta(target, stored);
+        // Same members in the same order (checkBody set both) serialize to the same JSON.
+        const sameJson =
+          json !== undefined && stored.apiVersion === answer.apiVersion && stored.kind === answer.kind;
+        return { object: answer, code: 201, warnings, ...(sameJson ? { json } : {}) };
       } catch (error) {
         const retry = wantsGenerated && error instanceof StoreError && error.code === 'AlreadyExists';
         if (retry && attempt < GENERATE_NAME_ATTEMPTS && !plan) {

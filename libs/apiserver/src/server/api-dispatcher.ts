@@ -31,7 +31,14 @@ export interface ApiCall {
 }
 
 export type ApiOutcome =
-  | { kind: 'json'; code: number; body: unknown; warnings: string[] }
+  | {
+      kind: 'json';
+      code: number;
+      body: unknown;
+      warnings: string[];
+      /** JSON.stringify(body) when it is at hand already. */
+      json?: string;
+    }
   | {
       kind: 'watch';
       target: ResourceTarget;
@@ -113,14 +120,20 @@ export class ApiDispatcher {
     const table = method === 'GET' && target.subresource === undefined && wantsTable(call.accept);
     const include = includeObjectOf(queryValue(query, 'includeObject'));
     if (response.kind === 'object') {
-      let body: unknown = response.body;
       if (table && response.code === 200) {
-        body =
+        const body =
           target.name === undefined
-            ? listToTable(target.type, body as KubeList, include)
-            : toTable({ type: target.type, objects: [body as KubeObject], include });
+            ? listToTable(target.type, response.body as KubeList, include)
+            : toTable({ type: target.type, objects: [response.body as KubeObject], include });
+        return { kind: 'json', code: response.code, body, warnings: response.warnings };
       }
-      return { kind: 'json', code: response.code, body, warnings: response.warnings };
+      return {
+        kind: 'json',
+        code: response.code,
+        body: response.body,
+        warnings: response.warnings,
+        ...(response.json !== undefined ? { json: response.json } : {}),
+      };
     }
     return {
       kind: 'watch',

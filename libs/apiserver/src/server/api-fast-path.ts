@@ -96,7 +96,7 @@ export function createApiFastPath(
           // Declined above (watch queries); reaching this is a bug, not the client's fault.
           throw new Error(`the fast path cannot stream a ${outcome.kind}`);
         }
-        finish(outcome.code, JSON.stringify(outcome.body), outcome.warnings);
+        finish(outcome.code, outcome.json ?? JSON.stringify(outcome.body), outcome.warnings);
       } catch (error) {
         const failure = toApiError(error, url, options.logger);
         finish(failure.code, JSON.stringify(failure.status));

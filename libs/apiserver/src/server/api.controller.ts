@@ -12,7 +12,13 @@ import { API_DEPENDENCIES } from './tokens';
 
 export type { ApiDependencies } from './api-dispatcher';
 
-export function sendJson(reply: FastifyReply, code: number, body: unknown, warnings: string[] = []): void {
+export function sendJson(
+  reply: FastifyReply,
+  code: number,
+  body: unknown,
+  warnings: string[] = [],
+  json?: string,
+): void {
   if (warnings.length > 0) {
     // RFC 7234 warning headers, as kubectl prints them: `Warning: 299 - "message"`.
     void reply.header(
@@ -20,7 +26,10 @@ export function sendJson(reply: FastifyReply, code: number, body: unknown, warni
       warnings.map((warning) => `299 - ${JSON.stringify(warning)}`),
     );
   }
-  void reply.code(code).header('Content-Type', 'application/json').send(JSON.stringify(body));
+  void reply
+    .code(code)
+    .header('Content-Type', 'application/json')
+    .send(json ?? JSON.stringify(body));
 }
 
 @Controller()
@@ -43,7 +52,7 @@ export class ApiController {
       context: contextOf(request.raw),
     });
     if (outcome.kind === 'json') {
-      sendJson(reply, outcome.code, outcome.body, outcome.warnings);
+      sendJson(reply, outcome.code, outcome.body, outcome.warnings, outcome.json);
       return;
     }
     reply.hijack();
