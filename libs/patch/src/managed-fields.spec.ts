@@ -1,7 +1,15 @@
 // createFieldsV1 is a shortcut for one case of the general ownership computation; it must give
 // exactly what the general path gives: flatten, keep all but the top-level maps, encode.
 import type { JsonObject } from './json-value';
-import { createFieldsV1, decodePath, encodeFieldsV1, flattenFields, type FieldScope } from './managed-fields';
+import {
+  createFieldsV1,
+  decodeFieldsV1,
+  decodePath,
+  encodeFieldsV1,
+  encodePath,
+  flattenFields,
+  type FieldScope,
+} from './managed-fields';
 
 function generalCreateFields(kind: string, object: JsonObject, scope: FieldScope): JsonObject | undefined {
   const after = flattenFields({ kind, object, scope });
@@ -143,5 +151,32 @@ describe('createFieldsV1', () => {
       createFieldsV1({ kind: 'Pod', object: { metadata: { name: 'p' } }, scope: 'main' }),
     ).toBeUndefined();
     expect(createFieldsV1({ kind: 'Pod', object: 'not an object', scope: 'main' })).toBeUndefined();
+  });
+});
+
+describe('paths built segment by segment', () => {
+  it('are the encodePath of their segments, for keys that need escaping too', () => {
+    const labels = { 'a"b': 'x', 'c\\d': 'y', 'é/ü': 'z' };
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p', labels },
+      spec: { containers: [{ name: 'we"b', ports: [{ containerPort: 80, protocol: 'TCP' }] }] },
+    };
+    const paths = [...flattenFields({ kind: 'Pod', object: pod, scope: 'main' }).keys()];
+    expect(paths).toContain(encodePath(['f:metadata', 'f:labels', 'f:a"b']));
+    expect(paths).toContain(encodePath(['f:metadata', 'f:labels', 'f:é/ü']));
+    expect(paths).toContain(
+      encodePath([
+        'f:spec',
+        'f:containers',
+        'k:{"name":"we\\"b"}',
+        'f:ports',
+        'k:{"containerPort":80,"protocol":"TCP"}',
+      ]),
+    );
+    for (const path of paths) expect(encodePath(decodePath(path))).toBe(path);
+    const decoded = decodeFieldsV1(encodeFieldsV1(new Set(paths)));
+    expect([...decoded].sort()).toEqual([...paths].sort());
   });
 });

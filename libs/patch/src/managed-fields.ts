@@ -41,6 +41,18 @@ export function encodePath(segments: readonly string[]): string {
   return JSON.stringify(segments);
 }
 
+/** encodePath([]) without its closing bracket; see extendPath. */
+const ROOT_OPEN = '[';
+const METADATA_OPEN = '["f:metadata"';
+
+/**
+ * A path's encoding without its closing bracket, extended by one segment: extendPath('["f:a"',
+ * 'f:b') + ']' is encodePath(['f:a', 'f:b']), without encoding every segment again.
+ */
+function extendPath(open: string, segment: string): string {
+  return `${open === ROOT_OPEN ? ROOT_OPEN : `${open},`}${JSON.stringify(segment)}`;
+}
+
 export function decodePath(path: string): string[] {
   return JSON.parse(path) as string[];
 }
@@ -80,34 +92,37 @@ export interface FlattenInput {
 export function flattenFields({ kind, object, scope, strict = false }: FlattenInput): Map<string, FieldNode> {
   const nodes = new Map<string, FieldNode>();
 
-  const walkMap = (map: JsonObject, names: string[], segments: string[]): void => {
+  // A path is carried as its encoding without the closing bracket ("open"), so a child's path is
+  // its parent's plus one encoded segment (the same text as encodePath of all its segments), and a
+  // field's dotted name for fieldStrategy is carried the same way.
+  const walkMap = (map: JsonObject, names: string, open: string): void => {
     for (const [key, child] of Object.entries(map)) {
-      if (segments.length === 0) {
+      if (open === ROOT_OPEN) {
         if (key === 'apiVersion' || key === 'kind') continue;
         if ((key === 'status') !== (scope === 'status')) continue;
       }
-      if (segments.length === 1 && segments[0] === 'f:metadata' && SERVER_METADATA.has(key)) continue;
-      walkValue(child, [...names, key], [...segments, `f:${key}`]);
+      if (open === METADATA_OPEN && SERVER_METADATA.has(key)) continue;
+      walkValue(child, names === '' ? key : `${names}.${key}`, extendPath(open, `f:${key}`));
     }
   };
 
-  const walkValue = (value: JsonValue, names: string[], segments: string[]): void => {
-    const path = encodePath(segments);
-    const strategy = fieldStrategy(kind, names.join('.'));
+  const walkValue = (value: JsonValue, names: string, open: string): void => {
+    const path = `${open}]`;
+    const strategy = fieldStrategy(kind, names);
     if (isJsonObject(value) && strategy.mapType !== 'atomic' && Object.keys(value).length > 0) {
       nodes.set(path, { node: 'map', value });
-      walkMap(value, names, segments);
+      walkMap(value, names, open);
       return;
     }
     if (Array.isArray(value) && value.length > 0 && strategy.listType === 'map') {
-      walkKeyedList(value, strategy, names, segments);
+      walkKeyedList(value, strategy, names, open);
       return;
     }
     if (Array.isArray(value) && value.length > 0 && strategy.listType === 'set') {
       for (const member of value) {
-        const memberPath = encodePath([...segments, `v:${JSON.stringify(member)}`]);
+        const memberPath = `${extendPath(open, `v:${JSON.stringify(member)}`)}]`;
         if (strict && nodes.has(memberPath)) {
-          throw new PatchError(`${describeSegments(segments)}: ${JSON.stringify(member)} is listed twice`);
+          throw new PatchError(`${describePath(path)}: ${JSON.stringify(member)} is listed twice`);
         }
         nodes.set(memberPath, { node: 'leaf', value: member });
       }
@@ -116,35 +131,28 @@ export function flattenFields({ kind, object, scope, strict = false }: FlattenIn
     nodes.set(path, { node: 'leaf', value });
   };
 
-  const walkKeyedList = (
-    list: JsonValue[],
-    strategy: FieldStrategy,
-    names: string[],
-    segments: string[],
-  ): void => {
+  const walkKeyedList = (list: JsonValue[], strategy: FieldStrategy, names: string, open: string): void => {
     const keys = (strategy.listMapKeys ?? []).join(', ');
     for (const item of list) {
       const identity = isJsonObject(item) ? itemIdentity(item, strategy) : undefined;
       if (!isJsonObject(item) || identity === undefined) {
         if (!strict) continue;
         throw new PatchError(
-          `${describeSegments(segments)}: every item must be an object with ${keys} set ` +
+          `${describePath(`${open}]`)}: every item must be an object with ${keys} set ` +
             `(the list is keyed by ${keys}), got ${JSON.stringify(item)}`,
         );
       }
-      const itemSegments = [...segments, itemSegment(identity)];
-      const itemPath = encodePath(itemSegments);
+      const itemOpen = extendPath(open, itemSegment(identity));
+      const itemPath = `${itemOpen}]`;
       if (strict && nodes.has(itemPath)) {
-        throw new PatchError(
-          `${describeSegments(itemSegments)}: the item is listed twice (duplicate ${keys})`,
-        );
+        throw new PatchError(`${describePath(itemPath)}: the item is listed twice (duplicate ${keys})`);
       }
       nodes.set(itemPath, { node: 'item', value: item });
-      walkMap(item, names, itemSegments);
+      walkMap(item, names, itemOpen);
     }
   };
 
-  if (isJsonObject(object)) walkMap(object, [], []);
+  if (isJsonObject(object)) walkMap(object, '', ROOT_OPEN);
   return nodes;
 }
 
@@ -347,12 +355,12 @@ function sortedTree(node: JsonObject): JsonObject {
 
 export function decodeFieldsV1(encoded: unknown): FieldSet {
   const fields: FieldSet = new Set();
-  const walk = (node: unknown, segments: string[]): void => {
+  const walk = (node: unknown, open: string): void => {
     if (!isJsonObject(node)) return;
     const children = Object.keys(node).filter((key) => key !== '.');
-    if (segments.length > 0 && (children.length === 0 || hasOwn(node, '.'))) fields.add(encodePath(segments));
-    for (const child of children) walk(node[child], [...segments, child]);
+    if (open !== ROOT_OPEN && (children.length === 0 || hasOwn(node, '.'))) fields.add(`${open}]`);
+    for (const child of children) walk(node[child], extendPath(open, child));
   };
-  walk(encoded, []);
+  walk(encoded, ROOT_OPEN);
   return fields;
 }
