@@ -19,6 +19,17 @@ describe('cgroup v1 driver', () => {
     await expect(handle.addProcess(77)).resolves.toBeUndefined();
   });
 
+  it('makes an ancestor again, cpuset filled, when it was removed after an earlier create', async () => {
+    tree = await createFakeCgroupTree({ version: 'v1' });
+    const manager = await createCgroupManager({ root: tree.root, system: tree.system });
+    await manager.create('flotilla/pod/first');
+    await (await manager.open('flotilla/pod')).destroy();
+    const handle = await manager.create('flotilla/pod/second');
+    expect((await tree.readFile('cpuset/flotilla/pod/cpuset.cpus')).trim()).toBe('0-3');
+    expect((await tree.readFile('cpuset/flotilla/pod/second/cpuset.mems')).trim()).toBe('0');
+    await expect(handle.addProcess(78)).resolves.toBeUndefined();
+  });
+
   it('keeps an explicit cpuset', async () => {
     tree = await createFakeCgroupTree({ version: 'v1' });
     const manager = await createCgroupManager({ root: tree.root, system: tree.system });
