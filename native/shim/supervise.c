@@ -57,6 +57,7 @@ struct child_args {
     const struct cgroup_join *join;
     int sync_fd, error_fd, stdin_fd, stdout_fd, stderr_fd, console_fd;
     int rootfs_fd; /* with a user namespace and an overlay: the socket the idmapped root arrives on */
+    int sync_writer; /* the shim's end of sync_fd, inherited by the clone */
 };
 
 /* A network namespace the container joins (not "new", not "host"). */
@@ -132,6 +133,9 @@ static int child_main(void *arg) {
     struct child_args *a = arg;
     const struct shim_config *c = a->config;
     child_set_error_fd(a->error_fd);
+    /* Our copy of the shim's end would keep the pipe open: a shim that dies before releasing us
+     * (an id map or the idmapped root refused) must end us, not leave us waiting in our namespaces. */
+    close(a->sync_writer);
     char go;
     ssize_t n;
     do n = read(a->sync_fd, &go, 1);
@@ -466,8 +470,8 @@ int run_container(const char *container_dir, int status_fd, int fork_first) {
     }
     struct cgroup_join join;
     cgroup_join_prepare(c, &join);
-    struct child_args args = {c,           &join,       sync_pipe[0], error_pipe[1],   stdin_fd,
-                              out_pipe[1], err_pipe[1], console[1],   rootfs_socket[1]};
+    struct child_args args = {c,           &join,       sync_pipe[0],     error_pipe[1], stdin_fd,
+                              out_pipe[1], err_pipe[1], console[1],       rootfs_socket[1], sync_pipe[1]};
     trace_mark("shim cloning");
     pid_t init = clone_process(flags, &join);
     if (init < 0) die("clone: %s (are namespaces available to root here?)", strerror(errno));

@@ -3,7 +3,7 @@
 // dir under host ids, /proc and /sys still mount, and its capabilities reach only what its
 // namespace owns. Through the library and through `flotilla container run --userns/--uidmap`.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   BridgeNetwork,
@@ -269,6 +269,37 @@ describe('containers in a user namespace', () => {
       '0 700000 65536',
       '',
     ]);
+  });
+
+  it('names the kernel requirement when a layer cannot be idmapped, and leaves no process behind', async () => {
+    // sysfs has no idmapped mounts: the shim fails before releasing the init, which must then end.
+    const result = await flotilla(
+      'container',
+      'run',
+      '--rm',
+      '--rootfs',
+      '/sys/kernel/mm',
+      '--network',
+      'none',
+      '--uidmap',
+      '0:470000:65536',
+      'true',
+    );
+    expect(result).toMatchObject({
+      code: 126,
+      stderr: expect.stringMatching(/idmapping layer \/sys\/kernel\/mm .*idmapped mounts need Linux 5.12\+/),
+    });
+    const stranded = await until('the init of the failed start to end', async () => {
+      const mapped: number[] = [];
+      for (const entry of await readdir('/proc')) {
+        if (!/^\d+$/.test(entry)) continue;
+        const map = await readFile(`/proc/${entry}/uid_map`, 'utf8').catch(() => '');
+        if (/^\s*0\s+470000\s+65536\s*$/.test(map)) mapped.push(Number(entry));
+      }
+      return mapped.length === 0 ? mapped : undefined;
+    });
+    expect(stranded).toEqual([]);
+    expect((await flotilla('container', 'ps', '-a', '-q')).stdout).toBe('');
   });
 
   it.each([
