@@ -64,6 +64,12 @@ export interface BridgeNetworkOptions {
    * (for long-lived processes that set up many namespaces, like the node agent; see IpBatchSession).
    */
   persistentIp?: boolean;
+  /**
+   * With persistentIp: how many ip processes take requests side by side (default 1). Each attach
+   * waits on kernel locks, a fork and an exec of ip inside the new namespace; on a busy host one
+   * process makes a burst of attaches queue behind each other's waits.
+   */
+  ipProcesses?: number;
 }
 
 export interface PeerRoute {
@@ -154,7 +160,7 @@ export class BridgeNetwork {
   private forwarderChoice?: Promise<PortForwarder>;
   /** Set once ensure has seen everything in place, so later attaches spawn nothing for it. */
   private ensured = false;
-  private readonly ipSession?: IpBatchSession;
+  private readonly ipSessions: IpBatchSession[] = [];
 
   constructor(options: BridgeNetworkOptions = {}) {
     this.name = options.name ?? 'flotilla';
@@ -188,13 +194,28 @@ export class BridgeNetwork {
     this.directory = join(stateDir, 'networks', this.name);
     this.ipam = new Ipam({ directory: this.directory, subnet });
     this.firewall = options.firewall ?? 'auto';
-    if (options.persistentIp === true) this.ipSession = new IpBatchSession();
+    if (options.persistentIp === true) {
+      const count = options.ipProcesses ?? 1;
+      if (!Number.isInteger(count) || count < 1 || count > 16) {
+        throw new NetworkError(`ipProcesses ${String(count)} must be an integer from 1 to 16`);
+      }
+      for (let i = 0; i < count; i++) this.ipSessions.push(new IpBatchSession());
+    }
     if (options.mtu !== undefined) {
       if (!Number.isInteger(options.mtu) || options.mtu < 576 || options.mtu > 65535) {
         throw new NetworkError(`mtu ${String(options.mtu)} must be an integer from 576 to 65535`);
       }
       this.mtu = options.mtu;
     }
+  }
+
+  /** The kept ip process with the fewest requests in hand (requests of one container never overlap). */
+  private ipSession(): IpBatchSession | undefined {
+    let best: IpBatchSession | undefined;
+    for (const session of this.ipSessions) {
+      if (best === undefined || session.pendingRequests < best.pendingRequests) best = session;
+    }
+    return best;
   }
 
   private get mtuClause(): string {
@@ -226,7 +247,7 @@ export class BridgeNetwork {
     await withFileLock(join(this.directory, 'setup.lock'), async () => {
       if (!(await interfaceExists(this.bridge))) {
         // A kept ip process may remember the old bridge's interface index; start afresh.
-        this.ipSession?.close();
+        for (const session of this.ipSessions) session.close();
         const batch = [
           `link add name ${this.bridge}${this.mtuClause} type bridge`,
           `addr add ${this.gateway}/${this.subnet.prefixLength} dev ${this.bridge}`,
@@ -342,7 +363,8 @@ export class BridgeNetwork {
         `netns exec ${namespaceName} ip -batch ${batchPathArgument(namespaceBatch)}`,
       ];
       const step = `attaching ${containerId} to bridge ${this.bridge} and configuring eth0 in ${namespaceName}`;
-      if (this.ipSession) await this.ipSession.runChecked(step, batch);
+      const session = this.ipSession();
+      if (session) await session.runChecked(step, batch);
       else await runChecked(step, 'ip', ['-batch', '-'], `${batch.join('\n')}\n`);
       if (ports.length > 0) await this.publishPorts(containerId, ports);
     } catch (error) {
@@ -401,8 +423,9 @@ export class BridgeNetwork {
       teardown.push(`netns delete ${attachment.namespaceName}`);
     }
     if (teardown.length > 0) {
-      const said = this.ipSession
-        ? (await this.ipSession.run(teardown)).errors.join('; ')
+      const session = this.ipSession();
+      const said = session
+        ? (await session.run(teardown)).errors.join('; ')
         : await runCommand('ip', ['-force', '-batch', '-'], `${teardown.join('\n')}\n`).then(
             (result) => result.stderr.trim() || `ip exited ${result.exitCode}`,
           );
@@ -515,7 +538,7 @@ export class BridgeNetwork {
       await runChecked(`deleting bridge ${this.bridge}`, 'ip', ['link', 'delete', this.bridge]);
     }
     await rm(this.directory, { recursive: true, force: true });
-    this.ipSession?.close();
+    for (const session of this.ipSessions) session.close();
   }
 
   /** The published ports as the firewall lists them, for diagnostics. */

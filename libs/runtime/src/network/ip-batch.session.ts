@@ -60,6 +60,11 @@ export class IpBatchSession {
     this.idleMs = options.idleMs ?? 5_000;
   }
 
+  /** Requests written to ip that it has not finished yet. */
+  get pendingRequests(): number {
+    return this.batch?.pending.length ?? 0;
+  }
+
   /** Runs the lines in order; resolves with the errors of the lines that failed (the rest ran). */
   run(lines: readonly string[]): Promise<IpBatchResult> {
     for (const line of lines) {
