@@ -132,6 +132,10 @@ async function setInterfaceSysctl(device: string, key: string, value: string): P
 
 /** A port bound to one address only works for an address of this host (as Docker's bind would fail). */
 function checkHostAddresses(ports: readonly PortMapping[]): void {
+  // Listing the host's interfaces is a synchronous netlink dump that grows with every veth on the
+  // host (in a 33-pod burst 53 ms of blocked event loop in all, ~1.6 ms per attach): only an explicit
+  // host address needs it.
+  if (ports.every((mapping) => mapping.hostIp === undefined)) return;
   const local = new Set(
     Object.values(networkInterfaces())
       .flat()
