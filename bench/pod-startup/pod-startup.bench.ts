@@ -3,12 +3,16 @@
 // pod start-up SLI measures it (image pulls excluded: every node pulls the image once beforehand).
 //
 //   node dist/bench/pod-startup/pod-startup.bench.js [--pods 100] [--concurrency 10] [--nodes 3] [--keep]
+//     [--timeline FILE]
 //
 // --keep leaves the cluster up (and its home with the agents' logs) to study a run; `flotilla down`
 // with the printed FLOTILLA_HOME stops it. --home DIR measures on such a kept cluster again (pods
-// named after the run, deleted afterwards; the cluster stays up).
+// named after the run, deleted afterwards; the cluster stays up). --timeline FILE writes each pod's
+// node, uid and the wall-clock times (ms since the epoch) of the four observations, to line a run up
+// with the components' logs.
 //
 // Target (issue 4): p99 ≤ 1 s (Kubernetes' SLO is 5 s at p99).
+import { writeFileSync } from 'node:fs';
 import { resourceTypeForKind, type KubeObject, type ResourceType } from '@flotilla/api';
 import { createInformer, type RestClient } from '@flotilla/client';
 import { startScratchCluster } from '../support/scratch-cluster';
@@ -26,6 +30,8 @@ const nodeCount = flag('nodes', 3);
 const keep = process.argv.includes('--keep');
 const homeIndex = process.argv.indexOf('--home');
 const existingHome = homeIndex >= 0 ? process.argv[homeIndex + 1] : undefined;
+const timelineIndex = process.argv.indexOf('--timeline');
+const timelineFile = timelineIndex >= 0 ? process.argv[timelineIndex + 1] : undefined;
 const runId = Date.now().toString(36);
 const NAMESPACE = 'default';
 const IMAGE = 'flotilla/busybox:latest';
@@ -148,6 +154,26 @@ async function measure(client: RestClient): Promise<void> {
       if (name.startsWith(`startup-${runId}-`) && object.spec?.nodeName) {
         perNode.set(object.spec.nodeName, (perNode.get(object.spec.nodeName) ?? 0) + 1);
       }
+    }
+    if (timelineFile !== undefined) {
+      const epoch = (at: number | undefined): number | undefined =>
+        at === undefined ? undefined : Math.round((performance.timeOrigin + at) * 10) / 10;
+      const rows = informer
+        .list()
+        .filter((object) => names.includes(object.metadata?.name ?? ''))
+        .map((object) => {
+          const name = object.metadata?.name ?? '';
+          return {
+            name,
+            uid: object.metadata?.uid ?? '',
+            node: object.spec?.nodeName ?? '',
+            created: epoch(createdAt.get(name)),
+            bound: epoch(boundAt.get(name)),
+            reported: epoch(reportedAt.get(name)),
+            running: epoch(runningAt.get(name)),
+          };
+        });
+      writeFileSync(timelineFile, `${JSON.stringify(rows, null, 1)}\n`);
     }
     informer.stop();
     process.stdout.write(
