@@ -240,6 +240,30 @@ describe('containers in a user namespace', () => {
     expect(ids).toHaveLength(2);
   });
 
+  it("takes FLOTILLA_USERNS=auto as the node's default, as Docker's userns-remap, and --userns=host opts out", async () => {
+    const run = (...flags: string[]): Promise<FlotillaResult> =>
+      runFlotilla(
+        [
+          'container',
+          'run',
+          '--rm',
+          '--rootfs',
+          bed.rootfs,
+          '--network',
+          'none',
+          ...flags,
+          'cat',
+          '/proc/self/uid_map',
+        ],
+        { env: { FLOTILLA_STATE_DIR: cliState, FLOTILLA_USERNS: 'auto' }, cwd: repo },
+      );
+    expect(await run()).toMatchObject({ code: 0, stdout: expect.stringMatching(/^\s*0\s+\d+\s+65536\n$/) });
+    expect(await run('--userns=host')).toMatchObject({
+      code: 0,
+      stdout: expect.stringMatching(/^\s*0\s+0\s+4294967295\n$/),
+    });
+  });
+
   it('maps with `--uidmap`/`--gidmap` as podman does', async () => {
     const result = await flotilla(
       'container',

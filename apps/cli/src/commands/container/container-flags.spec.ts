@@ -70,7 +70,13 @@ describe('container flags', () => {
     expect(parseUserNamespace({ uidmap: ['0:100000:65536'], gidmap: ['0:200000:10'] })).toMatchObject({
       gidMappings: [{ containerId: 0, hostId: 200000, size: 10 }],
     });
+    // FLOTILLA_USERNS=auto is the node's default, as Docker's userns-remap; --userns=host and maps override it.
+    expect(parseUserNamespace({}, 'auto')).toEqual({ mode: 'auto' });
+    expect(parseUserNamespace({ userns: 'host' }, 'auto')).toBeUndefined();
+    expect(parseUserNamespace({ uidmap: ['0:100000:65536'] }, 'auto')).toMatchObject({ mode: 'map' });
+    expect(parseUserNamespace({}, '')).toBeUndefined();
     const refusals: Array<() => unknown> = [
+      () => parseUserNamespace({}, 'remap'),
       () => parseUserNamespace({ userns: 'keep-id' }),
       () => parseUserNamespace({ userns: 'auto', uidmap: ['0:1:1'] }),
       () => parseUserNamespace({ uidmap: ['0:1'] }),

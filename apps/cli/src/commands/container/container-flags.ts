@@ -98,14 +98,18 @@ export function parseBlkioWeight(text: string): number | undefined {
 
 /**
  * `--userns=auto|host` and podman's `--uidmap`/`--gidmap CONTAINER_ID:HOST_ID:SIZE` (repeatable; one
- * of the two alone applies to both, as podman does). Undefined: the host's ids.
+ * of the two alone applies to both, as podman does). Undefined: the host's ids. `nodeDefault` is
+ * FLOTILLA_USERNS, the node-wide default as Docker's daemon-wide userns-remap: with it set to auto,
+ * every container gets a namespace unless it says --userns=host.
  */
-export function parseUserNamespace(flags: {
-  userns?: string;
-  uidmap?: readonly string[];
-  gidmap?: readonly string[];
-}): UserNamespaceRequest | undefined {
+export function parseUserNamespace(
+  flags: { userns?: string; uidmap?: readonly string[]; gidmap?: readonly string[] },
+  nodeDefault?: string,
+): UserNamespaceRequest | undefined {
   const explicit = (flags.uidmap?.length ?? 0) > 0 || (flags.gidmap?.length ?? 0) > 0;
+  if (nodeDefault !== undefined && nodeDefault !== '' && !['auto', 'host'].includes(nodeDefault)) {
+    throw new CliError(`FLOTILLA_USERNS "${nodeDefault}" must be auto or host`, EXIT_RUN_REFUSED);
+  }
   if (flags.userns !== undefined && !['auto', 'host'].includes(flags.userns)) {
     throw new CliError(`--userns "${flags.userns}" must be auto or host`, EXIT_RUN_REFUSED);
   }
@@ -115,7 +119,8 @@ export function parseUserNamespace(flags: {
       EXIT_RUN_REFUSED,
     );
   }
-  if (flags.userns === 'auto') return { mode: 'auto' };
+  const mode = flags.userns ?? (explicit ? undefined : nodeDefault);
+  if (mode === 'auto') return { mode: 'auto' };
   if (!explicit) return undefined;
   try {
     const uidMappings = (flags.uidmap ?? flags.gidmap ?? []).map((text) =>

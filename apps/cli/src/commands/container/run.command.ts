@@ -96,7 +96,7 @@ export function specFromFlags(
       ? { pidsLimit: parsePositiveInteger(flags.pidsLimit, '--pids-limit') }
       : {}),
   };
-  const userns = parseUserNamespace(flags);
+  const userns = parseUserNamespace(flags, env['FLOTILLA_USERNS']);
   const envEntries = (flags.env ?? [])
     .map((entry) => parseEnv(entry, env))
     .filter((entry): entry is string => entry !== undefined);
@@ -246,7 +246,7 @@ export function addRunOptions(command: Command): Command {
     )
     .option(
       '--userns <mode>',
-      'auto: a user namespace on a free range of host ids ("flotilla" in /etc/subuid, else 100000 up); host: none (default)',
+      'auto: a user namespace on a free range of host ids ("flotilla" in /etc/subuid, else 100000 up); host: none (default, unless FLOTILLA_USERNS=auto)',
     )
     .option(
       '--uidmap <container:host:size>',
