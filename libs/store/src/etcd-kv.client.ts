@@ -158,6 +158,11 @@ export class EtcdKvClient {
 
   /** One unary call; the answer is the response message's bytes. */
   call(method: KvMethod, request: Buffer, deadline: { timeoutMs: number }): Promise<Buffer> {
+    return this.callFramed(method, frame(request), deadline);
+  }
+
+  /** call() for a request already in its gRPC frame (encodeTxnRequestFramed). */
+  callFramed(method: KvMethod, framed: Buffer, deadline: { timeoutMs: number }): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       let stream: ClientHttp2Stream;
       try {
@@ -254,7 +259,7 @@ export class EtcdKvClient {
         clearTimeout(timer);
         resolve(answer);
       });
-      stream.end(frame(request));
+      stream.end(framed);
     });
   }
 

@@ -7,6 +7,7 @@ import {
   encodeCompactionRequest,
   encodeRangeRequest,
   encodeTxnRequest,
+  encodeTxnRequestFramed,
   type RangeRequest,
   type TxnRequest,
 } from './etcd-protobuf.util';
@@ -59,6 +60,21 @@ describe('etcd protobuf encoding', () => {
     ],
   ])('TxnRequest: %s', (_name, request, expected) => {
     expect(hex(encodeTxnRequest(request))).toBe(expected);
+  });
+
+  it('TxnRequest: a string value is its UTF-8 bytes, and the framed form is the gRPC frame of the same bytes', () => {
+    const value = '{"name":"caf\u00e9 \u{1f680}"}';
+    const request = (put: Buffer | string): TxnRequest => ({
+      compare: [{ key, target: CompareTarget.Create, result: CompareResult.Equal, revision: 0 }],
+      success: [{ put: { key, value: put } }],
+      failure: [{ range: { key, rangeEnd: Buffer.from('/b'), revision: 2 ** 40 } }],
+    });
+    const message = encodeTxnRequest(request(Buffer.from(value, 'utf8')));
+    expect(hex(encodeTxnRequest(request(value)))).toBe(hex(message));
+    const framed = encodeTxnRequestFramed(request(value));
+    expect(framed[0]).toBe(0);
+    expect(framed.readUInt32BE(1)).toBe(message.length);
+    expect(hex(framed.subarray(5))).toBe(hex(message));
   });
 
   it('CompactionRequest', () => {

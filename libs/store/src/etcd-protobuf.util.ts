@@ -41,7 +41,8 @@ export interface RangeRequest {
 }
 
 export type RequestOp =
-  | { put: { key: Buffer; value: Buffer } }
+  /** A string value is sent as its UTF-8 bytes. */
+  | { put: { key: Buffer; value: Buffer | string } }
   | { range: RangeRequest }
   | { deleteRange: { key: Buffer; prevKv?: boolean } };
 
@@ -98,42 +99,40 @@ function varintLength(value: number): number {
   return length;
 }
 
-/** Appends protobuf fields to chunks; `finish` joins them once. */
+/**
+ * Collects protobuf fields and writes them into one buffer at the end: varints stay numbers,
+ * embedded messages stay writers and strings stay strings until then, so a request (the etcd
+ * value inside a put inside a txn, in its gRPC frame) is encoded and copied exactly once.
+ */
 class Writer {
-  private readonly parts: Buffer[] = [];
-  private length = 0;
+  private readonly parts: (number | Buffer | string | Writer)[] = [];
+  /** Encoded bytes of the parts; a string's are counted once, when it is added. */
+  length = 0;
 
-  private raw(bytes: Buffer): void {
-    this.parts.push(bytes);
-    this.length += bytes.length;
+  private add(part: number | Buffer | string | Writer, size: number): void {
+    this.parts.push(part);
+    this.length += size;
   }
 
-  private varintBytes(value: number): void {
+  private varint(value: number): void {
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new RangeError(`protobuf varint out of range: ${value}`);
     }
-    const bytes = Buffer.allocUnsafe(varintLength(value));
-    let index = 0;
-    while (value >= 0x80) {
-      bytes[index++] = (value % 0x80) | 0x80;
-      value = Math.floor(value / 0x80);
-    }
-    bytes[index] = value;
-    this.raw(bytes);
+    this.add(value, varintLength(value));
   }
 
   /** A varint field; zero is the default and is left out, as proto3 encoders do. */
   uint(field: number, value: number | undefined): this {
     if (value === undefined || value === 0) return this;
-    this.varintBytes((field << 3) | VARINT);
-    this.varintBytes(value);
+    this.varint((field << 3) | VARINT);
+    this.varint(value);
     return this;
   }
 
   /** A varint member of a oneof: written even when zero, since its presence is the information. */
   oneofUint(field: number, value: number): this {
-    this.varintBytes((field << 3) | VARINT);
-    this.varintBytes(value);
+    this.varint((field << 3) | VARINT);
+    this.varint(value);
     return this;
   }
 
@@ -141,66 +140,111 @@ class Writer {
     return this.uint(field, value ? 1 : 0);
   }
 
-  bytes(field: number, value: Buffer | undefined): this {
+  /** A bytes field; a string is written as its UTF-8 bytes. */
+  bytes(field: number, value: Buffer | string | undefined): this {
     if (value === undefined) return this;
-    this.varintBytes((field << 3) | LENGTH_DELIMITED);
-    this.varintBytes(value.length);
-    this.raw(value);
+    const size = typeof value === 'string' ? Buffer.byteLength(value) : value.length;
+    this.varint((field << 3) | LENGTH_DELIMITED);
+    this.varint(size);
+    this.add(value, size);
     return this;
   }
 
   /** An embedded message; empty messages are still written so a oneof member stays set. */
-  message(field: number, value: Buffer): this {
-    this.varintBytes((field << 3) | LENGTH_DELIMITED);
-    this.varintBytes(value.length);
-    this.raw(value);
+  message(field: number, value: Writer): this {
+    this.varint((field << 3) | LENGTH_DELIMITED);
+    this.varint(value.length);
+    this.add(value, value.length);
     return this;
   }
 
+  /** Writes the fields at `offset`; returns the offset after them. */
+  writeInto(target: Buffer, offset: number): number {
+    for (const part of this.parts) {
+      if (typeof part === 'number') {
+        let value = part;
+        while (value >= 0x80) {
+          target[offset++] = (value % 0x80) | 0x80;
+          value = Math.floor(value / 0x80);
+        }
+        target[offset++] = value;
+      } else if (typeof part === 'string') {
+        // The buffer was sized from this string's byteLength, so it is written whole.
+        offset += target.write(part, offset, 'utf8');
+      } else if (part instanceof Writer) {
+        offset = part.writeInto(target, offset);
+      } else {
+        offset += part.copy(target, offset);
+      }
+    }
+    return offset;
+  }
+
   finish(): Buffer {
-    return this.parts.length === 1
-      ? (this.parts[0] ?? Buffer.alloc(0))
-      : Buffer.concat(this.parts, this.length);
+    const target = Buffer.allocUnsafe(this.length);
+    this.writeInto(target, 0);
+    return target;
+  }
+
+  /** The message as one gRPC length-prefixed frame: flag byte 0 (uncompressed), 4-byte length. */
+  finishFramed(): Buffer {
+    const target = Buffer.allocUnsafe(5 + this.length);
+    target[0] = 0;
+    target.writeUInt32BE(this.length, 1);
+    this.writeInto(target, 5);
+    return target;
   }
 }
 
-export function encodeRangeRequest(request: RangeRequest): Buffer {
+function rangeWriter(request: RangeRequest): Writer {
   return new Writer()
     .bytes(1, request.key)
     .bytes(2, request.rangeEnd)
     .uint(3, request.limit)
     .uint(4, request.revision)
-    .bool(9, request.countOnly)
-    .finish();
+    .bool(9, request.countOnly);
 }
 
-function encodeCompare(compare: Compare): Buffer {
+export function encodeRangeRequest(request: RangeRequest): Buffer {
+  return rangeWriter(request).finish();
+}
+
+function compareWriter(compare: Compare): Writer {
   // Compare.target_union: version = 4, create_revision = 5, mod_revision = 6.
   const unionField =
     compare.target === CompareTarget.Version ? 4 : compare.target === CompareTarget.Create ? 5 : 6;
   const writer = new Writer().uint(1, compare.result).uint(2, compare.target).bytes(3, compare.key);
   // A oneof member is sent even when zero: its presence selects what etcd compares against.
-  return writer.oneofUint(unionField, compare.revision).finish();
+  return writer.oneofUint(unionField, compare.revision);
 }
 
-function encodeRequestOp(op: RequestOp): Buffer {
+function requestOpWriter(op: RequestOp): Writer {
   const writer = new Writer();
   if ('put' in op) {
-    writer.message(2, new Writer().bytes(1, op.put.key).bytes(2, op.put.value).finish());
+    writer.message(2, new Writer().bytes(1, op.put.key).bytes(2, op.put.value));
   } else if ('range' in op) {
-    writer.message(1, encodeRangeRequest(op.range));
+    writer.message(1, rangeWriter(op.range));
   } else {
-    writer.message(3, new Writer().bytes(1, op.deleteRange.key).bool(3, op.deleteRange.prevKv).finish());
+    writer.message(3, new Writer().bytes(1, op.deleteRange.key).bool(3, op.deleteRange.prevKv));
   }
-  return writer.finish();
+  return writer;
+}
+
+function txnWriter(request: TxnRequest): Writer {
+  const writer = new Writer();
+  for (const compare of request.compare) writer.message(1, compareWriter(compare));
+  for (const op of request.success) writer.message(2, requestOpWriter(op));
+  for (const op of request.failure) writer.message(3, requestOpWriter(op));
+  return writer;
 }
 
 export function encodeTxnRequest(request: TxnRequest): Buffer {
-  const writer = new Writer();
-  for (const compare of request.compare) writer.message(1, encodeCompare(compare));
-  for (const op of request.success) writer.message(2, encodeRequestOp(op));
-  for (const op of request.failure) writer.message(3, encodeRequestOp(op));
-  return writer.finish();
+  return txnWriter(request).finish();
+}
+
+/** encodeTxnRequest's bytes already in their gRPC frame (EtcdKvClient.callFramed): one copy. */
+export function encodeTxnRequestFramed(request: TxnRequest): Buffer {
+  return txnWriter(request).finishFramed();
 }
 
 export function encodeCompactionRequest(request: { revision: number; physical: boolean }): Buffer {

@@ -16,6 +16,7 @@ import {
   encodeCompactionRequest,
   encodeRangeRequest,
   encodeTxnRequest,
+  encodeTxnRequestFramed,
   type KeyValue,
   type ResponseOp,
 } from './etcd-protobuf.util';
@@ -254,13 +255,13 @@ export class EtcdStore implements Store {
     try {
       const keyBytes = Buffer.from(key);
       const response = decodeTxnResponse(
-        await this.kv.call(
+        await this.kv.callFramed(
           'Txn',
-          encodeTxnRequest({
+          encodeTxnRequestFramed({
             compare: [
               { key: keyBytes, target: CompareTarget.Create, result: CompareResult.Equal, revision: 0 },
             ],
-            success: [{ put: { key: keyBytes, value: Buffer.from(value) } }],
+            success: [{ put: { key: keyBytes, value } }],
             failure: [],
           }),
           this.deadline(),
