@@ -34,6 +34,17 @@ describe('Quantity.parse', () => {
     expect(Quantity.parse('1.0000000001').nanos).toBe(1_000_000_001n);
   });
 
+  it('answers a string parsed before with the same value, and still refuses a malformed one every time', () => {
+    const first = Quantity.parse('250m');
+    expect(Quantity.parse('250m')).toBe(first);
+    expect(Quantity.parse('250m').milliValue()).toBe(250n);
+    for (let attempt = 0; attempt < 2; attempt++) expect(() => Quantity.parse('12x')).toThrow(QuantityError);
+    // Past the bound the remembered values are dropped, not kept: parsing stays exact.
+    for (let index = 0; index < 5000; index++) Quantity.parse(`${index}Mi`);
+    expect(Quantity.parse('4999Mi').toString()).toBe('4999Mi');
+    expect(Quantity.parse('250m').milliValue()).toBe(250n);
+  });
+
   it('adds without floating-point error', () => {
     expect(Quantity.parse('0.1').add(Quantity.parse('0.2')).toString()).toBe('300m');
   });

@@ -45,6 +45,12 @@ const QUANTITY_PATTERN = /^([+-]?)(\d*)(?:\.(\d*))?(Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\
 
 export class QuantityError extends Error {}
 
+// Quantities are immutable and a cluster writes the same few strings ("100m", "64Mi") over and
+// over, each parsed several times per pod (validation, defaults): BigInt arithmetic that a lookup
+// replaces. Bounded, so hostile input cannot grow it without end.
+const PARSED_LIMIT = 4096;
+const parsed = new Map<string, Quantity>();
+
 export class Quantity {
   private constructor(
     /** The value in units of 10^-9, rounded up (away from zero is not used: ceil, as Kubernetes). */
@@ -58,6 +64,15 @@ export class Quantity {
         `quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'`,
       );
     }
+    const known = parsed.get(input);
+    if (known !== undefined) return known;
+    const quantity = Quantity.parseUncached(input);
+    if (parsed.size >= PARSED_LIMIT) parsed.clear();
+    parsed.set(input, quantity);
+    return quantity;
+  }
+
+  private static parseUncached(input: string): Quantity {
     const match = QUANTITY_PATTERN.exec(input.trim() === input ? input : '');
     const integerPart = match?.[2] ?? '';
     const fractionPart = match?.[3] ?? '';
