@@ -130,4 +130,42 @@ describe('WatchCache delivery', () => {
       watches.forEach((watch) => watch.close());
     }
   });
+  it('starts an indexed watcher with the current objects an unindexed one with its filter starts with', async () => {
+    const cache = await startCache({ indexed: true });
+    const onNode = (node: string) => (object: KubeObject) => fieldValue(object, 'spec.nodeName') === node;
+    // Created on a, then moved or deleted: the index must follow each object's latest node.
+    const written: KubeObject[] = [];
+    for (const [name, node] of [
+      ['p1', 'node-a'],
+      ['p2', 'node-a'],
+      ['p3', ''],
+      ['p4', 'node-b'],
+    ] as const) {
+      written.push(await store.create(`${prefix}default/${name}`, pod(name, node)));
+    }
+    const p2 = written[1];
+    const p3 = written[2];
+    const p4 = written[3];
+    await store.update(`${prefix}default/p2`, pod('p2', 'node-b'), Number(p2?.metadata?.resourceVersion));
+    await store.update(`${prefix}default/p3`, pod('p3', 'node-a'), Number(p3?.metadata?.resourceVersion));
+    const last = await store.delete(`${prefix}default/p4`, Number(p4?.metadata?.resourceVersion));
+    await cache.waitForRevision(Number(last.metadata?.resourceVersion), 10_000);
+
+    const initial = async (node: string, indexed: boolean): Promise<string[]> => {
+      const names: string[] = [];
+      const watch = await cache.watch({
+        filter: onNode(node),
+        ...(indexed ? { triggerValue: node } : {}),
+        onEvent: (event) => names.push(`${event.type} ${event.object.metadata?.name ?? ''}`),
+        onClose: () => undefined,
+      });
+      watch.close();
+      return names;
+    };
+    expect(await initial('node-a', false)).toEqual(['ADDED p1', 'ADDED p3']);
+    expect(await initial('node-a', true)).toEqual(await initial('node-a', false));
+    expect(await initial('node-b', false)).toEqual(['ADDED p2']);
+    expect(await initial('node-b', true)).toEqual(await initial('node-b', false));
+    expect(await initial('node-c', true)).toEqual([]);
+  });
 });
