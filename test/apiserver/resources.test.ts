@@ -202,6 +202,38 @@ describe('subresources', () => {
       (object.metadata as Meta & { managedFields?: unknown[] }).managedFields;
     expect(managers(got.json<Obj>())).toEqual(managers(created.json<Obj>()));
     expect(managers(created.json<Obj>())).toHaveLength(1);
+    // The binding says the pod is scheduled and leaves its generation alone, as kube-apiserver does.
+    const status = got.json<Obj>().status as { conditions?: Array<Record<string, unknown>> };
+    expect(status.conditions).toEqual([
+      expect.objectContaining({
+        type: 'PodScheduled',
+        status: 'True',
+        lastTransitionTime: expect.any(String),
+      }),
+    ]);
+    expect((got.json<Obj>().metadata as Meta & { generation?: number }).generation).toBe(
+      (created.json<Obj>().metadata as Meta & { generation?: number }).generation,
+    );
+  });
+
+  it('refuses a binding to no node or to something that is not a node, naming the field', async () => {
+    expect((await cp.request('POST', '/api/v1/namespaces/sub/pods', { body: pod('p1b') })).status).toBe(201);
+    const refused = async (target: object): Promise<Array<{ field?: string }>> => {
+      const response = await cp.request('POST', '/api/v1/namespaces/sub/pods/p1b/binding', {
+        body: { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'p1b' }, target },
+      });
+      expect(response.status).toBe(422);
+      return response.json<{ details: { causes: Array<{ field?: string }> } }>().details.causes;
+    };
+    expect(await refused({ kind: 'Node' })).toEqual([expect.objectContaining({ field: 'target.name' })]);
+    expect(await refused({ kind: 'Node', name: 'Not_A_Node' })).toEqual([
+      expect.objectContaining({ field: 'target.name' }),
+    ]);
+    expect(await refused({ kind: 'Service', name: 'node-a' })).toEqual([
+      expect.objectContaining({ field: 'target.kind' }),
+    ]);
+    const still = await cp.request('GET', '/api/v1/namespaces/sub/pods/p1b');
+    expect(still.json<Obj>().spec?.['nodeName']).toBeUndefined();
   });
 
   it('writes status only through the status subresource', async () => {

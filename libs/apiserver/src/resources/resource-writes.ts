@@ -55,6 +55,13 @@ export interface WriteHow {
    */
   managedFields?: 'record' | 'untouched';
   /**
+   * 'caller': the mutation changed only fields it has validated itself, on an object that was
+   * validated when it was stored (a binding: spec.nodeName and PodScheduled), so the write skips
+   * defaults, object validation and the generation bump, as Kubernetes' BindingREST does.
+   * Default 'strategy': the kind's full update preparation and validation.
+   */
+  prepare?: 'strategy' | 'caller';
+  /**
    * What the caller's last write of this object returned: used instead of the cache's copy when
    * newer (a writer that updates one object twice in a row would otherwise conflict).
    */
@@ -285,18 +292,25 @@ export class ResourceWrites {
     live: KubeObject,
     updated: KubeObject,
     options: WriteOptions,
-    how: { operation?: 'Update' | 'Apply'; managedFields?: WriteHow['managedFields'] } = {},
+    how: {
+      operation?: 'Update' | 'Apply';
+      managedFields?: WriteHow['managedFields'];
+      prepare?: WriteHow['prepare'];
+    } = {},
   ): Promise<WriteResult> {
     const operation = how.operation ?? 'Update';
     const kept = this.allocates(target)?.keepAllocated({ live, updated }) ?? updated;
-    const validated = this.validate(
-      target,
-      target.subresource === 'status'
-        ? prepareStatusUpdate(kept, live)
-        : prepareForUpdate(this.model.defaults(target.type, kept), live, target.type),
-      options,
-      live,
-    );
+    const validated =
+      how.prepare === 'caller'
+        ? { object: kept, warnings: [] }
+        : this.validate(
+            target,
+            target.subresource === 'status'
+              ? prepareStatusUpdate(kept, live)
+              : prepareForUpdate(this.model.defaults(target.type, kept), live, target.type),
+            options,
+            live,
+          );
     let prepared = validated.object;
     const warnings = validated.warnings;
     const allocator = readyToRemove(prepared) ? undefined : this.allocates(target);
@@ -380,6 +394,7 @@ export class ResourceWrites {
         return await this.commitUpdate(target, live, object, options, {
           operation,
           ...(how.managedFields ? { managedFields: how.managedFields } : {}),
+          ...(how.prepare ? { prepare: how.prepare } : {}),
         });
       } catch (error) {
         const conflict =
