@@ -69,6 +69,8 @@ void close_report(void);
 void trace_open(void);
 void trace_mark(const char *step);
 int write_all(int fd, const void *buf, size_t len);
+int send_fd(int socket_fd, int fd);
+int receive_fd(int socket_fd);
 int write_file_atomic(const char *path, const char *content);
 int read_small_file(const char *path, char *buf, size_t len);
 void format_timestamp(char *buf, size_t len);
@@ -102,8 +104,6 @@ void setup_rootfs(const struct shim_config *config, int root_mount_fd);
 
 /* idmap.c: the overlay root on idmapped layers for a user namespace (see there). */
 int build_idmapped_overlay(const struct shim_config *config, pid_t init);
-int send_fd(int socket_fd, int fd);
-int receive_fd(int socket_fd);
 
 /* process.c */
 void exec_process(const struct shim_process *process) __attribute__((noreturn));

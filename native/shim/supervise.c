@@ -89,44 +89,10 @@ static int open_container_pty(int console_fd) {
     int master, slave;
     char err[256];
     if (open_devpts_pty(&master, &slave, err, sizeof(err)) < 0) child_fail("%s", err);
-    char byte = 'm';
-    struct iovec part = {&byte, 1};
-    union {
-        struct cmsghdr header;
-        char space[CMSG_SPACE(sizeof(int))];
-    } control;
-    memset(&control, 0, sizeof(control));
-    struct msghdr message = {.msg_iov = &part, .msg_iovlen = 1, .msg_control = control.space,
-                             .msg_controllen = sizeof(control.space)};
-    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
-    header->cmsg_level = SOL_SOCKET;
-    header->cmsg_type = SCM_RIGHTS;
-    header->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(header), &master, sizeof(int));
-    if (sendmsg(console_fd, &message, 0) < 0) child_fail("handing the terminal to the shim: %s", strerror(errno));
+    if (send_fd(console_fd, master) < 0) child_fail("handing the terminal to the shim: %s", strerror(errno));
     close(master);
     close(console_fd);
     return slave;
-}
-
-/* The master of the container's terminal, or -1 when the child failed before sending it. */
-static int receive_pty_master(int console_fd) {
-    char byte;
-    struct iovec part = {&byte, 1};
-    union {
-        struct cmsghdr header;
-        char space[CMSG_SPACE(sizeof(int))];
-    } control;
-    struct msghdr message = {.msg_iov = &part, .msg_iovlen = 1, .msg_control = control.space,
-                             .msg_controllen = sizeof(control.space)};
-    ssize_t n;
-    do n = recvmsg(console_fd, &message, MSG_CMSG_CLOEXEC);
-    while (n < 0 && errno == EINTR);
-    struct cmsghdr *header = n > 0 ? CMSG_FIRSTHDR(&message) : NULL;
-    if (!header || header->cmsg_type != SCM_RIGHTS) return -1;
-    int master;
-    memcpy(&master, CMSG_DATA(header), sizeof(int));
-    return master;
 }
 
 static int child_main(void *arg) {
@@ -510,7 +476,7 @@ int run_container(const char *container_dir, int status_fd, int fork_first) {
     write_pid_file("shim.pid", getpid());
     write_pid_file("init.pid", init);
     if (console[0] >= 0) {
-        master_fd = receive_pty_master(console[0]);
+        master_fd = receive_fd(console[0]); /* -1: the child failed before sending it */
         close(console[0]);
         /* No master: the child failed on the way; the error pipe says why. */
         if (master_fd >= 0) {

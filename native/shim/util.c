@@ -1,4 +1,4 @@
-/* Small helpers: error reporting, whole-buffer writes, atomic status files, timestamps. */
+/* Small helpers: error reporting, whole-buffer writes, fd passing, atomic status files, timestamps. */
 #include "shim.h"
 
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <linux/magic.h>
 #include <linux/openat2.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -197,4 +198,46 @@ int open_devpts_pty(int *master, int *slave, char *err, size_t errlen) {
     close(*master);
     *master = -1;
     return -1;
+}
+
+/* One fd over a unix socket (SCM_RIGHTS): 0 when sent, -1 with errno set otherwise. */
+int send_fd(int socket_fd, int fd) {
+    char byte = 'f';
+    struct iovec part = {&byte, 1};
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    memset(&control, 0, sizeof(control));
+    struct msghdr message = {.msg_iov = &part, .msg_iovlen = 1, .msg_control = control.space,
+                             .msg_controllen = sizeof(control.space)};
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(header), &fd, sizeof(int));
+    ssize_t n;
+    do n = sendmsg(socket_fd, &message, MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    return n == 1 ? 0 : -1;
+}
+
+/* The fd the peer sent, or -1 when it closed its end (it failed before sending) or sent none. */
+int receive_fd(int socket_fd) {
+    char byte;
+    struct iovec part = {&byte, 1};
+    union {
+        struct cmsghdr header;
+        char space[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr message = {.msg_iov = &part, .msg_iovlen = 1, .msg_control = control.space,
+                             .msg_controllen = sizeof(control.space)};
+    ssize_t n;
+    do n = recvmsg(socket_fd, &message, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    struct cmsghdr *header = n > 0 ? CMSG_FIRSTHDR(&message) : NULL;
+    if (!header || header->cmsg_type != SCM_RIGHTS) return -1;
+    int fd;
+    memcpy(&fd, CMSG_DATA(header), sizeof(int));
+    return fd;
 }
