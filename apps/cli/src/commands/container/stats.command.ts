@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import type { ContainerCgroupUsage, ContainerManager } from '@flotilla/runtime';
 import type { CliContext } from '../../cli-context';
+import { humanSize } from '../../output/human-size';
 import { formatTable, openContainerManager, shortId } from './container-runtime';
 
 const SAMPLE_MS = 1000;
@@ -16,18 +17,6 @@ function formatBytes(bytes: number): string {
     unit++;
   }
   return `${value.toFixed(unit === 0 ? 0 : 2)}${units[unit]}`;
-}
-
-/** Block I/O as docker stats prints it: decimal units ("12.3MB / 0B"), since they are disk bytes. */
-export function formatDecimalBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${unit === 0 ? String(value) : value.toPrecision(3)}${units[unit]}`;
 }
 
 interface Sample {
@@ -79,7 +68,7 @@ export function createStatsCommand(context: CliContext): Command {
             `${cpu.toFixed(2)}%`,
             `${formatBytes(now.usage.memoryBytes)} / ${limit !== undefined ? formatBytes(limit) : 'unlimited'}`,
             now.usage.blockIo
-              ? `${formatDecimalBytes(now.usage.blockIo.readBytes)} / ${formatDecimalBytes(now.usage.blockIo.writeBytes)}`
+              ? `${humanSize(now.usage.blockIo.readBytes)} / ${humanSize(now.usage.blockIo.writeBytes)}`
               : '--',
             String(now.usage.pids),
           ];

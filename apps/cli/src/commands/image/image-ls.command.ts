@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import { familiarReference, parseReference, type ImageSummary } from '@flotilla/runtime';
 import type { CliContext } from '../../cli-context';
-import { formatColumns, humanAge, humanSize, openImageStore, shortDigest } from './image-runtime';
+import { humanSize } from '../../output/human-size';
+import { formatColumns, humanAge, openImageStore, shortDigest } from './image-runtime';
 
 interface LsFlags {
   all?: boolean;

@@ -2,24 +2,11 @@
 // Docker's ways of printing sizes, ages, IDs and tables.
 import { ImageStore, type RegistryProgress } from '@flotilla/runtime';
 import type { CliContext } from '../../cli-context';
+import { humanSize } from '../../output/human-size';
 
 export function openImageStore(context: CliContext): ImageStore {
   const stateDir = context.io.env['FLOTILLA_STATE_DIR'];
   return new ImageStore(stateDir !== undefined && stateDir !== '' ? { stateDir } : {});
-}
-
-/** Docker's decimal sizes: "4.87MB", "1.2GB", "512B". */
-export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0
-    ? `${value}B`
-    : `${value.toFixed(value < 10 ? 2 : value < 100 ? 1 : 0).replace(/\.0+$/, '')}${units[unit]}`;
 }
 
 /** "3 seconds ago", "2 weeks ago", "N/A" for images without a creation time. */
