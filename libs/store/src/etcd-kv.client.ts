@@ -17,6 +17,7 @@ import {
 } from 'node:http2';
 import { connect as connectTcp } from 'node:net';
 import { connect as connectTls } from 'node:tls';
+import { grpcFramed } from './etcd-protobuf.util';
 
 /** gRPC status codes (https://grpc.github.io/grpc/core/md_doc_statuscodes.html) by number. */
 const GRPC_STATUS_NAMES = [
@@ -70,14 +71,6 @@ const DEFAULT_MAX_RESPONSE_BYTES = 512 * 1024 * 1024;
 // Large ranges (a list of every pod) stream faster when the peer need not wait for window updates.
 const STREAM_WINDOW_BYTES = 16 * 1024 * 1024;
 const SESSION_WINDOW_BYTES = 64 * 1024 * 1024;
-
-function frame(message: Buffer): Buffer {
-  const framed = Buffer.allocUnsafe(5 + message.length);
-  framed[0] = 0;
-  framed.writeUInt32BE(message.length, 1);
-  message.copy(framed, 5);
-  return framed;
-}
 
 /** The single message of a unary answer from its length-prefixed frame(s). */
 function unframe(body: Buffer): Buffer {
@@ -158,7 +151,7 @@ export class EtcdKvClient {
 
   /** One unary call; the answer is the response message's bytes. */
   call(method: KvMethod, request: Buffer, deadline: { timeoutMs: number }): Promise<Buffer> {
-    return this.callFramed(method, frame(request), deadline);
+    return this.callFramed(method, grpcFramed(request), deadline);
   }
 
   /** call() for a request already in its gRPC frame (encodeTxnRequestFramed). */

@@ -186,14 +186,29 @@ class Writer {
     return target;
   }
 
-  /** The message as one gRPC length-prefixed frame: flag byte 0 (uncompressed), 4-byte length. */
+  /** The message as one gRPC length-prefixed frame (see grpcFramed). */
   finishFramed(): Buffer {
-    const target = Buffer.allocUnsafe(5 + this.length);
-    target[0] = 0;
-    target.writeUInt32BE(this.length, 1);
-    this.writeInto(target, 5);
+    const target = Buffer.allocUnsafe(GRPC_FRAME_HEADER_BYTES + this.length);
+    writeGrpcFrameHeader(target, this.length);
+    this.writeInto(target, GRPC_FRAME_HEADER_BYTES);
     return target;
   }
+}
+
+/** gRPC's length prefix: flag byte 0 (uncompressed), then the message length, 4 bytes big-endian. */
+const GRPC_FRAME_HEADER_BYTES = 5;
+
+function writeGrpcFrameHeader(target: Buffer, messageLength: number): void {
+  target[0] = 0;
+  target.writeUInt32BE(messageLength, 1);
+}
+
+/** An encoded message in its gRPC length-prefixed frame (a copy; Writer.finishFramed avoids it). */
+export function grpcFramed(message: Buffer): Buffer {
+  const framed = Buffer.allocUnsafe(GRPC_FRAME_HEADER_BYTES + message.length);
+  writeGrpcFrameHeader(framed, message.length);
+  message.copy(framed, GRPC_FRAME_HEADER_BYTES);
+  return framed;
 }
 
 function rangeWriter(request: RangeRequest): Writer {
