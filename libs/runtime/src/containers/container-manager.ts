@@ -39,8 +39,10 @@ import type {
   ContainerSpec,
   ContainerState,
   NetworkAttacher,
+  PublishedPort,
   RootfsProvider,
 } from './container.types';
+import { exposedPortMappings } from '../network/port-mapping';
 import { nextStatus } from './container-lifecycle';
 import { readContainerLog, type LogEntry, type LogReadOptions } from './container-logs';
 import { parseSignal } from './container-signals';
@@ -270,6 +272,21 @@ function hasLimits(spec: ContainerSpec): boolean {
   return Object.values(spec.resources ?? {}).some((value) => value !== undefined);
 }
 
+/**
+ * `-P`: the image's exposed ports on free host ports, after those -p already publishes (an explicit
+ * mapping of a container port wins, as with Docker).
+ */
+function withExposedPorts(ports: readonly PublishedPort[], exposed: readonly string[]): PublishedPort[] {
+  let extra: PublishedPort[];
+  try {
+    extra = exposedPortMappings(exposed);
+  } catch (error: unknown) {
+    throw new ContainerError('InvalidSpec', error instanceof Error ? error.message : String(error));
+  }
+  const published = new Set(ports.map((port) => `${port.containerPort}/${port.protocol}`));
+  return [...ports, ...extra.filter((port) => !published.has(`${port.containerPort}/${port.protocol}`))];
+}
+
 export class ContainerManager {
   readonly store: ContainerStore;
   private readonly shimPath: string;
@@ -374,7 +391,14 @@ export class ContainerManager {
         name,
         image,
         createdAt: new Date().toISOString(),
-        spec: { ...spec, network, stopSignal: spec.stopSignal ?? defaults.stopSignal },
+        spec: {
+          ...spec,
+          network,
+          stopSignal: spec.stopSignal ?? defaults.stopSignal,
+          ...(spec.publishAll && network === 'bridge'
+            ? { ports: withExposedPorts(spec.ports ?? [], defaults.exposedPorts ?? []) }
+            : {}),
+        },
         process: {
           args,
           env,

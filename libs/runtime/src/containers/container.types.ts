@@ -25,6 +25,8 @@ export interface ImageDefaults {
   workingDir?: string;
   user?: string;
   stopSignal?: string;
+  /** EXPOSE: "80/tcp", "53/udp", as the image config's ExposedPorts keys. */
+  exposedPorts?: string[];
 }
 
 export interface PreparedRootfs {
@@ -104,10 +106,11 @@ export interface ContainerCgroups {
   open(containerId: string): Promise<ContainerCgroup | undefined>;
 }
 
-/** `-p [hostIp:]hostPort:containerPort[/protocol]`. */
+/** `-p [[hostIp:][hostPort]:]containerPort[/protocol]`. */
 export interface PublishedPort {
   /** An IPv4 address of the host to publish on; absent: all of them. */
   hostIp?: string;
+  /** 0 in a spec: a free port chosen at each start; the attachment records the one chosen. */
   hostPort: number;
   containerPort: number;
   protocol: 'tcp' | 'udp';
@@ -121,6 +124,8 @@ export interface AttachedNetwork {
   /** /var/run/netns/NAME or /proc/PID/ns/net: the namespace the shim joins; absent for the host's. */
   namespacePath?: string;
   ipAddress?: string;
+  /** The published ports with the host ports actually chosen (inspect, ps, `container port`). */
+  ports?: PublishedPort[];
 }
 
 /** Per-container networking. Engineer G's BridgeNetwork has this shape. */
@@ -165,6 +170,8 @@ export interface ContainerSpec {
   autoRemove?: boolean;
   network?: ContainerNetworkMode;
   ports?: PublishedPort[];
+  /** `-P`: every port the image EXPOSEs, on a free host port (resolved into ports at create). */
+  publishAll?: boolean;
   volumes?: VolumeMount[];
   resources?: ContainerResources;
   readOnlyRootfs?: boolean;

@@ -3,6 +3,8 @@
 // veth pair. Everything about a container's attachment is written to the state dir, so any process
 // (the CLI removing a container the agent started) can tear it down.
 import { createHash } from 'node:crypto';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { access, mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,7 +28,13 @@ import {
   namespaceExists,
   namespacePath,
 } from './network-namespace';
-import { NetworkError, type NetworkAttachment, type NetworkMode, type PortMapping } from './network.types';
+import {
+  NetworkError,
+  type NetworkAttachment,
+  type NetworkMode,
+  type PortMapping,
+  type PortProtocol,
+} from './network.types';
 import { IptablesForwarder } from './iptables.forwarder';
 import { NftablesForwarder } from './nftables.forwarder';
 import { commandOnPath, type FirewallKind, type PortForwarder } from './port-forwarder';
@@ -148,6 +156,34 @@ function checkHostAddresses(ports: readonly PortMapping[]): void {
       );
     }
   }
+}
+
+/** The kernel's ephemeral port range (net.ipv4.ip_local_port_range), Linux's default if unreadable. */
+async function ephemeralPortRange(): Promise<[number, number]> {
+  const text = await readFile('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').catch(() => '');
+  const [low, high] = text.trim().split(/\s+/).map(Number);
+  return low !== undefined && high !== undefined && low >= 1 && high <= 65535 && low <= high
+    ? [low, high]
+    : [32768, 60999];
+}
+
+/** Whether nothing on the host holds the port: a DNAT rule would silently take its traffic away. */
+function hostPortFree(protocol: PortProtocol, hostIp: string | undefined, port: number): Promise<boolean> {
+  const address = hostIp ?? '0.0.0.0';
+  return new Promise((resolve) => {
+    if (protocol === 'udp') {
+      const socket = createSocket('udp4');
+      socket.once('error', () => {
+        socket.close();
+        resolve(false);
+      });
+      socket.bind({ port, address, exclusive: true }, () => socket.close(() => resolve(true)));
+      return;
+    }
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: address, exclusive: true }, () => server.close(() => resolve(true)));
+  });
 }
 
 export class BridgeNetwork {
@@ -380,8 +416,23 @@ export class BridgeNetwork {
     return (await this.readAttachment(containerId)) ?? attachment;
   }
 
-  /** Publishes more ports of an attached bridge-mode container; all or none are added. */
+  /**
+   * Publishes more ports of an attached bridge-mode container; all or none are added. A host port of
+   * 0 becomes a free one: chosen and recorded under the network's port lock, so two containers of
+   * ours starting at once never pick the same one (a bind probe alone would not see our DNAT rules).
+   */
   async publishPorts(containerId: string, ports: readonly PortMapping[]): Promise<NetworkAttachment> {
+    if (!ports.some((mapping) => mapping.hostPort === 0)) return this.publishChosen(containerId, ports);
+    await mkdir(this.directory, { recursive: true });
+    return withFileLock(join(this.directory, 'ports.lock'), async () =>
+      this.publishChosen(containerId, await this.chooseHostPorts(ports)),
+    );
+  }
+
+  private async publishChosen(
+    containerId: string,
+    ports: readonly PortMapping[],
+  ): Promise<NetworkAttachment> {
     const attachment = await this.requireAttachment(containerId);
     if (attachment.mode !== 'bridge' || attachment.ipAddress === undefined) {
       throw new NetworkError(
@@ -396,6 +447,44 @@ export class BridgeNetwork {
     attachment.ports = [...attachment.ports, ...ports];
     await this.writeAttachment(attachment);
     return attachment;
+  }
+
+  /**
+   * Gives each mapping with host port 0 a port from the kernel's ephemeral range (where Docker picks
+   * too) that no attachment of this network holds and no host socket is bound to. Call under the lock.
+   */
+  private async chooseHostPorts(ports: readonly PortMapping[]): Promise<PortMapping[]> {
+    const taken = new Set<string>();
+    const key = (protocol: string, hostPort: number): string => `${protocol}/${hostPort}`;
+    for (const attachment of await this.attachments()) {
+      for (const mapping of attachment.ports) taken.add(key(mapping.protocol, mapping.hostPort));
+    }
+    for (const mapping of ports) taken.add(key(mapping.protocol, mapping.hostPort));
+    const [low, high] = await ephemeralPortRange();
+    const size = high - low + 1;
+    const chosen: PortMapping[] = [];
+    for (const mapping of ports) {
+      if (mapping.hostPort !== 0) {
+        chosen.push(mapping);
+        continue;
+      }
+      // A random start spreads containers over the range instead of all probing from its bottom.
+      const start = Math.floor(Math.random() * size);
+      let hostPort: number | undefined;
+      for (let step = 0; step < size && hostPort === undefined; step++) {
+        const candidate = low + ((start + step) % size);
+        if (taken.has(key(mapping.protocol, candidate))) continue;
+        if (await hostPortFree(mapping.protocol, mapping.hostIp, candidate)) hostPort = candidate;
+      }
+      if (hostPort === undefined) {
+        throw new NetworkError(
+          `no free ${mapping.protocol} host port in ${low}-${high} for container port ${mapping.containerPort}`,
+        );
+      }
+      taken.add(key(mapping.protocol, hostPort));
+      chosen.push({ ...mapping, hostPort });
+    }
+    return chosen;
   }
 
   /** Removes all published ports of the container (or the given ones); missing rules are fine. */

@@ -2,7 +2,7 @@ import { broadcastOf, formatIpv4, gatewayOf, parseIpv4, parseSubnet, subnetWithi
 import { iptablesBaseRules, iptablesPortRules } from './iptables.forwarder';
 import { addPortsCommand, bridgeRuleset, deletePortsCommand } from './nft-ruleset';
 import { parsePublishedElements } from './nftables.forwarder';
-import { checkPortConflicts, parsePortMapping } from './port-mapping';
+import { checkPortConflicts, exposedPortMappings, parsePortMapping } from './port-mapping';
 
 describe('IPv4 subnets', () => {
   it('round-trips addresses and finds gateway and broadcast', () => {
@@ -40,7 +40,32 @@ describe('port mappings', () => {
     });
   });
 
-  it.each(['80', '0:80', '8080:65536', 'a:b', '1:2/sctp', 'localhost:80:80', '1.2.3:80:80', '::1:80:80', ''])(
+  it('leaves the host port to be chosen (0) when it is left out, as docker does', () => {
+    expect(parsePortMapping('80')).toEqual({ hostPort: 0, containerPort: 80, protocol: 'tcp' });
+    expect(parsePortMapping('53/udp')).toEqual({ hostPort: 0, containerPort: 53, protocol: 'udp' });
+    expect(parsePortMapping('0:80')).toEqual({ hostPort: 0, containerPort: 80, protocol: 'tcp' });
+    expect(parsePortMapping('127.0.0.1::80')).toEqual({
+      hostIp: '127.0.0.1',
+      hostPort: 0,
+      containerPort: 80,
+      protocol: 'tcp',
+    });
+  });
+
+  it("reads an image's exposed ports as mappings to free host ports", () => {
+    expect(exposedPortMappings(['80/tcp', '53/udp', '8080'])).toEqual([
+      { hostPort: 0, containerPort: 80, protocol: 'tcp' },
+      { hostPort: 0, containerPort: 53, protocol: 'udp' },
+      { hostPort: 0, containerPort: 8080, protocol: 'tcp' },
+    ]);
+    expect(() => exposedPortMappings(['80/sctp'])).toThrow(/exposes "80\/sctp"/);
+  });
+
+  it('lets several ports wait for a free host port without calling them overlapping', () => {
+    expect(() => checkPortConflicts([parsePortMapping('80'), parsePortMapping('81')])).not.toThrow();
+  });
+
+  it.each(['::80', '8080:65536', 'a:b', '1:2/sctp', 'localhost:80:80', '1.2.3:80:80', '::1:80:80', ''])(
     'rejects %j',
     (spec) => {
       expect(() => parsePortMapping(spec)).toThrow(/-p/);

@@ -6,10 +6,11 @@ export type NetworkMode = 'bridge' | 'none' | 'host';
 
 export type PortProtocol = 'tcp' | 'udp';
 
-/** `-p [hostIp:]hostPort:containerPort[/protocol]`. */
+/** `-p [[hostIp:][hostPort]:]containerPort[/protocol]`. */
 export interface PortMapping {
   /** The host's IPv4 address the port is published on; absent: every address of the host. */
   hostIp?: string;
+  /** 0: a free port, chosen when published (`-p 80`, `-p 127.0.0.1::80`, `-P`). */
   hostPort: number;
   containerPort: number;
   protocol: PortProtocol;

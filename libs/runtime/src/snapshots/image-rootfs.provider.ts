@@ -13,6 +13,7 @@ export interface ImageRootfs {
     readonly workingDir?: string;
     readonly user?: string;
     readonly stopSignal?: string;
+    readonly exposedPorts?: string[];
   };
   /** Layer directories, top first (for resolving user names in /etc/passwd without mounting). */
   readonly lowerDirs: string[];
@@ -55,6 +56,7 @@ export class ImageRootfsProvider {
         ...(config.WorkingDir ? { workingDir: config.WorkingDir } : {}),
         ...(config.User ? { user: config.User } : {}),
         ...(config.StopSignal ? { stopSignal: config.StopSignal } : {}),
+        ...(config.ExposedPorts ? { exposedPorts: Object.keys(config.ExposedPorts) } : {}),
       },
       lowerDirs: [...prepared.lowerDirs],
     };

@@ -104,7 +104,8 @@ describe('container flags', () => {
       containerPort: 80,
       protocol: 'tcp',
     });
-    expect(() => parsePublish('80')).toThrow('hostPort:containerPort');
+    expect(parsePublish('80')).toEqual({ hostPort: 0, containerPort: 80, protocol: 'tcp' });
+    expect(() => parsePublish('::80')).toThrow('[[hostIp:][hostPort]:]containerPort');
     expect(() => parsePublish('70000:80')).toThrow('1 to 65535');
     expect(() => parsePublish('example.com:80:80')).toThrow('IPv4 address');
     expect(parseVolume('/srv/data:/data:ro')).toEqual({

@@ -13,6 +13,7 @@ import {
   createStopCommand,
 } from './lifecycle.command';
 import { createLogsCommand } from './logs.command';
+import { createPortCommand } from './port.command';
 import { createPsCommand } from './ps.command';
 import { createRunCommand } from './run.command';
 import { createStatsCommand } from './stats.command';
@@ -30,6 +31,7 @@ export function createContainerCommand(context: CliContext): Command {
     .addCommand(createKillCommand(context))
     .addCommand(createRmCommand(context))
     .addCommand(createInspectCommand(context))
+    .addCommand(createPortCommand(context))
     .addCommand(createStatsCommand(context))
     .addCommand(createContainerCommitCommand(context));
 }

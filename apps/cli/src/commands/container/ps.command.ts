@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import type { ContainerInfo } from '@flotilla/runtime';
 import type { CliContext } from '../../cli-context';
+import { formatPortsColumn, publishedPorts } from './port.command';
 import { formatTable, humanDuration, openContainerManager, shortId } from './container-runtime';
 
 export function describeStatus(info: ContainerInfo, now: Date): string {
@@ -43,11 +44,7 @@ export function createPsCommand(context: CliContext): Command {
         quoteCommand(info.process.args),
         `${humanDuration(now.getTime() - Date.parse(info.createdAt))} ago`,
         describeStatus(info, now),
-        (info.spec.ports ?? [])
-          .map(
-            (port) => `${port.hostIp ?? '0.0.0.0'}:${port.hostPort}->${port.containerPort}/${port.protocol}`,
-          )
-          .join(', '),
+        formatPortsColumn(publishedPorts(info)),
         info.name,
       ]);
       context.io.write(

@@ -39,6 +39,7 @@ interface RunFlags {
   workdir?: string;
   user?: string;
   publish?: string[];
+  publishAll?: boolean;
   volume?: string[];
   memory?: string;
   cpus?: string;
@@ -114,6 +115,7 @@ export function specFromFlags(
     ...(flags.hostname !== undefined ? { hostname: flags.hostname } : {}),
     ...(flags.network !== undefined ? { network: flags.network as ContainerNetworkMode } : {}),
     ...(flags.publish ? { ports: flags.publish.map(parsePublish) } : {}),
+    ...(flags.publishAll ? { publishAll: true } : {}),
     ...(flags.volume ? { volumes: flags.volume.map(parseVolume) } : {}),
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
     ...(flags.stopSignal !== undefined ? { stopSignal: flags.stopSignal } : {}),
@@ -215,10 +217,11 @@ export function addRunOptions(command: Command): Command {
     .option('-w, --workdir <dir>', 'the working directory inside the container')
     .option('-u, --user <user[:group]>', 'run as this user (name or uid, looked up in the image)')
     .option(
-      '-p, --publish <[hostIp:]hostPort:containerPort>',
-      'publish a container port on the host (repeatable)',
+      '-p, --publish <[[hostIp:][hostPort]:]containerPort[/udp]>',
+      'publish a container port on the host; no host port: a free one (repeatable)',
       collect,
     )
+    .option('-P, --publish-all', 'publish every port the image EXPOSEs on a free host port')
     .option('-v, --volume <hostDir:containerDir[:ro]>', 'bind a host directory (repeatable)', collect)
     .option('--memory <size>', 'memory limit, e.g. 64m or 1g')
     .option('--cpus <number>', 'CPU limit in CPUs, e.g. 0.5')
