@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import type { ContainerInfo } from '@flotilla/runtime';
 import type { CliContext } from '../../cli-context';
+import { collect } from './container-flags';
+import { filterWantsAll, matchesFilter, parseContainerFilters } from './container-filter';
 import { formatPortsColumn, publishedPorts } from './port.command';
 import { formatTable, humanDuration, openContainerManager, shortId } from './container-runtime';
 
@@ -30,9 +32,17 @@ export function createPsCommand(context: CliContext): Command {
     .description('list containers (running ones unless -a)')
     .option('-a, --all', 'include created and stopped containers')
     .option('-q, --quiet', 'only print ids')
-    .action(async (flags: { all?: boolean; quiet?: boolean }) => {
+    .option(
+      '-f, --filter <KEY=VALUE>',
+      'label=KEY[=VALUE], name=NAME or status=created|running|exited (repeatable)',
+      collect,
+    )
+    .action(async (flags: { all?: boolean; quiet?: boolean; filter?: string[] }) => {
+      const filter = parseContainerFilters(flags.filter ?? []);
       const manager = await openContainerManager(context);
-      const containers = await manager.list({ all: flags.all ?? false });
+      const containers = (await manager.list({ all: (flags.all ?? false) || filterWantsAll(filter) })).filter(
+        (info) => matchesFilter(info, filter),
+      );
       if (flags.quiet) {
         context.io.write(containers.map((info) => `${shortId(info.id)}\n`).join(''));
         return;

@@ -1,6 +1,7 @@
 // `flotilla container run [options] IMAGE [COMMAND...]` (or `--rootfs DIR [COMMAND...]`): create and
 // start a container, then attach (-it), follow its output, or print its id (-d).
 import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import {
   ContainerError,
@@ -26,6 +27,7 @@ import {
   parseVolume,
 } from './container-flags';
 import { openContainerManager, reparseTail } from './container-runtime';
+import { parseEnvFile, parseLabel, parseLabelFile } from './key-value-file.parser';
 import { relayTerminal, terminalSize } from './terminal-session';
 
 interface RunFlags {
@@ -36,6 +38,9 @@ interface RunFlags {
   name?: string;
   rootfs?: string;
   env?: string[];
+  envFile?: string[];
+  label?: string[];
+  labelFile?: string[];
   workdir?: string;
   user?: string;
   publish?: string[];
@@ -57,6 +62,18 @@ interface RunFlags {
   entrypoint?: string;
   stopSignal?: string;
   readOnly?: boolean;
+}
+
+/** A file named by a flag; one that cannot be read is refused before anything is created. */
+function readFlagFile(file: string, flag: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error: unknown) {
+    throw new CliError(
+      `${flag} ${file}: ${error instanceof Error ? error.message : String(error)}`,
+      EXIT_RUN_REFUSED,
+    );
+  }
 }
 
 const NETWORK_MODES: readonly ContainerNetworkMode[] = ['bridge', 'none', 'host'];
@@ -98,9 +115,18 @@ export function specFromFlags(
       : {}),
   };
   const userns = parseUserNamespace(flags, env['FLOTILLA_USERNS']);
-  const envEntries = (flags.env ?? [])
-    .map((entry) => parseEnv(entry, env))
-    .filter((entry): entry is string => entry !== undefined);
+  // Docker's order: the env files in turn, then -e, so a later -e wins over a file.
+  const envEntries = [
+    ...(flags.envFile ?? []).flatMap((file) => parseEnvFile(readFlagFile(file, '--env-file'), { file, env })),
+    ...(flags.env ?? [])
+      .map((entry) => parseEnv(entry, env))
+      .filter((entry): entry is string => entry !== undefined),
+  ];
+  // Label files first, then --label, each later one of a key winning.
+  const labelEntries = [
+    ...(flags.labelFile ?? []).flatMap((file) => parseLabelFile(readFlagFile(file, '--label-file'), file)),
+    ...(flags.label ?? []).map(parseLabel),
+  ];
   return {
     ...(image !== undefined ? { image } : {}),
     ...(flags.rootfs !== undefined ? { rootfsDir: flags.rootfs } : {}),
@@ -110,6 +136,7 @@ export function specFromFlags(
       : {}),
     ...(flags.name !== undefined ? { name: flags.name } : {}),
     ...(envEntries.length > 0 ? { env: envEntries } : {}),
+    ...(labelEntries.length > 0 ? { labels: Object.fromEntries(labelEntries) } : {}),
     ...(flags.workdir !== undefined ? { workingDir: flags.workdir } : {}),
     ...(flags.user !== undefined ? { user: flags.user } : {}),
     ...(flags.hostname !== undefined ? { hostname: flags.hostname } : {}),
@@ -214,6 +241,13 @@ export function addRunOptions(command: Command): Command {
       'set an environment variable (repeatable; NAME alone passes yours)',
       collect,
     )
+    .option(
+      '--env-file <file>',
+      'read environment variables from a file of KEY=VALUE lines (repeatable)',
+      collect,
+    )
+    .option('-l, --label <KEY=VALUE>', 'set a label on the container (repeatable)', collect)
+    .option('--label-file <file>', 'read labels from a file of KEY=VALUE lines (repeatable)', collect)
     .option('-w, --workdir <dir>', 'the working directory inside the container')
     .option('-u, --user <user[:group]>', 'run as this user (name or uid, looked up in the image)')
     .option(
