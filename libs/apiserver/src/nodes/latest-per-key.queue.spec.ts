@@ -87,6 +87,35 @@ describe('LatestPerKeyQueue', () => {
     }
   });
 
+  it('retries the newest value, never an older one that failed while the newest waited', async () => {
+    jest.useFakeTimers();
+    try {
+      const written: string[] = [];
+      const failing = new Set(['creating', 'running']);
+      let releaseFirst: () => void = () => undefined;
+      const queue = new LatestPerKeyQueue<string>(
+        async (_key, value) => {
+          if (written.length === 0 && failing.has('creating'))
+            await new Promise<void>((resolve) => (releaseFirst = resolve));
+          // Each value fails once (etcd timed out), then goes through.
+          if (failing.delete(value)) throw new Error('etcd timed out');
+          written.push(value);
+        },
+        () => undefined,
+        (_key, _error, attempt) => 1000 * 2 ** (attempt - 1),
+      );
+      // "creating" is in flight when "running" comes; both fail once. Only "running" may be retried:
+      // "creating" written after it would be the pod's last status while it runs.
+      queue.push('pod/a', 'creating');
+      queue.push('pod/a', 'running');
+      releaseFirst();
+      await jest.advanceTimersByTimeAsync(60_000);
+      expect(written).toEqual(['running']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('drops a failed write when no delay is given', async () => {
     let calls = 0;
     const queue = new LatestPerKeyQueue<string>(

@@ -6,7 +6,8 @@
 // would otherwise leave the pod Pending in the API while it runs.
 export class LatestPerKeyQueue<T> {
   private readonly running = new Map<string, Promise<void>>();
-  private readonly pending = new Map<string, T>();
+  /** The newest value waiting per key, with its push number. */
+  private readonly pending = new Map<string, { value: T; push: number }>();
   /** The number of the newest value pushed per key; a retry goes ahead only if it is still the newest. */
   private readonly pushes = new Map<string, number>();
   private sequence = 0;
@@ -23,17 +24,18 @@ export class LatestPerKeyQueue<T> {
 
   push(key: string, value: T): void {
     if (this.stopped) return;
-    this.pushes.set(key, ++this.sequence);
+    const push = ++this.sequence;
+    this.pushes.set(key, push);
     this.attempts.delete(key);
-    this.enqueue(key, value);
+    this.enqueue(key, value, push);
   }
 
-  private enqueue(key: string, value: T): void {
+  private enqueue(key: string, value: T, push: number): void {
     if (this.running.has(key)) {
-      this.pending.set(key, value);
+      this.pending.set(key, { value, push });
       return;
     }
-    this.start(key, value);
+    this.start(key, value, push);
   }
 
   /** Cancels retries and takes no more values (the stream closed). */
@@ -43,7 +45,10 @@ export class LatestPerKeyQueue<T> {
     this.retryTimers.clear();
   }
 
-  private retryLater(key: string, value: T, error: unknown): void {
+  private retryLater(key: string, value: T, push: number, error: unknown): void {
+    // A newer value came while this one was written: it is written next (or is being retried), and
+    // this one, written after it, would undo it.
+    if (this.pushes.get(key) !== push) return;
     const attempt = (this.attempts.get(key) ?? 0) + 1;
     const delay = this.stopped ? undefined : this.retryDelayMs?.(key, error, attempt);
     if (delay === undefined) {
@@ -51,17 +56,16 @@ export class LatestPerKeyQueue<T> {
       return;
     }
     this.attempts.set(key, attempt);
-    const generation = this.pushes.get(key);
     const timer = setTimeout(() => {
       this.retryTimers.delete(timer);
-      if (this.stopped || this.pushes.get(key) !== generation) return;
-      this.enqueue(key, value);
+      if (this.stopped || this.pushes.get(key) !== push) return;
+      this.enqueue(key, value, push);
     }, delay);
     timer.unref();
     this.retryTimers.add(timer);
   }
 
-  private start(key: string, value: T): void {
+  private start(key: string, value: T, push: number): void {
     const done = this.run(key, value)
       .then(() => {
         this.attempts.delete(key);
@@ -69,14 +73,14 @@ export class LatestPerKeyQueue<T> {
       })
       .catch((error: unknown) => {
         this.onError(key, error);
-        this.retryLater(key, value, error);
+        this.retryLater(key, value, push, error);
       })
       .finally(() => {
         this.running.delete(key);
         const next = this.pending.get(key);
         if (next !== undefined) {
           this.pending.delete(key);
-          this.start(key, next);
+          this.start(key, next.value, next.push);
         }
       });
     this.running.set(key, done);
