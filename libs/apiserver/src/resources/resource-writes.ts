@@ -68,6 +68,9 @@ export interface WriteHow {
   written?: KubeObject;
 }
 
+/** A no-op found against a copy of the object (see commitUpdate's liveFromCopy): read etcd and redo. */
+class UnconfirmedNoOp extends Error {}
+
 export type Mutation = (live: KubeObject | undefined) => { object: KubeObject; create: boolean };
 
 function asObject(body: unknown): KubeObject {
@@ -296,6 +299,12 @@ export class ResourceWrites {
       operation?: 'Update' | 'Apply';
       managedFields?: WriteHow['managedFields'];
       prepare?: WriteHow['prepare'];
+      /**
+       * live is a copy (the watch cache's, or the caller's own last write) that etcd may have moved
+       * past: a write found equal to it is not skipped but refused with UnconfirmedNoOp, for mutate
+       * to compare against etcd's object, as Kubernetes' GuaranteedUpdate does with a cached state.
+       */
+      liveFromCopy?: boolean;
     } = {},
   ): Promise<WriteResult> {
     const operation = how.operation ?? 'Update';
@@ -344,6 +353,9 @@ export class ResourceWrites {
         return { object: withTypeMeta(target, removed), code: 200, warnings };
       }
       if (sameJsonText(prepared, live)) {
+        // Equal to a copy is not equal to etcd: another writer may have changed the object since
+        // (a report skipped here would be lost, as the agent sends each status only once).
+        if (how.liveFromCopy === true) throw new UnconfirmedNoOp();
         // Kubernetes skips no-op writes: the resourceVersion does not move, watchers see nothing.
         return { object: withTypeMeta(target, live), code: 200, warnings };
       }
@@ -356,6 +368,7 @@ export class ResourceWrites {
       return { object: withTypeMeta(target, stored), code: 200, warnings };
     } catch (error) {
       if (allocator && plan) await allocator.release(plan.claimed);
+      if (error instanceof UnconfirmedNoOp) throw error;
       throw storeErrorToApi(error, target);
     }
   }
@@ -395,8 +408,11 @@ export class ResourceWrites {
           operation,
           ...(how.managedFields ? { managedFields: how.managedFields } : {}),
           ...(how.prepare ? { prepare: how.prepare } : {}),
+          ...(cached ? { liveFromCopy: true } : {}),
         });
       } catch (error) {
+        // The next attempt reads etcd (only the first one starts from a copy).
+        if (error instanceof UnconfirmedNoOp) continue;
         const conflict =
           error instanceof ApiError && error.code === 409 && error.status.reason === 'Conflict';
         if (!conflict || Date.now() >= deadline) throw error;
