@@ -130,6 +130,8 @@ export async function startNodeService(
     throw error;
   }
   const sessions = new Map<string, NodeSession>();
+  /** Per node: resolves once its latest session has closed and written all it was sent. */
+  const draining = new Map<string, Promise<void>>();
   const heartbeatIntervalSeconds = options.heartbeatIntervalSeconds ?? 5;
 
   async function register(request: RegisterRequest): Promise<RegisterResponse> {
@@ -225,6 +227,7 @@ export async function startNodeService(
       }
       // One stream per node: a reconnecting agent replaces the stream the server has not noticed is dead.
       sessions.get(node)?.close(GrpcStatus.ABORTED, `a newer connection from node ${node} replaced this one`);
+      const previousWrites = draining.get(node);
       const session: NodeSession = new NodeSession({
         nodeName: node,
         call,
@@ -235,11 +238,18 @@ export async function startNodeService(
         logger,
         statusReportIntervalMs: options.statusReportIntervalMs ?? 60_000,
         leaseDurationSeconds: options.leaseDurationSeconds ?? 40,
+        ...(previousWrites ? { previousWrites } : {}),
         onClosed: () => {
           if (sessions.get(node) === session) sessions.delete(node);
         },
       });
       sessions.set(node, session);
+      // Each session's writes finish before the next session's begin (see previousWrites): its
+      // idle() waits for its own previous session too, as its writes wait for that first.
+      const drained: Promise<void> = session.closedAndIdle().then(() => {
+        if (draining.get(node) === drained) draining.delete(node);
+      });
+      draining.set(node, drained);
       session.start().catch((error: unknown) => {
         logger.warn({ node, err: error }, 'could not start the node stream');
         session.close(

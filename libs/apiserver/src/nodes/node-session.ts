@@ -42,6 +42,12 @@ export interface NodeSessionOptions {
   /** How often the Node is rewritten when nothing changed (its Lease is renewed on every heartbeat). */
   statusReportIntervalMs: number;
   leaseDurationSeconds: number;
+  /**
+   * Resolves once the node's previous session has closed and finished its writes: this session
+   * writes nothing before, or an older report still in flight there (ContainerCreating) could
+   * land over this one's newer report (Running), which the agent does not send again.
+   */
+  previousWrites?: Promise<void>;
   onClosed: () => void;
 }
 
@@ -86,6 +92,8 @@ export class NodeSession {
   private unsubscribeServices: (() => void) | undefined;
   private rewatchTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private markClosed: () => void = () => undefined;
+  private readonly closedOnce = new Promise<void>((resolve) => (this.markClosed = resolve));
   private readonly writes: LatestPerKeyQueue<AgentMessage['payload']>;
   /**
    * Each pod's last status write, by namespace/name, until the pod watch delivers it: an agent
@@ -232,6 +240,7 @@ export class NodeSession {
   }
 
   private async handle(payload: AgentMessage['payload']): Promise<void> {
+    if (this.options.previousWrites) await this.options.previousWrites;
     if (payload?.$case === 'heartbeat') return this.heartbeat(payload.value);
     if (payload?.$case === 'podStatus') return this.podStatus(payload.value);
   }
@@ -452,6 +461,7 @@ export class NodeSession {
   close(code?: GrpcStatus, details?: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.markClosed();
     if (this.rewatchTimer) clearTimeout(this.rewatchTimer);
     // A reconnecting agent sends every current status again.
     this.writes.stop();
@@ -472,5 +482,11 @@ export class NodeSession {
   /** Waits for writes in flight (for an orderly shutdown). */
   idle(): Promise<void> {
     return this.writes.idle();
+  }
+
+  /** Resolves once the session has closed and every write it took has finished (or failed). */
+  async closedAndIdle(): Promise<void> {
+    await this.closedOnce;
+    await this.writes.idle();
   }
 }
