@@ -18,6 +18,7 @@ import type {
 import { PodChange_Type } from '@flotilla/proto';
 import type { Logger } from 'pino';
 import { LatestPerKeyQueue } from './latest-per-key.queue';
+import { statusRetryDelayMs } from './status-retry.util';
 import { podIntent } from './pod-intent.util';
 import type { NodeDirectory } from './node-directory';
 import type { ServiceFeed } from './service-feed';
@@ -27,7 +28,6 @@ import { apiErrorCode, type NodeObjects, type ObjectWatch } from './node-objects
 
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 const CONFLICT_RETRIES = 5;
-const STATUS_RETRIES = 8;
 const REWATCH_DELAY_MS = 500;
 
 export interface NodeSessionOptions {
@@ -119,14 +119,11 @@ export class NodeSession {
         );
       },
       // A heartbeat is followed by the next one; a pod's status is reported once per change, so a
-      // write lost to a busy etcd is retried (1 s doubling to 30 s, 8 times) unless a newer report
-      // came or the API refused it for good.
+      // write lost to a busy etcd is retried (1 s doubling to 30 s) while the stream lives, unless a
+      // newer report came or the API refused it for good.
       (key, error, attempt) => {
-        if (!key.startsWith('pod/') || error instanceof NodeGoneError || attempt > STATUS_RETRIES)
-          return undefined;
-        const code = apiErrorCode(error);
-        if (code !== undefined && code >= 400 && code < 500 && code !== 409 && code !== 429) return undefined;
-        return Math.min(30_000, 1000 * 2 ** (attempt - 1));
+        if (!key.startsWith('pod/') || error instanceof NodeGoneError) return undefined;
+        return statusRetryDelayMs({ code: apiErrorCode(error), attempt });
       },
     );
   }
