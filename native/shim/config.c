@@ -69,6 +69,18 @@ static int apply(struct shim_config *c, const char *key, char *value, char *err,
     if (!strcmp(key, "cgroup_v1")) return push_string(&c->cgroup_v1, &c->ncgroup_v1, value);
     if (!strcmp(key, "cgroup_v2")) return c->cgroup_v2 = value, 0;
     if (!strcmp(key, "cwd")) return p->cwd = value, 0;
+    if (!strcmp(key, "caps")) {
+        char *end;
+        errno = 0;
+        unsigned long long mask = strtoull(value, &end, 16);
+        if (errno || end == value || *end) {
+            set_error(err, errlen, "caps must be a hexadecimal mask, got \"%s\"", value);
+            return -2;
+        }
+        p->caps = mask;
+        free(value);
+        return 0;
+    }
     if (!strcmp(key, "hostname")) return c->hostname = value, 0;
     if (!strcmp(key, "rootfs")) return c->rootfs = value, 0;
     if (!strcmp(key, "overlay")) return c->overlay = value, 0;
@@ -131,6 +143,7 @@ static int apply(struct shim_config *c, const char *key, char *value, char *err,
 
 int config_load(const char *path, struct shim_config *config, char *err, size_t errlen) {
     memset(config, 0, sizeof(*config));
+    config->process.caps = SHIM_DEFAULT_CAPS;
     FILE *file = fopen(path, "re");
     if (!file) {
         set_error(err, errlen, "cannot open %s: %s", path, strerror(errno));

@@ -19,20 +19,26 @@
 
 extern char **environ;
 
-static void drop_capabilities(void) {
+/* The bounding set first: it limits what execve can grant, not what we hold, so set_identity still
+ * has CAP_SETUID and CAP_SETGID even when the container is to run without them (--cap-drop ALL). */
+static void limit_bounding_set(uint64_t caps) {
     for (unsigned int cap = 0; cap < 64; cap++) {
-        if (SHIM_DEFAULT_CAPS & (1ULL << cap)) continue;
+        if (caps & (1ULL << cap)) continue;
         /* EINVAL: the kernel has no capability with this number. */
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
             child_fail("dropping capability %u from the bounding set: %s", cap, strerror(errno));
     }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
         child_fail("clearing ambient capabilities: %s", strerror(errno));
+}
+
+/* After set_identity, for uid 0 only: leaving uid 0 has already emptied the permitted set. */
+static void set_capabilities(uint64_t caps) {
     struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof(data));
-    data[0].effective = data[0].permitted = (uint32_t)SHIM_DEFAULT_CAPS;
-    data[1].effective = data[1].permitted = (uint32_t)(SHIM_DEFAULT_CAPS >> 32);
+    data[0].effective = data[0].permitted = (uint32_t)caps;
+    data[1].effective = data[1].permitted = (uint32_t)(caps >> 32);
     if (syscall(SYS_capset, &header, data) < 0) child_fail("setting capabilities: %s", strerror(errno));
 }
 
@@ -78,8 +84,9 @@ void exec_process(const struct shim_process *p) {
     if (fstat(cwd_fd, &st) < 0 || !S_ISDIR(st.st_mode))
         child_fail("working directory %s is not a directory inside the container", cwd);
 
-    drop_capabilities();
+    limit_bounding_set(p->caps);
     set_identity(p);
+    if (p->uid == 0) set_capabilities(p->caps);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail("setting no_new_privs: %s", strerror(errno));
     if (fchdir(cwd_fd) < 0) child_fail("entering working directory %s: %s", cwd, strerror(errno));
     umask(022);

@@ -8,7 +8,8 @@
 #include <sys/types.h>
 
 /* Docker's default capability set: CHOWN DAC_OVERRIDE FSETID FOWNER MKNOD NET_RAW SETGID SETUID
- * SETFCAP SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE. */
+ * SETFCAP SETPCAP NET_BIND_SERVICE SYS_CHROOT KILL AUDIT_WRITE. A `caps` line replaces it (--cap-add,
+ * --cap-drop, resolved in TypeScript); configs written before that line existed get this one. */
 #define SHIM_DEFAULT_CAPS 0xa80425fbULL
 
 struct shim_mount {
@@ -29,6 +30,7 @@ struct shim_process {
     gid_t *groups;
     size_t ngroups;
     int tty;
+    uint64_t caps; /* bounding, permitted and effective capabilities, one bit per capability number */
 };
 
 struct shim_config {

@@ -43,6 +43,7 @@ import type {
   RootfsProvider,
 } from './container.types';
 import { exposedPortMappings } from '../network/port-mapping';
+import { resolveCapabilities } from './container-capabilities';
 import { nextStatus } from './container-lifecycle';
 import { readContainerLog, type LogEntry, type LogReadOptions } from './container-logs';
 import { parseSignal } from './container-signals';
@@ -349,6 +350,10 @@ export class ContainerManager {
       }
     }
     checkBlockIo(spec.resources);
+    const capabilities =
+      spec.capAdd !== undefined || spec.capDrop !== undefined
+        ? resolveCapabilities({ add: spec.capAdd ?? [], drop: spec.capDrop ?? [] })
+        : undefined;
     const stopSignal = spec.stopSignal ?? 'SIGTERM';
     parseSignal(stopSignal);
 
@@ -407,6 +412,7 @@ export class ContainerManager {
           gid: user.gid,
           additionalGids: user.additionalGids,
           tty: spec.tty ?? false,
+          ...(capabilities !== undefined ? { capabilities } : {}),
         },
         hostname,
         stopSignal: spec.stopSignal ?? defaults.stopSignal ?? stopSignal,
@@ -602,6 +608,7 @@ export class ContainerManager {
           gid: user.gid,
           additionalGids: user.additionalGids,
           tty: options.tty ?? false,
+          ...(record.process.capabilities !== undefined ? { capabilities: record.process.capabilities } : {}),
         },
         ...shimCgroupOf(cgroup),
       }),

@@ -177,6 +177,9 @@ export interface ContainerSpec {
   readOnlyRootfs?: boolean;
   stopSignal?: string;
   labels?: Record<string, string>;
+  /** `--cap-add` / `--cap-drop`: names with or without CAP_, or ALL (see container-capabilities). */
+  capAdd?: string[];
+  capDrop?: string[];
   /** A user namespace (`--userns=auto`, `--uidmap`/`--gidmap`); absent: the host's ids, as Docker. */
   userns?: UserNamespaceRequest;
 }
@@ -197,6 +200,8 @@ export interface ContainerRecord {
     gid: number;
     additionalGids: number[];
     tty: boolean;
+    /** The capabilities resolved from capAdd/capDrop; absent: Docker's default 14, as the shim's own. */
+    capabilities?: string[];
   };
   hostname: string;
   stopSignal: string;

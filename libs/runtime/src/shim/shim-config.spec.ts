@@ -56,6 +56,19 @@ describe('shim configuration', () => {
     ]);
   });
 
+  it('gives the shim capabilities as one hexadecimal mask, and none (its built-in default) when unset', () => {
+    const exec = (capabilities?: string[]): string[] =>
+      renderShimExecConfig({
+        process: { ...process, ...(capabilities ? { capabilities } : {}) },
+        cgroupProcsFiles: [],
+      })
+        .split('\n')
+        .filter((line) => line.startsWith('caps='));
+    expect(exec(['CAP_CHOWN', 'CAP_NET_RAW', 'CAP_SYS_ADMIN'])).toEqual(['caps=202001']);
+    expect(exec([])).toEqual(['caps=0']);
+    expect(exec()).toEqual([]);
+  });
+
   it('names cgroups by directory: one line per v1 hierarchy, one v2 directory', () => {
     const base = {
       process,

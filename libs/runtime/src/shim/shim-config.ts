@@ -1,6 +1,8 @@
 // The shim's input, rendered as the line-based `key=value` file native/shim/config.c parses. The C
 // parser stays trivial because every check that can happen here happens here.
 
+import { capabilityMask } from '../containers/container-capabilities';
+
 /** A bind mount of a host path into the container (`-v host:container[:ro]`). */
 export interface ShimMount {
   source: string;
@@ -17,6 +19,8 @@ export interface ShimProcess {
   gid: number;
   additionalGids: readonly number[];
   tty: boolean;
+  /** CAP_ names (see containers/container-capabilities); absent: the shim's built-in Docker default. */
+  capabilities?: readonly string[];
 }
 
 /**
@@ -104,6 +108,9 @@ function processLines(process: ShimProcess): Array<[string, string]> {
     ['gid', String(process.gid)],
     ...process.additionalGids.map((gid): [string, string] => ['group', String(gid)]),
     ['tty', process.tty ? '1' : '0'],
+    ...(process.capabilities !== undefined
+      ? [['caps', capabilityMask(process.capabilities)] as [string, string]]
+      : []),
   ];
 }
 

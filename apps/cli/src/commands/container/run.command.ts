@@ -62,6 +62,8 @@ interface RunFlags {
   entrypoint?: string;
   stopSignal?: string;
   readOnly?: boolean;
+  capAdd?: string[];
+  capDrop?: string[];
 }
 
 /** A file named by a flag; one that cannot be read is refused before anything is created. */
@@ -147,6 +149,8 @@ export function specFromFlags(
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
     ...(flags.stopSignal !== undefined ? { stopSignal: flags.stopSignal } : {}),
     ...(flags.readOnly ? { readOnlyRootfs: true } : {}),
+    ...(flags.capAdd ? { capAdd: flags.capAdd } : {}),
+    ...(flags.capDrop ? { capDrop: flags.capDrop } : {}),
     ...(userns ? { userns } : {}),
     ...(flags.interactive ? { stdin: true } : {}),
     // Nobody waits for a detached container: its shim removes it when it exits (see autoRemove).
@@ -299,6 +303,12 @@ export function addRunOptions(command: Command): Command {
       "the signal `container stop` sends first (default: the image's, else SIGTERM)",
     )
     .option('--read-only', 'mount the root filesystem read-only')
+    .option(
+      '--cap-add <capability>',
+      "add a Linux capability to Docker's default 14, e.g. NET_ADMIN or ALL (repeatable)",
+      collect,
+    )
+    .option('--cap-drop <capability>', 'drop a Linux capability, e.g. NET_RAW or ALL (repeatable)', collect)
     .option('-t, --tty', 'give the container a terminal')
     .option('-i, --interactive', "keep stdin open and send this terminal's input to it (with -t: a session)");
 }
