@@ -149,6 +149,7 @@ export type {
   OverlayRootfs,
   PreparedRootfs,
   PublishedPort,
+  RestartPolicy,
   RootfsProvider,
   VolumeMount,
 } from './containers/container.types';

@@ -44,6 +44,7 @@ import type {
 } from './container.types';
 import { exposedPortMappings } from '../network/port-mapping';
 import { resolveCapabilities } from './container-capabilities';
+import { withFileLock } from '../network/file-lock';
 import { nextStatus } from './container-lifecycle';
 import { readContainerLog, type LogEntry, type LogReadOptions } from './container-logs';
 import { parseSignal } from './container-signals';
@@ -79,6 +80,12 @@ export interface ContainerManagerOptions {
    * fails) list() removes such containers when it finds them stopped.
    */
   autoRemoveCommand?: (containerId: string) => ShimExitCommand;
+  /**
+   * The command a container's shim runs once it exits when the container has a restart policy: it
+   * should call restartOnExit (the CLI passes `flotilla container restart-on-exit ID`), podman's
+   * daemonless way to restart. Without it restart policies are refused.
+   */
+  restartCommand?: (containerId: string) => ShimExitCommand;
   /**
    * Start shims through one resident launcher process (default) rather than a fork of this process
    * per container, which costs more the more memory this process holds (see shim-launcher.ts).
@@ -288,6 +295,50 @@ function withExposedPorts(ports: readonly PublishedPort[], exposed: readonly str
   return [...ports, ...extra.filter((port) => !published.has(`${port.containerPort}/${port.protocol}`))];
 }
 
+/** Whether the container's shim should run the restart hook when it exits. */
+function restartsOnExit(record: ContainerRecord): boolean {
+  const name = record.spec.restartPolicy?.name;
+  return name !== undefined && name !== 'no';
+}
+
+/** Why the restart policy keeps the container stopped after an exit with this code, or undefined. */
+function restartRefusal(record: ContainerRecord, exitCode: number | undefined): string | undefined {
+  const policy = record.spec.restartPolicy;
+  if (policy === undefined || policy.name === 'no') return 'no restart policy';
+  if (record.stoppedByUser) return 'stopped by the user';
+  if (policy.name !== 'on-failure') return undefined;
+  if (exitCode === 0) return 'exited 0';
+  const maximum = policy.maximumRetryCount ?? 0;
+  return maximum > 0 && record.restartCount >= maximum ? `${maximum} restarts reached` : undefined;
+}
+
+function checkRestartPolicy(spec: ContainerSpec, canRestart: boolean): void {
+  const policy = spec.restartPolicy;
+  if (policy === undefined || policy.name === 'no') return;
+  if (spec.autoRemove) {
+    throw new ContainerError(
+      'InvalidSpec',
+      'a restart policy and --rm conflict: a removed container cannot restart',
+    );
+  }
+  if (!canRestart) {
+    throw new ContainerError(
+      'InvalidSpec',
+      'this runtime has no restart command, so it cannot restart containers',
+    );
+  }
+  const maximum = policy.maximumRetryCount;
+  if (maximum !== undefined && (!Number.isSafeInteger(maximum) || maximum < 0)) {
+    throw new ContainerError(
+      'InvalidSpec',
+      `a restart count of ${maximum} must be a whole number, 0 or more`,
+    );
+  }
+  if (maximum !== undefined && maximum > 0 && policy.name !== 'on-failure') {
+    throw new ContainerError('InvalidSpec', `only on-failure takes a restart count, not ${policy.name}`);
+  }
+}
+
 export class ContainerManager {
   readonly store: ContainerStore;
   private readonly shimPath: string;
@@ -350,6 +401,7 @@ export class ContainerManager {
       }
     }
     checkBlockIo(spec.resources);
+    checkRestartPolicy(spec, this.options.restartCommand !== undefined);
     const capabilities =
       spec.capAdd !== undefined || spec.capDrop !== undefined
         ? resolveCapabilities({ add: spec.capAdd ?? [], drop: spec.capDrop ?? [] })
@@ -466,10 +518,45 @@ export class ContainerManager {
     return { info: await this.describe(record), terminal };
   }
 
+  /**
+   * What a container's exit hook runs (see restartCommand): starts it again if its restart policy
+   * says so, after Docker's back-off (100 ms doubling per restart, at most 10 s), unless it was
+   * stopped with `stop` or started or removed meanwhile. One hook at a time per container.
+   */
+  async restartOnExit(reference: string): Promise<'restarted' | 'left-stopped'> {
+    const id = (await this.load(reference)).id;
+    return withFileLock(join(this.store.directoryOf(id), 'restart.lock'), async () => {
+      const record = await this.load(id);
+      const state = await this.stateOf(record);
+      if (state.status !== 'stopped') return 'left-stopped';
+      const refusal = restartRefusal(record, state.exit?.exitCode);
+      if (refusal !== undefined) {
+        record.restartPolicyStopped = refusal;
+        await this.store.save(record);
+        return 'left-stopped';
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** record.restartCount, 10_000)));
+      const now = await this.load(id).catch(() => undefined);
+      if (now === undefined || now.stoppedByUser || (await this.stateOf(now)).status !== 'stopped') {
+        return 'left-stopped';
+      }
+      await this.start(id);
+      return 'restarted';
+    });
+  }
+
   async stop(reference: string, options: StopOptions = {}): Promise<ContainerInfo> {
     const record = await this.load(reference);
     const state = await this.stateOf(record);
-    nextStatus(record.name, state.status, 'stop');
+    const restarts = restartsOnExit(record);
+    // Between an exit and its restart the container is stopped; a stop then cancels the restart.
+    if (!(restarts && state.status === 'stopped')) nextStatus(record.name, state.status, 'stop');
+    if (restarts) {
+      // Recorded before the signal, so the exit hook the signal brings about finds it.
+      record.stoppedByUser = true;
+      await this.store.save(record);
+      if (state.status === 'stopped') return this.inspect(record.id);
+    }
     const signal = parseSignal(options.signal ?? record.stopSignal);
     const graceMs = (options.timeoutSeconds ?? DEFAULT_STOP_TIMEOUT_SECONDS) * 1000;
     await this.signalInit(record, signal);
@@ -783,6 +870,8 @@ export class ContainerManager {
       removeShimFiles(dir);
       record.restartCount += 1;
     }
+    delete record.stoppedByUser;
+    delete record.restartPolicyStopped;
 
     const cgroup = await this.options.cgroups?.create(record.id, record.spec.resources ?? {});
     const mode = record.spec.network ?? 'none';
@@ -827,7 +916,9 @@ export class ContainerManager {
         ...(record.spec.stdin && !record.process.tty ? { openStdin: true } : {}),
         ...(record.spec.autoRemove && this.options.autoRemoveCommand
           ? { exitCommand: this.options.autoRemoveCommand(record.id) }
-          : {}),
+          : restartsOnExit(record) && this.options.restartCommand
+            ? { exitCommand: this.options.restartCommand(record.id) }
+            : {}),
       }),
     );
     return { record, launch: this.launcher ? this.launcher.launch(dir) : launchShim(this.shimPath, dir) };

@@ -177,11 +177,19 @@ export interface ContainerSpec {
   readOnlyRootfs?: boolean;
   stopSignal?: string;
   labels?: Record<string, string>;
+  /** `--restart`: what the container's exit hook does when it ends (see ContainerManager.restartOnExit). */
+  restartPolicy?: RestartPolicy;
   /** `--cap-add` / `--cap-drop`: names with or without CAP_, or ALL (see container-capabilities). */
   capAdd?: string[];
   capDrop?: string[];
   /** A user namespace (`--userns=auto`, `--uidmap`/`--gidmap`); absent: the host's ids, as Docker. */
   userns?: UserNamespaceRequest;
+}
+
+/** `--restart no|on-failure[:N]|always|unless-stopped`; N = 0 or absent: no limit. */
+export interface RestartPolicy {
+  name: 'no' | 'on-failure' | 'always' | 'unless-stopped';
+  maximumRetryCount?: number;
 }
 
 /** What is stored per container in container.json and shown by inspect. */
@@ -211,6 +219,10 @@ export interface ContainerRecord {
   startedAt?: string;
   network?: AttachedNetwork;
   restartCount: number;
+  /** Set by `container stop` until the next start: a restart policy leaves the container stopped. */
+  stoppedByUser?: boolean;
+  /** Why the restart policy left the container stopped after its last exit (cleared at start). */
+  restartPolicyStopped?: string;
   /** The id maps of the container's user namespace, resolved at create (auto picks a free range). */
   userNamespace?: UserNamespaceMaps;
 }

@@ -18,6 +18,8 @@ export interface NodeContainersOptions {
   cgroupParent?: string;
   /** See ContainerManagerOptions.autoRemoveCommand (the CLI passes `flotilla container rm`). */
   autoRemoveCommand?: (containerId: string) => ShimExitCommand;
+  /** See ContainerManagerOptions.restartCommand (the CLI passes `flotilla container restart-on-exit`). */
+  restartCommand?: (containerId: string) => ShimExitCommand;
 }
 
 export async function createNodeContainerManager(
@@ -36,5 +38,6 @@ export async function createNodeContainerManager(
     ),
     network: new BridgeNetwork({ stateDir }),
     ...(options.autoRemoveCommand ? { autoRemoveCommand: options.autoRemoveCommand } : {}),
+    ...(options.restartCommand ? { restartCommand: options.restartCommand } : {}),
   });
 }

@@ -7,6 +7,7 @@ import {
   parseEnv,
   parseMemory,
   parsePublish,
+  parseRestartPolicy,
   parseUserNamespace,
   parseVolume,
 } from './container-flags';
@@ -93,6 +94,17 @@ describe('container flags', () => {
     expect(parseCpus('0.25')).toBe(250);
     expect(() => parseCpus('-1')).toThrow('at least 0.01');
     expect(() => parseCpus('lots')).toThrow('--cpus "lots"');
+  });
+
+  it('parses --restart as docker run does, refusing with 125', () => {
+    expect(parseRestartPolicy('no')).toEqual({ name: 'no' });
+    expect(parseRestartPolicy('always')).toEqual({ name: 'always' });
+    expect(parseRestartPolicy('unless-stopped')).toEqual({ name: 'unless-stopped' });
+    expect(parseRestartPolicy('on-failure')).toEqual({ name: 'on-failure' });
+    expect(parseRestartPolicy('on-failure:3')).toEqual({ name: 'on-failure', maximumRetryCount: 3 });
+    for (const text of ['always:3', 'sometimes', 'on-failure:-1', 'on-failure:x', '']) {
+      expect(exitCodeOf(() => parseRestartPolicy(text))).toBe(EXIT_RUN_REFUSED);
+    }
   });
 
   it('parses -p and -v', () => {

@@ -8,6 +8,7 @@ import {
   type UserNamespaceRequest,
   type BlockDeviceThrottle,
   type PublishedPort,
+  type RestartPolicy,
   type VolumeMount,
 } from '@flotilla/runtime';
 import { CliError, EXIT_USAGE } from '../../cli-context';
@@ -198,4 +199,17 @@ export function parseEnv(
 
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
+}
+
+/** `--restart no|on-failure[:N]|always|unless-stopped`, refused with 125 as docker run does. */
+export function parseRestartPolicy(text: string): RestartPolicy {
+  const match = /^(no|on-failure|always|unless-stopped)(?::(\d+))?$/.exec(text.trim());
+  const name = match?.[1] as RestartPolicy['name'] | undefined;
+  if (name === undefined || (match?.[2] !== undefined && name !== 'on-failure')) {
+    throw new CliError(
+      `--restart "${text}" must be no, on-failure[:MAX_RETRIES], always or unless-stopped`,
+      EXIT_RUN_REFUSED,
+    );
+  }
+  return match?.[2] === undefined ? { name } : { name, maximumRetryCount: Number(match[2]) };
 }

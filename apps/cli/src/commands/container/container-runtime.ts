@@ -12,6 +12,7 @@ export async function openContainerManager(context: CliContext): Promise<Contain
   return createNodeContainerManager({
     ...(stateDir !== undefined ? { stateDir } : {}),
     autoRemoveCommand: (id) => removeCommand(id, stateDir),
+    restartCommand: (id) => cliCommand(['container', 'restart-on-exit', id], stateDir),
   });
 }
 
@@ -20,17 +21,14 @@ export async function openContainerManager(context: CliContext): Promise<Contain
  * container exits; it gets this environment only, so the state dir is named in it.
  */
 export function removeCommand(id: string, stateDir: string | undefined): ShimExitCommand {
+  return cliCommand(['container', 'rm', '--force', id], stateDir);
+}
+
+/** This very CLI with these arguments, for a shim to run with nothing but this environment. */
+function cliCommand(args: readonly string[], stateDir: string | undefined): ShimExitCommand {
   const script = process.argv[1];
   return {
-    args: [
-      process.execPath,
-      ...process.execArgv,
-      ...(script ? [script] : []),
-      'container',
-      'rm',
-      '--force',
-      id,
-    ],
+    args: [process.execPath, ...process.execArgv, ...(script ? [script] : []), ...args],
     env: [
       'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
       ...(stateDir !== undefined ? [`FLOTILLA_STATE_DIR=${stateDir}`] : []),

@@ -8,6 +8,7 @@ import { createExecCommand } from './exec.command';
 import { createInspectCommand } from './inspect.command';
 import {
   createKillCommand,
+  createRestartOnExitCommand,
   createRmCommand,
   createStartCommand,
   createStopCommand,
@@ -33,5 +34,6 @@ export function createContainerCommand(context: CliContext): Command {
     .addCommand(createInspectCommand(context))
     .addCommand(createPortCommand(context))
     .addCommand(createStatsCommand(context))
-    .addCommand(createContainerCommitCommand(context));
+    .addCommand(createContainerCommitCommand(context))
+    .addCommand(createRestartOnExitCommand(context), { hidden: true });
 }

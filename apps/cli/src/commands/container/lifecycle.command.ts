@@ -77,3 +77,17 @@ export function createRmCommand(context: CliContext): Command {
       );
     });
 }
+
+/**
+ * What a container's shim runs once it exits when it has a restart policy (podman's exit command):
+ * starts it again if the policy says so. Not for people; hidden from help.
+ */
+export function createRestartOnExitCommand(context: CliContext): Command {
+  return new Command('restart-on-exit')
+    .description("apply a container's restart policy after it exited (run by its shim)")
+    .argument('<container>', 'id')
+    .action(async (reference: string) => {
+      const manager = await openContainerManager(context);
+      await manager.restartOnExit(reference);
+    });
+}

@@ -24,6 +24,7 @@ import {
   parseMemory,
   parsePositiveInteger,
   parsePublish,
+  parseRestartPolicy,
   parseVolume,
 } from './container-flags';
 import { openContainerManager, reparseTail } from './container-runtime';
@@ -64,6 +65,7 @@ interface RunFlags {
   readOnly?: boolean;
   capAdd?: string[];
   capDrop?: string[];
+  restart?: string;
 }
 
 /** A file named by a flag; one that cannot be read is refused before anything is created. */
@@ -116,6 +118,10 @@ export function specFromFlags(
       ? { pidsLimit: parsePositiveInteger(flags.pidsLimit, '--pids-limit') }
       : {}),
   };
+  const restartPolicy = flags.restart !== undefined ? parseRestartPolicy(flags.restart) : undefined;
+  if (flags.rm && restartPolicy !== undefined && restartPolicy.name !== 'no') {
+    throw new CliError('--restart and --rm conflict: a removed container cannot restart', EXIT_RUN_REFUSED);
+  }
   const userns = parseUserNamespace(flags, env['FLOTILLA_USERNS']);
   // Docker's order: the env files in turn, then -e, so a later -e wins over a file.
   const envEntries = [
@@ -149,6 +155,7 @@ export function specFromFlags(
     ...(Object.keys(resources).length > 0 ? { resources } : {}),
     ...(flags.stopSignal !== undefined ? { stopSignal: flags.stopSignal } : {}),
     ...(flags.readOnly ? { readOnlyRootfs: true } : {}),
+    ...(restartPolicy !== undefined ? { restartPolicy } : {}),
     ...(flags.capAdd ? { capAdd: flags.capAdd } : {}),
     ...(flags.capDrop ? { capDrop: flags.capDrop } : {}),
     ...(userns ? { userns } : {}),
@@ -303,6 +310,10 @@ export function addRunOptions(command: Command): Command {
       "the signal `container stop` sends first (default: the image's, else SIGTERM)",
     )
     .option('--read-only', 'mount the root filesystem read-only')
+    .option(
+      '--restart <policy>',
+      'no (default), on-failure[:MAX_RETRIES], always or unless-stopped: run again when it exits, unless stopped',
+    )
     .option(
       '--cap-add <capability>',
       "add a Linux capability to Docker's default 14, e.g. NET_ADMIN or ALL (repeatable)",
