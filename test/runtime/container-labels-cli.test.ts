@@ -101,5 +101,7 @@ describe('container run --env-file and labels', () => {
     const missingFile = await flotilla(...base, '--label-file', join(bed.root, 'absent.labels'), 'true');
     expect(missingFile.code).toBe(125);
     expect(missingFile.stderr).toContain('absent.labels');
+    // Through the CLI, whose runtime has the network: each container's namespace goes with it.
+    expect((await flotilla('container', 'rm', '-f', 'labelled-job', 'plain-sleeper')).code).toBe(0);
   });
 });

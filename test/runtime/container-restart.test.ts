@@ -65,6 +65,8 @@ describe('container run --restart', () => {
       state: { status: 'stopped', exit: { exitCode: 1 } },
     });
     expect((await flotilla('container', 'logs', 'fails')).stdout).toBe('ran\nran\nran\n');
+    // Through the CLI, whose runtime has the network: the container's namespace goes with it.
+    expect((await flotilla('container', 'rm', 'fails')).code).toBe(0);
   });
 
   it('leaves a container stopped with `container stop` stopped under always', async () => {
