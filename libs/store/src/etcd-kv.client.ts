@@ -71,6 +71,15 @@ const DEFAULT_MAX_RESPONSE_BYTES = 512 * 1024 * 1024;
 // Large ranges (a list of every pod) stream faster when the peer need not wait for window updates.
 const STREAM_WINDOW_BYTES = 16 * 1024 * 1024;
 const SESSION_WINDOW_BYTES = 64 * 1024 * 1024;
+/**
+ * Calls on the wire at once; more wait in order. A burst (an apiserver catching up on thousands of
+ * pod status writes) otherwise meets etcd's "too many requests" (5,000 proposals pending) and
+ * Node's refusal of new streams once a session holds maxSessionMemory (ENHANCE_YOUR_CALM): 15,000
+ * concurrent creates failed by the thousand that way. 1,024 keeps etcd's pipeline full.
+ */
+const MAX_CALLS_IN_FLIGHT = 1024;
+/** In megabytes: what a session may hold (queued frames, unread answers) before refusing streams. */
+const SESSION_MEMORY_MB = 256;
 
 /** The single message of a unary answer from its length-prefixed frame(s). */
 function unframe(body: Buffer): Buffer {
@@ -101,6 +110,9 @@ export class EtcdKvClient {
   private readonly maxResponseBytes: number;
   private session: ClientHttp2Session | undefined;
   private endpointIndex = 0;
+  /** Calls sent and not yet answered; see MAX_CALLS_IN_FLIGHT. */
+  private inFlight = 0;
+  private readonly waiting: Array<() => void> = [];
   private closed = false;
 
   constructor(options: EtcdKvClientOptions) {
@@ -125,6 +137,7 @@ export class EtcdKvClient {
     const port = Number(url.port || 2379);
     const session = connect(endpoint, {
       settings: { initialWindowSize: STREAM_WINDOW_BYTES, enablePush: false },
+      maxSessionMemory: SESSION_MEMORY_MB,
       // Requests are single small writes answered at once: Nagle's algorithm would only delay them.
       createConnection: () =>
         url.protocol === 'https:'
@@ -154,8 +167,52 @@ export class EtcdKvClient {
     return this.callFramed(method, grpcFramed(request), deadline);
   }
 
-  /** call() for a request already in its gRPC frame (encodeTxnRequestFramed). */
-  callFramed(method: KvMethod, framed: Buffer, deadline: { timeoutMs: number }): Promise<Buffer> {
+  /**
+   * call() for a request already in its gRPC frame (encodeTxnRequestFramed). Past
+   * MAX_CALLS_IN_FLIGHT a call waits its turn, and the wait counts against its deadline.
+   */
+  async callFramed(method: KvMethod, framed: Buffer, deadline: { timeoutMs: number }): Promise<Buffer> {
+    if (this.inFlight >= MAX_CALLS_IN_FLIGHT) {
+      const queuedAt = performance.now();
+      await this.turn(deadline.timeoutMs);
+      const left = deadline.timeoutMs - (performance.now() - queuedAt);
+      if (left <= 0) {
+        this.release();
+        throw new EtcdCallError(GRPC_DEADLINE_EXCEEDED, `no answer within ${deadline.timeoutMs} ms`);
+      }
+      deadline = { timeoutMs: left };
+    } else this.inFlight++;
+    try {
+      return await this.send(method, framed, deadline);
+    } finally {
+      this.release();
+    }
+  }
+
+  /** Resolves once a call slot is this caller's (inFlight already counts it). */
+  private turn(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const waiter = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        const index = this.waiting.indexOf(waiter);
+        if (index >= 0) this.waiting.splice(index, 1);
+        reject(new EtcdCallError(GRPC_DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.waiting.push(waiter);
+    });
+  }
+
+  /** A call ended: its slot goes to the longest waiter, if any. */
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.inFlight--;
+  }
+
+  private send(method: KvMethod, framed: Buffer, deadline: { timeoutMs: number }): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       let stream: ClientHttp2Stream;
       try {
