@@ -4,7 +4,7 @@
 // deletion stops it and removes the object once the engine has released it. Needs root.
 import { randomBytes } from 'node:crypto';
 import type { Pod } from '@flotilla/api';
-import { ensureSignedCertificate } from '@flotilla/cluster';
+import { ensureNodeCertificate } from '@flotilla/cluster';
 import { NodeConnection } from '@flotilla/node-agent';
 import { RegisterRequest } from '@flotilla/proto';
 import pino from 'pino';
@@ -35,16 +35,12 @@ async function getPod(name: string): Promise<Pod | undefined> {
 beforeAll(async () => {
   requireRoot();
   plane = await startTestControlPlane('protocol-engine', { nodeService: true, heartbeatIntervalSeconds: 1 });
-  const certificate = ensureSignedCertificate({
-    dir: plane.pkiDir,
-    name: `node-${nodeName}`,
-    commonName: `system:node:${nodeName}`,
-    organization: 'system:nodes',
-    hosts: ['127.0.0.1'],
+  const certificate = ensureNodeCertificate({
+    pkiDir: plane.pkiDir,
+    nodeName,
+    addresses: ['127.0.0.1'],
     caCertFile: plane.caFile,
     caKeyFile: plane.caKeyFile,
-    days: '1',
-    usage: 'serverAuth,clientAuth',
   });
   connection = new NodeConnection({
     apiserver: `127.0.0.1:${plane.grpcPort ?? 0}`,

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { Node, Pod, PodStatus } from '@flotilla/api';
-import { ensureSignedCertificate, type CertificatePaths } from '@flotilla/cluster';
+import { type CertificatePaths, ensureNodeCertificate } from '@flotilla/cluster';
 import {
   NodeConnection,
   NodePodsError,
@@ -121,16 +121,12 @@ let plane: TestControlPlane;
 const agents: TestAgent[] = [];
 
 function nodeCertificate(name: string): CertificatePaths {
-  return ensureSignedCertificate({
-    dir: plane.pkiDir,
-    name: `node-${name}`,
-    commonName: `system:node:${name}`,
-    organization: 'system:nodes',
-    hosts: ['127.0.0.1', name],
+  return ensureNodeCertificate({
+    pkiDir: plane.pkiDir,
+    nodeName: name,
+    addresses: ['127.0.0.1'],
     caCertFile: plane.caFile,
     caKeyFile: plane.caKeyFile,
-    days: '1',
-    usage: 'serverAuth,clientAuth',
   });
 }
 

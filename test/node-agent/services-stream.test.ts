@@ -4,7 +4,7 @@
 // the rules follow the Endpoints, a late agent starts from the whole set, and after an apiserver
 // restart the agents' tables are rebuilt from the new stream.
 import { randomBytes } from 'node:crypto';
-import { ensureSignedCertificate } from '@flotilla/cluster';
+import { ensureNodeCertificate } from '@flotilla/cluster';
 import {
   NodeConnection,
   NodePodsError,
@@ -86,16 +86,12 @@ afterAll(async () => {
 });
 
 async function startAgent(name: string, ip: string): Promise<TestAgent> {
-  const certificate = ensureSignedCertificate({
-    dir: plane.pkiDir,
-    name: `node-${name}`,
-    commonName: `system:node:${name}`,
-    organization: 'system:nodes',
-    hosts: ['127.0.0.1', name],
+  const certificate = ensureNodeCertificate({
+    pkiDir: plane.pkiDir,
+    nodeName: name,
+    addresses: ['127.0.0.1'],
     caCertFile: plane.caFile,
     caKeyFile: plane.caKeyFile,
-    days: '1',
-    usage: 'serverAuth,clientAuth',
   });
   const proxy = new RecordingProxy();
   const table = new ServiceTable({ proxy, debounceMs: 20 });

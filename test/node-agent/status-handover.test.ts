@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
 import type { Pod } from '@flotilla/api';
-import { ensureSignedCertificate } from '@flotilla/cluster';
+import { ensureNodeCertificate } from '@flotilla/cluster';
 import { NodeServiceClient, RegisterRequest, type AgentMessage, type ServerMessage } from '@flotilla/proto';
 import { startTestControlPlane, type TestControlPlane } from '../support/cluster';
 import { until } from '../support/eventually';
@@ -25,16 +25,12 @@ const streams: ClientDuplexStream<AgentMessage, ServerMessage>[] = [];
 
 beforeAll(async () => {
   plane = await startTestControlPlane('handover', { nodeService: true, heartbeatIntervalSeconds: 1 });
-  const certificate = ensureSignedCertificate({
-    dir: plane.pkiDir,
-    name: `node-${nodeName}`,
-    commonName: `system:node:${nodeName}`,
-    organization: 'system:nodes',
-    hosts: ['127.0.0.1', nodeName],
+  const certificate = ensureNodeCertificate({
+    pkiDir: plane.pkiDir,
+    nodeName,
+    addresses: ['127.0.0.1'],
     caCertFile: plane.caFile,
     caKeyFile: plane.caKeyFile,
-    days: '1',
-    usage: 'serverAuth,clientAuth',
   });
   client = new NodeServiceClient(
     `127.0.0.1:${plane.grpcPort ?? 0}`,
@@ -159,7 +155,10 @@ describe('pod statuses across a stream handover', () => {
     const pod = await createBoundPod('resent');
     const first = connect();
     first.write(statusReport(pod, 'running', 'Running'));
-    await until('the first report', async () => (await listPods()).get('resent')?.status?.message === 'running');
+    await until(
+      'the first report',
+      async () => (await listPods()).get('resent')?.status?.message === 'running',
+    );
     // Another writer replaces the status; the agent reconnects and sends its current status again,
     // equal to what the apiserver's cache may still hold: only etcd can tell that it is not a no-op.
     const live = (await listPods()).get('resent') as Pod;
@@ -169,7 +168,10 @@ describe('pod statuses across a stream handover', () => {
     expect(put.status).toBe(200);
     const again = connect();
     again.write(statusReport(pod, 'running', 'Running'));
-    await until('the re-sent report', async () => (await listPods()).get('resent')?.status?.message === 'running');
+    await until(
+      'the re-sent report',
+      async () => (await listPods()).get('resent')?.status?.message === 'running',
+    );
     expect((await listPods()).get('resent')?.status?.phase).toBe('Running');
   });
 });

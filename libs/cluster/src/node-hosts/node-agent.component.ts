@@ -34,19 +34,24 @@ export interface RunningNodeAgent extends StartedProcess {
   readonly url: string;
 }
 
-/** The node's identity toward the apiserver and its serving certificate for logs and exec. */
+/**
+ * A node's identity toward the apiserver (CN system:node:NAME in system:nodes, which is all the
+ * node service lets it speak for) and its serving certificate for logs and exec.
+ */
 export function ensureNodeCertificate(options: {
   readonly pkiDir: string;
-  readonly host: NodeHost;
+  readonly nodeName: string;
+  /** Addresses and names the certificate serves besides the node name. */
+  readonly addresses: readonly string[];
   readonly caCertFile: string;
   readonly caKeyFile: string;
 }): CertificatePaths {
   return ensureSignedCertificate({
     dir: options.pkiDir,
-    name: `node-${options.host.name}`,
-    commonName: `system:node:${options.host.name}`,
+    name: `node-${options.nodeName}`,
+    commonName: `system:node:${options.nodeName}`,
     organization: 'system:nodes',
-    hosts: [options.host.address, options.host.name],
+    hosts: [...options.addresses, options.nodeName],
     caCertFile: options.caCertFile,
     caKeyFile: options.caKeyFile,
     days: '3650',
@@ -85,7 +90,13 @@ export function nodeAgentArgs(options: NodeAgentOptions, certificate: Certificat
 /** Starts the agent inside its node host and waits until its Node is Ready. */
 export async function startNodeAgent(options: NodeAgentOptions): Promise<RunningNodeAgent> {
   mkdirSync(options.pkiDir, { recursive: true, mode: 0o700 });
-  const certificate = ensureNodeCertificate(options);
+  const certificate = ensureNodeCertificate({
+    pkiDir: options.pkiDir,
+    nodeName: options.host.name,
+    addresses: [options.host.address],
+    caCertFile: options.caCertFile,
+    caKeyFile: options.caKeyFile,
+  });
   const logFile = join(options.logDir, `node-agent-${options.host.name}.log`);
   const started = await options.host.startDetached({
     name: `node-agent ${options.host.name}`,
