@@ -5,9 +5,9 @@
 // host-gw routes and masquerade). A pod made unready leaves the rotation; with no replicas left the
 // node port refuses connections at once.
 import { execFile } from 'node:child_process';
-import { request } from 'node:http';
 import { until } from '../support/eventually';
 import { BASE_IMAGE, startTestCluster, type TestCluster } from '../support/multi-node';
+import { httpGetOrError } from '../support/http-get';
 
 const NAMESPACE = 'default';
 const NODES = [
@@ -50,23 +50,9 @@ async function api<T>(method: string, path: string, body?: unknown, contentType?
   return result.json<T>();
 }
 
-/** GET / from the host; the body (the backend's pod name), or the error code when the connection fails. */
-function httpGet(host: string, port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const req = request({ host, port, path: '/', timeout: 3000, agent: false }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8').trim()));
-    });
-    req.once('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-    req.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-    req.end();
-  });
-}
-
 async function backendsSeen(host: string, port: number, tries: number): Promise<string[]> {
   const answers: string[] = [];
-  for (let attempt = 0; attempt < tries; attempt++) answers.push(await httpGet(host, port));
+  for (let attempt = 0; attempt < tries; attempt++) answers.push(await httpGetOrError(host, port));
   return answers;
 }
 
@@ -159,7 +145,7 @@ describe('Services across three nodes', () => {
       // The first answers may come before the node's rules are written: wait for one, then count.
       await until(
         `${node.name} to answer on its node port`,
-        async () => names.has(await httpGet(node.address, nodePort)),
+        async () => names.has(await httpGetOrError(node.address, nodePort)),
         30_000,
       );
       // The Endpoints had all 3 ready, but this node may still hold rules from when it had one: the
@@ -265,7 +251,7 @@ describe('Services across three nodes', () => {
       const answer = await until(
         `${node.name} to refuse`,
         async () => {
-          const got = await httpGet(node.address, nodePort);
+          const got = await httpGetOrError(node.address, nodePort);
           return got === 'ECONNREFUSED' ? got : undefined;
         },
         30_000,

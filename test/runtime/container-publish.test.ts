@@ -3,7 +3,6 @@
 // the chosen port from the host's loopback. Needs root and a current build.
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -17,6 +16,7 @@ import {
 } from '@flotilla/runtime';
 import { requireFreshBuild, runFlotilla, type FlotillaResult } from '../cli/flotilla-process';
 import { requireRoot } from './containers.fixture';
+import { httpGet } from '../support/http-get';
 
 const repo = join(__dirname, '..', '..');
 const runId = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
@@ -26,23 +26,11 @@ let stateDir: string;
 let manager: ContainerManager;
 let network: BridgeNetwork;
 
-function httpGet(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve(body));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 /** httpd needs a moment to listen after the start returns: the answer, once there is one. */
 async function answer(port: number): Promise<string> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await httpGet(port);
+      return await httpGet('127.0.0.1', port);
     } catch (error) {
       if (attempt >= 50) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100));

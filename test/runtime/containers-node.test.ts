@@ -3,7 +3,6 @@
 // published port. Needs root; names come from a per-run id so files can run side by side.
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +17,7 @@ import {
   type CgroupManager,
 } from '@flotilla/runtime';
 import { requireRoot } from './containers.fixture';
+import { httpGet } from '../support/http-get';
 
 const runId = `${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
 const image = 'flotilla/busybox:latest';
@@ -36,18 +36,6 @@ async function freePort(): Promise<number> {
         typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
       );
     });
-  });
-}
-
-function httpGet(port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/', timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve(body));
-    });
-    req.on('error', reject);
-    req.end();
   });
 }
 
@@ -202,7 +190,7 @@ describe('containers from an image with cgroups and the bridge network', () => {
       command: ['httpd', '-f', '-p', '80', '-h', '/var/www'],
     });
     await manager.start(info.id);
-    expect(await until(() => httpGet(hostPort))).toContain('Hello from Flotilla');
+    expect(await until(() => httpGet('127.0.0.1', hostPort))).toContain('Hello from Flotilla');
     await manager.stop(info.id, { timeoutSeconds: 1 });
     await manager.remove(info.id);
   });

@@ -5,7 +5,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +18,7 @@ import {
   type ServiceRule,
 } from '@flotilla/runtime';
 import { registerRun, requireRoot } from './network-runs';
+import { httpGetOrError } from '../support/http-get';
 
 const BUSYBOX = '/bin/busybox';
 
@@ -30,20 +30,6 @@ function freePort(): Promise<number> {
       const address = server.address();
       server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
-  });
-}
-
-/** GET / from the host; the body, or the error code when the connection fails. */
-function httpGet(host: string, port: number): Promise<string> {
-  return new Promise((resolve) => {
-    const req = request({ host, port, path: '/', timeout: 3000, agent: false }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8').trim()));
-    });
-    req.once('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
-    req.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-    req.end();
   });
 }
 
@@ -142,7 +128,7 @@ describe.each<[FirewallKind]>([['nftables'], ['iptables']])(
       await proxy.sync([rule(backends)]);
       const fromHost = new Set<string>();
       for (let attempt = 0; attempt < 40 && fromHost.size < 2; attempt++)
-        fromHost.add(await httpGet(clusterIp, 80));
+        fromHost.add(await httpGetOrError(clusterIp, 80));
       expect([...fromHost].sort()).toEqual(['backend a', 'backend b']);
       const fromContainer = new Set<string>();
       for (let attempt = 0; attempt < 40 && fromContainer.size < 2; attempt++) {
@@ -153,17 +139,18 @@ describe.each<[FirewallKind]>([['nftables'], ['iptables']])(
 
     it('answers on the node port of local addresses, loopback included', async () => {
       await proxy.sync([rule(backends)]);
-      expect(await httpGet('127.0.0.1', nodePort)).toMatch(/^backend [ab]$/);
-      expect(await httpGet(network.gateway, nodePort)).toMatch(/^backend [ab]$/);
+      expect(await httpGetOrError('127.0.0.1', nodePort)).toMatch(/^backend [ab]$/);
+      expect(await httpGetOrError(network.gateway, nodePort)).toMatch(/^backend [ab]$/);
       expect(httpGetFrom(client.namespaceName ?? '', network.gateway, nodePort)).toMatch(/^backend [ab]$/);
     });
 
     it('follows the ready set: one backend left gets every connection, none refuses at once', async () => {
       await proxy.sync([rule(backends.slice(1))]);
-      for (let attempt = 0; attempt < 10; attempt++) expect(await httpGet(clusterIp, 80)).toBe('backend b');
+      for (let attempt = 0; attempt < 10; attempt++)
+        expect(await httpGetOrError(clusterIp, 80)).toBe('backend b');
       await proxy.sync([rule([])]);
-      expect(await httpGet(clusterIp, 80)).toBe('ECONNREFUSED');
-      expect(await httpGet('127.0.0.1', nodePort)).toBe('ECONNREFUSED');
+      expect(await httpGetOrError(clusterIp, 80)).toBe('ECONNREFUSED');
+      expect(await httpGetOrError('127.0.0.1', nodePort)).toBe('ECONNREFUSED');
     });
 
     it('removes every rule', async () => {

@@ -4,7 +4,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { access, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +16,7 @@ import {
   type NetworkAttachment,
 } from '@flotilla/runtime';
 import { registerRun, requireRoot } from './network-runs';
+import { httpGet } from '../support/http-get';
 
 const BUSYBOX = '/bin/busybox';
 
@@ -36,20 +36,6 @@ function freePort(): Promise<number> {
       const address = server.address();
       server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
     });
-  });
-}
-
-/** An HTTP GET from the host, answering with the body. */
-function httpGet(host: string, port: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, path: '/', timeout: 5000 }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    });
-    req.once('timeout', () => req.destroy(new Error(`no answer from ${host}:${port}`)));
-    req.once('error', reject);
-    req.end();
   });
 }
 
