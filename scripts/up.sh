@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/setup.sh
 
-flotilla() { node bin/flotilla "$@"; }
+flotilla() { node -- bin/flotilla "$@"; }
 home="${FLOTILLA_HOME:-$HOME/.flotilla}"
 
 flotilla up --nodes "${FLOTILLA_NODES:-3}" \

@@ -58,7 +58,8 @@ export function startFlotilla(args: readonly string[], options: FlotillaOptions)
     HOME: process.env['HOME'] ?? '/root',
     ...options.env,
   };
-  const child = spawn(process.execPath, [LAUNCHER, ...args], {
+  // `--` as bin/flotilla's own #! line has it: node reads no option of ours (see there).
+  const child = spawn(process.execPath, ['--', LAUNCHER, ...args], {
     cwd: options.cwd,
     env,
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,6 +1,7 @@
 // `container run --env-file/--label/--label-file` and `container ps --filter` end to end with the real
 // executable: what the container's environment holds, what inspect shows, which containers ps lists.
 // Needs root and a current build.
+import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { requireFreshBuild, runFlotilla, type FlotillaResult } from '../cli/flotilla-process';
@@ -96,8 +97,20 @@ describe('container run --env-file and labels', () => {
     const refused = await flotilla('container', 'ps', '--filter', 'status=paused');
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('--filter "status=paused"');
-    // (A missing --env-file is refused by Node 20 itself, exit 9, before the CLI runs: it looks for
-    // --env-file among a script's arguments too.)
+    // A missing --env-file is ours to refuse (Node 20 would claim the flag without bin/flotilla's
+    // `node --`), through the harness and through the executable's own #! line as a shell runs it.
+    const absentEnv = join(bed.root, 'absent.env');
+    const missingEnv = await flotilla(...base, '--env-file', absentEnv, 'true');
+    expect(missingEnv.code).toBe(125);
+    expect(missingEnv.stderr).toContain(`--env-file ${absentEnv}: ENOENT`);
+    const direct = spawnSync(join(repo, 'bin', 'flotilla'), [...base, '--env-file', absentEnv, 'true'], {
+      env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', FLOTILLA_STATE_DIR: bed.stateDir },
+      encoding: 'utf8',
+    });
+    expect({ status: direct.status, stderr: direct.stderr }).toEqual({
+      status: 125,
+      stderr: expect.stringContaining(`--env-file ${absentEnv}: ENOENT`),
+    });
     const missingFile = await flotilla(...base, '--label-file', join(bed.root, 'absent.labels'), 'true');
     expect(missingFile.code).toBe(125);
     expect(missingFile.stderr).toContain('absent.labels');
