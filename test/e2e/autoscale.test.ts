@@ -18,7 +18,7 @@ import {
   type Service,
 } from '@flotilla/api';
 import { until } from '../support/eventually';
-import { roundRobin, startHttpLoad } from '../support/http-load';
+import { roundRobin, startHttpLoad } from '@flotilla/loadgen';
 import { BASE_IMAGE, startTestCluster, type TestCluster } from '../support/multi-node';
 
 const NAMESPACE = 'default';

@@ -19,7 +19,7 @@ import { resolveResourceName, type Deployment, type KubeObject, type Pod, type S
 import { createInformer, type Informer } from '@flotilla/client';
 import { runFlotilla } from '../cli/flotilla-process';
 import { until } from '../support/eventually';
-import { roundRobin, startHttpLoad, type HttpLoadReport, type RunningHttpLoad } from '../support/http-load';
+import { roundRobin, startHttpLoad, type HttpLoadReport, type RunningHttpLoad } from '@flotilla/loadgen';
 import { BASE_IMAGE, startTestCluster, type TestCluster } from '../support/multi-node';
 import { RolloutWatch, rolloutBounds } from '../support/rollout-invariants';
 

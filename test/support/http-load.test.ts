@@ -1,7 +1,7 @@
 // The load client against servers on loopback that answer, fail, hang up or never answer.
 import { createServer, type Server } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo } from 'node:net';
-import { roundRobin, startHttpLoad } from './http-load';
+import { roundRobin, startHttpLoad } from '@flotilla/loadgen';
 
 function listen(server: Server | ReturnType<typeof createTcpServer>): Promise<number> {
   return new Promise((resolve) =>
