@@ -254,6 +254,47 @@ describe('subresources', () => {
     expect(after.status).toEqual({ phase: 'Running' });
     expect((after.spec?.['containers'] as unknown[]).length).toBe(1);
   });
+
+  it('never changes spec or metadata through the status subresource, and checks the status itself', async () => {
+    const created = (await cp.request('POST', '/api/v1/namespaces/sub/pods', { body: pod('p3') })).json<
+      Obj & { metadata: Meta & { labels?: Record<string, string> } }
+    >();
+    const patched = await cp.request('PATCH', '/api/v1/namespaces/sub/pods/p3/status', {
+      contentType: 'application/merge-patch+json',
+      body: {
+        metadata: { labels: { sneaked: 'in' } },
+        spec: { nodeName: 'node-x', containers: [{ name: 'app', image: 'other:1' }] },
+        status: { phase: 'Running' },
+      },
+    });
+    expect(patched.status).toBe(200);
+    const jsonPatched = await cp.request('PATCH', '/api/v1/namespaces/sub/pods/p3/status', {
+      contentType: 'application/json-patch+json',
+      body: [
+        { op: 'replace', path: '/spec/containers/0/image', value: 'other:2' },
+        { op: 'add', path: '/status/message', value: 'patched' },
+      ],
+    });
+    expect(jsonPatched.status).toBe(200);
+    const stored = (await cp.request('GET', '/api/v1/namespaces/sub/pods/p3')).json<
+      Obj & { metadata: Meta & { labels?: Record<string, string> } }
+    >();
+    expect(stored.spec).toEqual(created.spec);
+    expect(stored.metadata.labels).toEqual(created.metadata.labels);
+    expect(stored.metadata.uid).toBe(created.metadata.uid);
+    expect(stored.metadata.generation).toBe(created.metadata.generation);
+    expect(stored.status).toEqual({ phase: 'Running', message: 'patched' });
+
+    const notAnObject = await cp.request('PUT', '/api/v1/namespaces/sub/pods/p3/status', {
+      body: { ...stored, status: 'Running' },
+    });
+    expect(notAnObject.status).toBe(422);
+    expect(notAnObject.json<{ details: { causes: Array<{ field?: string }> } }>().details.causes).toEqual([
+      expect.objectContaining({ field: 'status' }),
+    ]);
+    const unchanged = (await cp.request('GET', '/api/v1/namespaces/sub/pods/p3')).json<Obj>();
+    expect(unchanged.metadata.resourceVersion).toBe(stored.metadata.resourceVersion);
+  });
 });
 
 describe('watch', () => {

@@ -49,7 +49,12 @@ export type {
 } from './selectors/label-selector';
 export { FieldMatcher, fieldValue, parseFieldSelector } from './selectors/field-selector';
 export type { FieldRequirement } from './selectors/field-selector';
-export { pruneUnknownFields, validateObject, validateUpdate } from './validation/validate-object';
+export {
+  pruneUnknownFields,
+  validateObject,
+  validateStatusUpdate,
+  validateUpdate,
+} from './validation/validate-object';
 export type { FieldValidation, ObjectValidation, ValidateObjectOptions } from './validation/validate-object';
 export { applyDefaults, defaultPullPolicy } from './defaults/apply-defaults';
 export { openApiV3Document, openApiV3Paths } from './openapi/openapi-document';

@@ -1,5 +1,5 @@
 import { applyDefaults, defaultPullPolicy } from '../defaults/apply-defaults';
-import { pruneUnknownFields, validateObject, validateUpdate } from './validate-object';
+import { pruneUnknownFields, validateObject, validateStatusUpdate, validateUpdate } from './validate-object';
 
 const deployment = (spec: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => ({
   apiVersion: 'apps/v1',
@@ -181,6 +181,55 @@ describe('validateObject', () => {
       updated: deployment({ selector: { matchLabels: { app: 'x' } } }),
     });
     expect(causes.map((cause) => cause.field)).toEqual(['spec.selector']);
+  });
+});
+
+describe('validateStatusUpdate', () => {
+  const stored = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', namespace: 'default', uid: 'u-1', labels: { app: 'web' } },
+    spec: { containers: [{ name: 'app', image: 'flotilla/busybox:1' }] },
+    status: { phase: 'Pending' },
+  };
+  const fieldsOf = (result: ReturnType<typeof validateStatusUpdate>): string[] =>
+    result.causes.map((cause) => cause.field ?? '');
+
+  it('accepts a new status over the stored spec and metadata', () => {
+    const result = validateStatusUpdate({
+      kind: 'Pod',
+      old: stored,
+      updated: { ...stored, status: { phase: 'Running' } },
+    });
+    expect(result).toEqual({ causes: [], unknownFields: [], warnings: [] });
+  });
+
+  it('refuses a status that is not an object', () => {
+    expect(
+      fieldsOf(validateStatusUpdate({ kind: 'Pod', old: stored, updated: { ...stored, status: 'Running' } })),
+    ).toEqual(['status']);
+    expect(
+      fieldsOf(validateStatusUpdate({ kind: 'Pod', old: stored, updated: { ...stored, status: [] } })),
+    ).toEqual(['status']);
+  });
+
+  it('refuses any change outside status and metadata; an equal copy of the spec passes', () => {
+    const changed = { ...stored, spec: { ...stored.spec, nodeName: 'node-a' } };
+    expect(fieldsOf(validateStatusUpdate({ kind: 'Pod', old: stored, updated: changed }))).toEqual(['spec']);
+    const copied = { ...stored, spec: JSON.parse(JSON.stringify(stored.spec)) as unknown };
+    expect(fieldsOf(validateStatusUpdate({ kind: 'Pod', old: stored, updated: copied }))).toEqual([]);
+    const added = { ...stored, extra: 1 };
+    expect(fieldsOf(validateStatusUpdate({ kind: 'Pod', old: stored, updated: added }))).toEqual(['extra']);
+  });
+
+  it('checks metadata that is not the stored one by the update rules', () => {
+    const renamed = { ...stored, metadata: { ...stored.metadata, name: 'q', uid: 'u-2' } };
+    expect(fieldsOf(validateStatusUpdate({ kind: 'Pod', old: stored, updated: renamed }))).toEqual([
+      'metadata.name',
+      'metadata.uid',
+    ]);
+    const badLabel = { ...stored, metadata: { ...stored.metadata, labels: { 'bad key!': 'x' } } };
+    expect(fieldsOf(validateStatusUpdate({ kind: 'Pod', old: stored, updated: badLabel }))).not.toEqual([]);
   });
 });
 

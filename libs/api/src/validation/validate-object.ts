@@ -20,6 +20,7 @@ import {
   ServiceDto,
 } from './cluster.dto';
 import { passesDtoChecks } from './dto-fast-check';
+import { KubeObjectDto } from './meta.dto';
 import { PodDto } from './pod.dto';
 import {
   at,
@@ -604,6 +605,88 @@ export function validateObject(options: ValidateObjectOptions): ObjectValidation
   const warnings =
     options.fieldValidation === 'Warn' ? unknownFields.map((field) => `unknown field "${field}"`) : [];
   return { causes, unknownFields, warnings };
+}
+
+export interface ValidateStatusUpdateOptions {
+  kind: string;
+  /** The stored object. */
+  old: unknown;
+  /** What the status write would store: the stored object with the new status. */
+  updated: unknown;
+}
+
+/** Top-level members a status write never changes besides metadata and status themselves. */
+const TYPE_MEMBERS = new Set(['apiVersion', 'kind', 'metadata', 'status']);
+
+/**
+ * A write to the status subresource, checked as Kubernetes' ValidatePodStatusUpdate (and its kin
+ * for the other kinds) checks it: the object's metadata against the update rules, and the status.
+ * The spec is not validated again: the status strategy keeps the stored one, which was validated
+ * when it was written, and a write whose spec differs from the stored one is refused here, so a
+ * status write can never change it. Status is a free-form object in every kind's schema (the DTOs
+ * say @IsObject), as validateObject checks it.
+ */
+export function validateStatusUpdate(options: ValidateStatusUpdateOptions): ObjectValidation {
+  const { kind, old, updated } = options;
+  const causes: StatusCause[] = [];
+  const before = record(old);
+  const after = record(updated);
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    if (TYPE_MEMBERS.has(key)) continue;
+    // The strategy hands the stored members over as they are: identity says "unchanged" for free.
+    const same = before[key] === after[key] || JSON.stringify(before[key]) === JSON.stringify(after[key]);
+    if (!same) {
+      causes.push({
+        reason: 'FieldValueForbidden',
+        message: 'Forbidden: a status update may not change fields other than status',
+        field: key,
+      });
+    }
+  }
+  // The stored metadata as it is (what the status strategy writes) was validated when stored.
+  if (after['metadata'] !== before['metadata']) causes.push(...metadataUpdateCauses(kind, before, after));
+  const status = after['status'];
+  if (status !== undefined && status !== null && (typeof status !== 'object' || Array.isArray(status))) {
+    causes.push({
+      reason: 'FieldValueTypeInvalid',
+      message: `Invalid value: ${describeValue(status)}: must be an object`,
+      field: 'status',
+    });
+  }
+  return { causes, unknownFields: [], warnings: [] };
+}
+
+/** Kubernetes' ValidateObjectMetaUpdate: valid metadata, and what identifies the object unchanged. */
+function metadataUpdateCauses(kind: string, old: Json, updated: Json): StatusCause[] {
+  const metadata = updated['metadata'];
+  const errors =
+    typeof metadata === 'object' && metadata !== null && passesDtoChecks(KubeObjectDto, { metadata }) === true
+      ? []
+      : validateSync(
+          restoreSpecialKeys(plainToInstance(KubeObjectDto, escapeSpecialKeys({ metadata }))),
+          DTO_VALIDATOR_OPTIONS,
+        );
+  const causes: StatusCause[] = [];
+  const unknownFields: string[] = [];
+  collect(errors, '', causes, unknownFields);
+  for (const field of unknownFields) {
+    causes.push({ reason: 'FieldValueInvalid', message: `Invalid value: unknown field "${field}"`, field });
+  }
+  causes.push(...nameCauses(kind, updated, 'update'));
+  causes.push(...objectMetaRuleCauses(kind, updated));
+  causes.push(...annotationSizeCauses(updated));
+  for (const field of ['name', 'namespace', 'uid', 'creationTimestamp']) {
+    const was = at(old, 'metadata', field);
+    const now = at(updated, 'metadata', field);
+    if (was !== now) {
+      causes.push({
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: ${describeValue(now)}: field is immutable`,
+        field: `metadata.${field}`,
+      });
+    }
+  }
+  return causes;
 }
 
 /** Removes fields at the given paths (as validateObject reports them) from a copy of `object`. */

@@ -6,6 +6,7 @@ import {
   applyDefaults,
   pruneUnknownFields,
   validateObject,
+  validateStatusUpdate,
   validateUpdate,
   type KubeObject,
   type ResourceType,
@@ -39,6 +40,8 @@ export interface ObjectModel {
     old?: KubeObject;
     fieldValidation: FieldValidation;
   }): ValidationResult;
+  /** A status subresource write (`object` is the stored one with the new status) over `old`. */
+  validateStatus(input: { type: ResourceType; object: KubeObject; old: KubeObject }): ValidationResult;
   pruneUnknown(object: KubeObject, unknownFields: string[]): KubeObject;
   defaults(type: ResourceType, object: KubeObject): KubeObject;
   recordManagedFields(input: ManagedFieldsInput): KubeObject;
@@ -73,6 +76,10 @@ export class KubernetesObjectModel implements ObjectModel {
     if (input.old)
       causes.push(...validateUpdate({ kind: input.type.kind, old: input.old, updated: input.object }));
     return { causes, unknownFields: result.unknownFields, warnings: result.warnings };
+  }
+
+  validateStatus(input: { type: ResourceType; object: KubeObject; old: KubeObject }): ValidationResult {
+    return validateStatusUpdate({ kind: input.type.kind, old: input.old, updated: input.object });
   }
 
   pruneUnknown(object: KubeObject, unknownFields: string[]): KubeObject {

@@ -183,6 +183,22 @@ export class ResourceWrites {
     return { object: stored, warnings: result.warnings };
   }
 
+  /**
+   * A status write keeps the stored spec and metadata (prepareStatusUpdate), so, as Kubernetes'
+   * status strategies do, it validates metadata update rules and the status, not the whole object.
+   */
+  private validateStatus(
+    target: ResourceTarget,
+    object: KubeObject,
+    old: KubeObject,
+  ): { object: KubeObject; warnings: string[] } {
+    const result = this.model.validateStatus({ type: target.type, object, old });
+    if (result.causes.length > 0) {
+      throw apiErrors.invalid(target.type, object.metadata?.name ?? target.name ?? '', result.causes);
+    }
+    return { object, warnings: result.warnings };
+  }
+
   /** `operation` Apply: the patcher has already recorded the applier's fields; keep them. */
   async create(
     target: ResourceTarget,
@@ -312,14 +328,14 @@ export class ResourceWrites {
     const validated =
       how.prepare === 'caller'
         ? { object: kept, warnings: [] }
-        : this.validate(
-            target,
-            target.subresource === 'status'
-              ? prepareStatusUpdate(kept, live)
-              : prepareForUpdate(this.model.defaults(target.type, kept), live, target.type),
-            options,
-            live,
-          );
+        : target.subresource === 'status'
+          ? this.validateStatus(target, prepareStatusUpdate(kept, live), live)
+          : this.validate(
+              target,
+              prepareForUpdate(this.model.defaults(target.type, kept), live, target.type),
+              options,
+              live,
+            );
     let prepared = validated.object;
     const warnings = validated.warnings;
     const allocator = readyToRemove(prepared) ? undefined : this.allocates(target);
