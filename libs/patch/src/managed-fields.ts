@@ -53,8 +53,22 @@ function extendPath(open: string, segment: string): string {
   return `${open === ROOT_OPEN ? ROOT_OPEN : `${open},`}${JSON.stringify(segment)}`;
 }
 
-export function decodePath(path: string): string[] {
-  return JSON.parse(path) as string[];
+/**
+ * Decoded paths by their encoding. Objects of a kind share most of their paths (every pod's status
+ * has the same conditions and container fields), so encoding a manager's FieldsV1 on each status
+ * write would otherwise parse the same few hundred paths again and again. Bounded: cleared when full.
+ */
+const decodedPaths = new Map<string, readonly string[]>();
+const DECODED_PATHS_LIMIT = 8192;
+
+export function decodePath(path: string): readonly string[] {
+  let segments = decodedPaths.get(path);
+  if (segments === undefined) {
+    segments = JSON.parse(path) as string[];
+    if (decodedPaths.size >= DECODED_PATHS_LIMIT) decodedPaths.clear();
+    decodedPaths.set(path, segments);
+  }
+  return segments;
 }
 
 /** Whether `path` lies strictly inside `ancestor`. */

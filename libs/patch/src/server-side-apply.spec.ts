@@ -584,6 +584,86 @@ describe('recordUpdate keeps managedFields bounded', () => {
   });
 });
 
+describe('recordUpdate of a status write and entries outside status', () => {
+  const fieldsOfManager = (object: KubeObject, manager: string) =>
+    object.metadata?.managedFields?.find((entry) => entry.manager === manager)?.fieldsV1;
+
+  it('keeps spec owners as stored, and folds them whole when a status writer is the eleventh', () => {
+    let object: KubeObject = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      spec: { containers: [{ name: 'app', image: 'i' }] },
+      status: { phase: 'Pending' },
+    } as KubeObject;
+    for (let writer = 0; writer < 10; writer++) {
+      object = recordUpdate({
+        old: object,
+        updated: {
+          ...object,
+          metadata: { ...object.metadata, labels: { ...object.metadata?.labels, [`l${writer}`]: 'v' } },
+        },
+        manager: `labeler-${writer}`,
+        now: new Date(Date.UTC(2026, 10, 23, 10, writer)),
+      });
+    }
+    const before = object.metadata?.managedFields ?? [];
+    expect(before).toHaveLength(10);
+    const written = recordUpdate({
+      old: object,
+      updated: { ...object, status: { phase: 'Running' } } as KubeObject,
+      manager: 'node-agent',
+      now: new Date(Date.UTC(2026, 10, 23, 11)),
+      subresource: 'status',
+    });
+    const entries = written.metadata?.managedFields ?? [];
+    // Eleven Update entries: the oldest two fold, with the fields they held.
+    expect(entries.map((entry) => entry.manager)).toEqual([
+      'ancient-changes',
+      ...Array.from({ length: 8 }, (_, index) => `labeler-${index + 2}`),
+      'node-agent',
+    ]);
+    expect(entries[0]?.fieldsV1).toEqual({
+      'f:metadata': { 'f:labels': { '.': {}, 'f:l0': {}, 'f:l1': {} } },
+    });
+    expect(entries.slice(1, 9)).toEqual(before.slice(2));
+    expect(entries[9]).toMatchObject({ subresource: 'status', fieldsV1: { 'f:status': { 'f:phase': {} } } });
+  });
+
+  it('takes status fields from another status writer, leaving the spec owner as stored', () => {
+    const created = recordUpdate({
+      old: undefined,
+      updated: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'p' },
+        spec: { containers: [{ name: 'app', image: 'i' }] },
+      } as KubeObject,
+      manager: 'c',
+      now,
+    });
+    const first = recordUpdate({
+      old: created,
+      updated: { ...created, status: { phase: 'Pending', message: 'm' } } as KubeObject,
+      manager: 'controller',
+      now,
+      subresource: 'status',
+    });
+    const second = recordUpdate({
+      old: first,
+      updated: { ...first, status: { phase: 'Running', message: 'm' } } as KubeObject,
+      manager: 'node-agent',
+      now,
+      subresource: 'status',
+    });
+    expect(second.metadata?.managedFields?.[0]?.fieldsV1).toBe(
+      created.metadata?.managedFields?.[0]?.fieldsV1,
+    );
+    expect(fieldsOfManager(second, 'controller')).toEqual({ 'f:status': { 'f:message': {} } });
+    expect(fieldsOfManager(second, 'node-agent')).toEqual({ 'f:status': { 'f:phase': {} } });
+  });
+});
+
 describe('recordUpdate and managedFields a client sends back', () => {
   it('records the write when the client echoes the stored ownership with its times reformatted', () => {
     const created = applyAs('deployer', undefined, deployment({ replicas: 1, paused: true })).object;

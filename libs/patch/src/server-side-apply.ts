@@ -141,6 +141,12 @@ interface Ownership {
   time?: string;
   subresource?: string;
   fields: FieldSet;
+  /**
+   * Set by readScopedOwnership: none of the owner's fields lie in the written scope, so a write can
+   * neither take nor remove any of them; `fields` is left empty (not decoded) and the stored entry
+   * is written back as it was.
+   */
+  outOfScope?: boolean;
 }
 
 function scopeOf(subresource: string | undefined): FieldScope {
@@ -159,6 +165,42 @@ function readOwnership(object: KubeObject | undefined): Ownership[] {
 }
 
 /**
+ * readOwnership for a write within `scope`. A status write can only take or remove paths under
+ * status, so an entry without f:status (the creator's spec fields, usually most of them) is not
+ * decoded: the write keeps it as it is. An entry that decodes to nothing is decoded as before, so
+ * that it is dropped as before.
+ */
+function readScopedOwnership(object: KubeObject, scope: FieldScope): Ownership[] {
+  const entries = object.metadata?.managedFields ?? [];
+  if (scope !== 'status') return readOwnership(object);
+  return entries.map((entry) => {
+    const fieldsV1: unknown = entry.fieldsV1;
+    const outOfScope =
+      isJsonObject(fieldsV1) &&
+      !hasOwn(fieldsV1, 'f:status') &&
+      Object.keys(fieldsV1).some((key) => key !== '.');
+    return {
+      manager: entry.manager,
+      operation: entry.operation === 'Apply' ? 'Apply' : 'Update',
+      apiVersion: entry.apiVersion,
+      ...(entry.time ? { time: entry.time } : {}),
+      ...(entry.subresource ? { subresource: entry.subresource } : {}),
+      fields: outOfScope ? new Set<string>() : decodeFieldsV1(fieldsV1),
+      ...(outOfScope ? { outOfScope: true } : {}),
+    };
+  });
+}
+
+/** An owner's fields, decoding them now if readScopedOwnership left them out. */
+function decodedFields(owner: Ownership, entry: ManagedFieldsEntry['fieldsV1'] | undefined): FieldSet {
+  if (owner.outOfScope === true) {
+    owner.fields = decodeFieldsV1(entry);
+    delete owner.outOfScope;
+  }
+  return owner.fields;
+}
+
+/**
  * `stored`: owners whose fields did not change since they were read, with the FieldsV1 they were
  * read from, written back as they were instead of encoded again.
  */
@@ -168,7 +210,7 @@ function writeOwnership(
   stored?: ReadonlyMap<Ownership, ManagedFieldsEntry['fieldsV1']>,
 ): KubeObject {
   const managedFields: ManagedFieldsEntry[] = owners
-    .filter((owner) => owner.fields.size > 0)
+    .filter((owner) => owner.outOfScope === true || owner.fields.size > 0)
     .map((owner) => ({
       manager: owner.manager,
       operation: owner.operation,
@@ -439,7 +481,7 @@ export function recordUpdate(input: RecordUpdateInput): KubeObject {
     if (!sameOwnership(readOwnership(updated), readOwnership(old))) return updated;
   }
   if (old === undefined) return recordCreate({ ...input, kind, apiVersion, scope });
-  const owners = readOwnership(old);
+  const owners = readScopedOwnership(old, scope);
   const stored = new Map(
     (old.metadata?.managedFields ?? []).map((entry, index) => [owners[index] as Ownership, entry.fieldsV1]),
   );
@@ -463,6 +505,8 @@ export function recordUpdate(input: RecordUpdateInput): KubeObject {
   // The writer takes what it changed from everyone else; its own entry keeps its stored FieldsV1
   // (only the time moves) when it already held all of it, as a node's repeated status writes do.
   for (const owner of owners) {
+    // Every path of change lies in the scope, where an out-of-scope owner has none.
+    if (owner.outOfScope === true) continue;
     for (const path of change.removed) if (owner.fields.delete(path)) stored.delete(owner);
     if (owner === entry) continue;
     for (const path of taken) if (owner.fields.delete(path)) stored.delete(owner);
@@ -474,7 +518,7 @@ export function recordUpdate(input: RecordUpdateInput): KubeObject {
       stored.delete(entry);
     }
   }
-  return writeOwnership(updated, capUpdaters(owners), stored);
+  return writeOwnership(updated, capUpdaters(owners, stored), stored);
 }
 
 /**
@@ -526,8 +570,13 @@ const ANCIENT_CHANGES = 'ancient-changes';
  * Many one-off writers (scripts with their own manager names) would otherwise grow managedFields
  * without bound; like kube-apiserver, fold the oldest Update entries into "ancient-changes".
  */
-function capUpdaters(owners: Ownership[]): Ownership[] {
-  const updaters = owners.filter((owner) => owner.operation === 'Update' && owner.fields.size > 0);
+function capUpdaters(
+  owners: Ownership[],
+  stored?: ReadonlyMap<Ownership, ManagedFieldsEntry['fieldsV1']>,
+): Ownership[] {
+  const updaters = owners.filter(
+    (owner) => owner.operation === 'Update' && (owner.outOfScope === true || owner.fields.size > 0),
+  );
   if (updaters.length <= MAX_UPDATE_MANAGERS) return owners;
   const oldestFirst = [...updaters].sort((a, b) => (a.time ?? '').localeCompare(b.time ?? ''));
   const folded = new Set(oldestFirst.slice(0, updaters.length - MAX_UPDATE_MANAGERS + 1));
@@ -539,7 +588,7 @@ function capUpdaters(owners: Ownership[]): Ownership[] {
     operation: 'Update',
     apiVersion: newest?.apiVersion ?? '',
     ...(newest?.time ? { time: newest.time } : {}),
-    fields: new Set([...folded].flatMap((owner) => [...owner.fields])),
+    fields: new Set([...folded].flatMap((owner) => [...decodedFields(owner, stored?.get(owner))])),
   };
   const kept = owners.filter((owner) => !folded.has(owner));
   const position = owners.findIndex((owner) => folded.has(owner));
