@@ -38,7 +38,11 @@ export type ResourceResponse =
   | { kind: 'watch'; options: ReadOptions };
 
 export interface WatchSink {
-  send: (event: WatchEvent) => void;
+  /**
+   * `source`: the watch cache's object the event's object was made from (with its type meta set).
+   * Every watcher of a cache event gets the same one, so a wire encoding of it can be shared.
+   */
+  send: (event: WatchEvent, source?: KubeObject) => void;
   end: () => void;
 }
 

@@ -104,7 +104,7 @@ export class ResourceReads {
   async watch(
     target: ResourceTarget,
     options: ReadOptions,
-    sink: { send: (event: WatchEvent) => void; end: () => void },
+    sink: { send: (event: WatchEvent, source?: KubeObject) => void; end: () => void },
   ): Promise<CacheWatch> {
     const cache = this.storage.cache(target.type);
     const keyPrefix = target.name
@@ -124,7 +124,8 @@ export class ResourceReads {
         ...(trigger ? { triggerValue: trigger.value } : {}),
         keyPrefix,
         filter: (object) => byName(object) && matchesSelectors(object, options),
-        onEvent: (event) => sink.send({ type: event.type, object: withTypeMeta(target, event.object) }),
+        onEvent: (event) =>
+          sink.send({ type: event.type, object: withTypeMeta(target, event.object) }, event.object),
         onClose: (reason) => {
           if (reason.code === 'Gone') sink.send(errorEvent(storeErrorToApi(reason, target)));
           sink.end();

@@ -5,6 +5,7 @@ import { apiVersionOf, type KubeObject, type WatchEvent } from '@flotilla/api';
 import type { ResourceHandler } from '../resources/resource-handler';
 import type { ReadOptions } from '../resources/request-options';
 import type { ResourceTarget } from '../resources/resource-path';
+import { watchEventLine } from './watch-event-line.util';
 
 /** A client that has this much unread output is dropped; it re-watches from its last revision. */
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
@@ -41,13 +42,14 @@ export async function streamWatch({
     if (!response.writableEnded) response.end();
     onClosed();
   };
-  const send = (event: WatchEvent): void => {
+  const send = (event: WatchEvent, source?: KubeObject): void => {
     if (ended) return;
-    const rendered =
+    // A rendered object (a Table row) is this watcher's own; the plain one is every watcher's.
+    const line =
       render && event.type !== 'ERROR' && event.type !== 'BOOKMARK'
-        ? { ...event, object: render(event.object) }
-        : event;
-    response.write(JSON.stringify(rendered) + '\n');
+        ? JSON.stringify({ ...event, object: render(event.object) }) + '\n'
+        : watchEventLine(event, source);
+    response.write(line);
     if (response.writableLength > MAX_BUFFERED_BYTES) end();
   };
   response.writeHead(200, {
