@@ -6,3 +6,7 @@ export type {
   LoadTarget,
   RunningHttpLoad,
 } from './http-load.client';
+export { KeepAliveHttpsClient } from './keep-alive-https.client';
+export type { HttpsRequest, KeepAliveHttpsClientOptions } from './keep-alive-https.client';
+export { HttpResponseError, HttpResponseParser } from './http-response.parser';
+export type { HttpResponse } from './http-response.parser';
