@@ -115,6 +115,26 @@ const CASES: Array<[string, string, JsonObject, FieldScope]> = [
     'main',
   ],
   [
+    'a set member listed twice, and items listed twice inside an item',
+    'Pod',
+    {
+      metadata: { name: 'p', finalizers: ['a', 'b', 'a'] },
+      spec: {
+        containers: [
+          {
+            name: 'c',
+            ports: [
+              { containerPort: 80 },
+              { containerPort: 80, protocol: 'UDP' },
+              { containerPort: 80, name: 'x' },
+            ],
+          },
+        ],
+      },
+    },
+    'main',
+  ],
+  [
     'top-level scalars, empty lists and a "__proto__" key',
     'Secret',
     {

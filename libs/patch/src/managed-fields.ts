@@ -183,6 +183,89 @@ export function flattenFields({ kind, object, scope, strict = false }: FlattenIn
  */
 export function createFieldsV1(input: Omit<FlattenInput, 'strict'>): JsonObject | undefined {
   const { kind, object, scope } = input;
+  if (!isJsonObject(object)) return undefined;
+  // Each value is encoded as it is walked, children collected in an array and sorted once: no tree of
+  // Maps built first and encoded in a second pass. Only keyed-list items listed twice (the same keys)
+  // must merge, which the tree does; that rare object is encoded by createFieldsV1Merging instead.
+  let duplicateItems = false;
+
+  const walkMap = (map: JsonObject, keys: string[], path: string, depth: number): FieldsEntry[] => {
+    const entries: FieldsEntry[] = [];
+    for (const key of keys) {
+      if (depth === 0) {
+        if (key === 'apiVersion' || key === 'kind') continue;
+        if ((key === 'status') !== (scope === 'status')) continue;
+      }
+      if (depth === 1 && path === 'metadata' && SERVER_METADATA.has(key)) continue;
+      const encoded = walkValue(map[key] ?? null, path === '' ? key : `${path}.${key}`, depth + 1);
+      if (encoded !== undefined) entries.push([`f:${key}`, encoded]);
+    }
+    return entries;
+  };
+
+  /** The FieldsV1 of one value, undefined when it contributes nothing. */
+  const walkValue = (value: JsonValue, path: string, depth: number): JsonObject | undefined => {
+    const strategy = fieldStrategy(kind, path);
+    if (isJsonObject(value) && strategy.mapType !== 'atomic') {
+      const keys = Object.keys(value);
+      if (keys.length > 0) {
+        // A map below the top level is owned itself; the top-level ones (metadata, spec) are not.
+        const owned = depth > 1;
+        const entries = walkMap(value, keys, path, depth);
+        return !owned && entries.length === 0 ? undefined : encodeEntries(owned, entries);
+      }
+    }
+    if (Array.isArray(value) && value.length > 0 && strategy.listType === 'map') {
+      const items: FieldsEntry[] = [];
+      let seen: Set<string> | undefined;
+      for (const item of value) {
+        const identity = isJsonObject(item) ? itemIdentity(item, strategy) : undefined;
+        if (!isJsonObject(item) || identity === undefined) continue;
+        const segment = itemSegment(identity);
+        if (items.length > 0) {
+          seen ??= new Set(items.map(([first]) => first));
+          if (seen.has(segment)) duplicateItems = true;
+          seen.add(segment);
+        }
+        items.push([segment, encodeEntries(true, walkMap(item, Object.keys(item), path, depth))]);
+      }
+      return items.length === 0 ? undefined : encodeEntries(false, items);
+    }
+    if (Array.isArray(value) && value.length > 0 && strategy.listType === 'set') {
+      // A member listed twice is one field: its second assignment below writes the same {}.
+      return encodeEntries(
+        false,
+        value.map((member): FieldsEntry => [`v:${JSON.stringify(member)}`, {}]),
+      );
+    }
+    return {};
+  };
+
+  const entries = walkMap(object, Object.keys(object), '', 0);
+  if (duplicateItems) return createFieldsV1Merging(input);
+  return entries.length === 0 ? undefined : encodeEntries(false, entries);
+}
+
+/** A FieldsV1 member: a path segment and the FieldsV1 below it. */
+type FieldsEntry = [segment: string, fields: JsonObject];
+
+/** FieldsV1 in Kubernetes' order ("." first, then sorted keys, as sortedTree writes it). */
+function encodeEntries(owned: boolean, entries: FieldsEntry[]): JsonObject {
+  const encoded: JsonObject = {};
+  if (owned && entries.length > 0) encoded['.'] = {};
+  if (entries.length > 1) entries.sort(bySegment);
+  // Segments start with "f:", "k:" or "v:", so plain assignment never meets "__proto__".
+  for (const [segment, fields] of entries) encoded[segment] = fields;
+  return encoded;
+}
+
+function bySegment(a: FieldsEntry, b: FieldsEntry): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+}
+
+/** createFieldsV1 through a tree of nodes, where keyed-list items with the same keys merge. */
+function createFieldsV1Merging(input: Omit<FlattenInput, 'strict'>): JsonObject | undefined {
+  const { kind, object, scope } = input;
   const walkMap = (map: JsonObject, path: string, depth: number, into: OwnershipNode): void => {
     for (const key of Object.keys(map)) {
       if (depth === 0) {
