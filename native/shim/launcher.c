@@ -7,14 +7,18 @@
  * Requests arrive on stdin, one per line: `run ID CONTAINER_DIR`. Each child is `flotilla-shim run
  * CONTAINER_DIR STATUS_FD` in all but the exec; its status lines come back on stdout prefixed with
  * the request's ID (`ID created PID`, `ID started`, `ID error ...`), then `ID end` once the child has
- * nothing more to say. The launcher exits when its stdin closes (the runtime process is gone);
+ * nothing more to say. `net ID DEVICE ADDRESS/PREFIX GATEWAY NETNS_PATH` configures a pod's network
+ * namespace the same way, in a child that answers `ID ok` or `ID error STEP: REASON` (netns.c). The launcher exits when its stdin closes (the runtime process is gone);
  * started containers do not notice: their shims, in sessions of their own, pass to init. */
 #include "shim.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,22 +75,33 @@ static void relay(struct pending *p) {
     }
 }
 
-static void start(unsigned long id, const char *container_dir) {
+/* Answers a request that never got a child: its error, then its end. */
+static void refuse(unsigned long id, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void refuse(unsigned long id, const char *fmt, ...) {
+    char message[512] = "error ";
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(message + 6, sizeof(message) - 6, fmt, ap);
+    va_end(ap);
+    size_t len = n < 0 ? 6 : 6 + ((size_t)n < sizeof(message) - 6 ? (size_t)n : sizeof(message) - 7);
+    reply(id, message, len);
+    reply(id, "end", 3);
+}
+
+/* The work of one request in its own child; status_fd takes its status lines. Returns the exit code. */
+typedef int (*job_fn)(int status_fd, const void *arg);
+
+static void start_job(unsigned long id, job_fn job, const void *arg) {
     struct pending *slot = NULL;
     for (int i = 0; i < MAX_PENDING && !slot; i++)
         if (pending[i].fd < 0) slot = &pending[i];
     if (!slot) {
-        char message[] = "error the launcher has too many starts in flight; retry";
-        reply(id, message, strlen(message));
-        reply(id, "end", 3);
+        refuse(id, "the launcher has too many requests in flight; retry");
         return;
     }
     int status[2];
     if (pipe2(status, O_CLOEXEC) < 0) {
-        char message[128];
-        int n = snprintf(message, sizeof(message), "error pipe: %s", strerror(errno));
-        reply(id, message, (size_t)n);
-        reply(id, "end", 3);
+        refuse(id, "pipe: %s", strerror(errno));
         return;
     }
     pid_t child = fork();
@@ -100,18 +115,12 @@ static void start(unsigned long id, const char *container_dir) {
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        int fd = fcntl(status[1], F_DUPFD, 3); /* without FD_CLOEXEC, as a status fd from a spawn */
-        if (fd < 0) _exit(125);
-        close(status[1]);
-        _exit(run_container(container_dir, fd, 0));
+        _exit(job(status[1], arg));
     }
     close(status[1]);
     if (child < 0) {
         close(status[0]);
-        char message[128];
-        int n = snprintf(message, sizeof(message), "error fork: %s", strerror(errno));
-        reply(id, message, (size_t)n);
-        reply(id, "end", 3);
+        refuse(id, "fork: %s", strerror(errno));
         return;
     }
     slot->fd = status[0];
@@ -119,12 +128,83 @@ static void start(unsigned long id, const char *container_dir) {
     slot->used = 0;
 }
 
+static int run_job(int status_fd, const void *container_dir) {
+    int fd = fcntl(status_fd, F_DUPFD, 3); /* without FD_CLOEXEC, as a status fd from a spawn */
+    if (fd < 0) return 125;
+    close(status_fd);
+    return run_container(container_dir, fd, 0);
+}
+
+/* `ok`, or `error STEP: REASON`. */
+static int net_job(int status_fd, const void *config) {
+    char line[1024] = "error ";
+    size_t len;
+    int failed = configure_netns(config, line + 6, sizeof(line) - 7) < 0;
+    if (failed) {
+        len = strlen(line);
+    } else {
+        strcpy(line, "ok");
+        len = 2;
+    }
+    line[len++] = '\n';
+    return write_all(status_fd, line, len) < 0 || failed ? 1 : 0;
+}
+
+/* `net ID DEVICE ADDRESS/PREFIX GATEWAY NETNS_PATH` (the path last: it is the rest of the line). */
+static void start_net(unsigned long id, char *args) {
+    char *fields[3];
+    for (int i = 0; i < 3; i++) {
+        fields[i] = args;
+        char *space = strchr(args, ' ');
+        if (!space) {
+            refuse(id, "a net request needs DEVICE ADDRESS/PREFIX GATEWAY NETNS_PATH");
+            return;
+        }
+        *space = '\0';
+        args = space + 1;
+    }
+    struct netns_interface config = {.netns_path = args, .device = fields[0], .address_text = fields[1],
+                                     .gateway_text = fields[2]};
+    char *slash = strchr(fields[1], '/');
+    int valid = slash != NULL;
+    if (valid) {
+        char *end;
+        unsigned long prefix = strtoul(slash + 1, &end, 10);
+        *slash = '\0';
+        valid = end != slash + 1 && !*end && prefix <= 32 && inet_pton(AF_INET, fields[1], &config.address) == 1;
+        config.prefix_length = (unsigned)prefix;
+        if (!valid) *slash = '/';
+    }
+    if (!valid) {
+        refuse(id, "net: %s is not an IPv4 address with a prefix length", fields[1]);
+        return;
+    }
+    if (inet_pton(AF_INET, fields[2], &config.gateway) != 1) {
+        refuse(id, "net: the gateway %s is not an IPv4 address", fields[2]);
+        return;
+    }
+    size_t device_len = strlen(fields[0]);
+    if (device_len == 0 || device_len >= IFNAMSIZ || strchr(fields[0], '/')) {
+        refuse(id, "net: %s is not an interface name", fields[0]);
+        return;
+    }
+    if (*args != '/') {
+        refuse(id, "net: the namespace must be an absolute path, not %s", args);
+        return;
+    }
+    start_job(id, net_job, &config);
+}
+
 static void handle_request(char *line) {
+    int is_run = !strncmp(line, "run ", 4);
+    if (!is_run && strncmp(line, "net ", 4)) return;
     char *end;
-    if (strncmp(line, "run ", 4)) return;
     unsigned long id = strtoul(line + 4, &end, 10);
     if (end == line + 4 || *end != ' ' || end[1] == '\0') return;
-    start(id, end + 1);
+    if (is_run)
+        start_job(id, run_job, end + 1);
+    else
+        start_net(id, end + 1);
 }
 
 int run_launcher(void) {

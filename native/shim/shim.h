@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/types.h>
 
 /* Docker's default capability set: CHOWN DAC_OVERRIDE FSETID FOWNER MKNOD NET_RAW SETGID SETUID
@@ -117,6 +118,21 @@ int run_container(const char *container_dir, int status_fd, int fork_first);
 
 /* launcher.c */
 int run_launcher(void);
+
+/* netns.c: a pod namespace's side of its bridge attachment (`net` requests to the launcher). */
+struct netns_interface {
+    const char *netns_path; /* the namespace to join, e.g. /var/run/netns/NAME */
+    const char *device;     /* the veth's end inside it, e.g. eth0 */
+    struct in_addr address;
+    unsigned prefix_length;
+    struct in_addr gateway;
+    const char *address_text; /* the same two as written, for messages */
+    const char *gateway_text;
+};
+/* Joins the namespace (call it in a child: setns moves the whole process), brings up lo, adds the
+ * address to the device, brings it up, adds the default route. On failure err says which step
+ * failed and why; returns -1. */
+int configure_netns(const struct netns_interface *config, char *err, size_t errlen);
 
 /* exec.c */
 /* resize_fd: -1, or a pipe of "ROWS COLS\n" lines for the pty when stdio are not a terminal. */

@@ -1,6 +1,7 @@
 // The pod engine driven directly with Pod objects (no gRPC), on a real bridge, network namespaces,
 // cgroups and overlay roots: containers of a pod share localhost, init containers run in order,
 // restart policies finish pods as Kubernetes does, exec and logs (with --previous) work. Needs root.
+import { execFileSync } from 'node:child_process';
 import type { Pod } from '@flotilla/api';
 import {
   busybox,
@@ -85,6 +86,21 @@ describe('a pod with two containers', () => {
     expect(web?.containerID).toMatch(/^flotilla:\/\/[0-9a-f]{64}$/);
     expect(web?.imageID).toMatch(/^docker\.io\/flotilla\/busybox@sha256:[0-9a-f]{64}$/);
     expect(report.status.qosClass).toBe('BestEffort');
+  });
+
+  it("configures the pod's namespace: lo and eth0 up, the pod IP on eth0, the default route via the bridge", async () => {
+    const ip = (await waitForPod(node, pod, 'an IP', (r) => r.status.podIP !== undefined)).status.podIP;
+    const namespace = `flotilla-pod-${pod.metadata.uid ?? ''}`.slice(0, 63);
+    const ipIn = (...args: string[]): string =>
+      execFileSync('ip', ['-n', namespace, ...args], { encoding: 'utf8' });
+    for (const device of ['lo', 'eth0']) {
+      expect(ipIn('-o', 'link', 'show', device)).toMatch(/<[^>]*\bUP\b[^>]*>/);
+    }
+    expect(ipIn('-4', '-o', 'addr', 'show', 'dev', 'lo')).toContain('127.0.0.1/8');
+    const [network, prefix] = node.options.podCidr.split('/');
+    expect(ipIn('-4', '-o', 'addr', 'show', 'dev', 'eth0')).toContain(`${ip ?? 'no IP'}/${prefix ?? ''}`);
+    const gateway = (network ?? '').replace(/\.0$/, '.1');
+    expect(ipIn('route', 'show', 'default')).toContain(`default via ${gateway} dev eth0`);
   });
 
   it('shares localhost between the containers', async () => {

@@ -10,9 +10,13 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   BridgeNetwork,
+  Ipam,
+  locateShimBinary,
   parsePortMapping,
+  ResidentShimLauncher,
   type BridgeNetworkOptions,
   type FirewallKind,
+  type NamespaceInterfaceSetup,
   type NetworkAttachment,
 } from '@flotilla/runtime';
 import { registerRun, requireRoot } from './network-runs';
@@ -71,6 +75,7 @@ describe.each<[FirewallKind, number]>([
   let unregisterRun: (() => Promise<void>) | undefined;
   let webRoot: string;
   let network: BridgeNetwork;
+  let networkOptions: BridgeNetworkOptions;
   const servers: ChildProcess[] = [];
 
   beforeAll(async () => {
@@ -89,6 +94,7 @@ describe.each<[FirewallKind, number]>([
       ...(ipProcesses > 0 ? { persistentIp: true, ipProcesses } : {}),
     };
     unregisterRun = await registerRun(runId, runId, options);
+    networkOptions = options;
     network = new BridgeNetwork(options);
   });
 
@@ -157,6 +163,12 @@ describe.each<[FirewallKind, number]>([
     expect(attachment.namespacePath).toBe(`/var/run/netns/flotilla-a-${runId}`);
     expect(await exists(attachment.namespacePath ?? '')).toBe(true);
     expect(linksIn(attachment.namespaceName ?? '').sort()).toEqual(['eth0', 'lo']);
+    for (const device of ['lo', 'eth0']) {
+      const flags = execFileSync('ip', ['-n', attachment.namespaceName ?? '', '-o', 'link', 'show', device], {
+        encoding: 'utf8',
+      });
+      expect(flags).toMatch(/<[^>]*\bUP\b[^>]*>/);
+    }
     const addresses = execFileSync(
       'ip',
       ['-n', attachment.namespaceName ?? '', '-4', '-o', 'addr', 'show', 'dev', 'eth0'],
@@ -173,6 +185,39 @@ describe.each<[FirewallKind, number]>([
     expect(await exists(`/sys/class/net/${attachment.hostVeth}/brif`)).toBe(false);
     expect(await exists(`/sys/class/net/${network.bridge}/brif/${attachment.hostVeth}`)).toBe(true);
     await network.detach(attachment.containerId);
+  });
+
+  it('removes the veth, the namespace and the address when the namespace side fails', async () => {
+    const containerId = `broken-${runId}`;
+    const bridgePorts = async (): Promise<string[]> =>
+      (await readdir(`/sys/class/net/${network.bridge}/brif`).catch(() => [])).sort();
+    const before = await bridgePorts();
+    const launcher = new ResidentShimLauncher(locateShimBinary());
+    let asked: NamespaceInterfaceSetup | undefined;
+    // Another BridgeNetwork on the same bridge and state, as a second process would be; eth0 is
+    // renamed just before the launcher configures it, so its real "finding eth0" step fails.
+    const broken = new BridgeNetwork({
+      ...networkOptions,
+      namespaceConfigurator: {
+        configureInterface: async (setup) => {
+          asked = setup;
+          execFileSync('ip', ['-n', `flotilla-${containerId}`, 'link', 'set', 'eth0', 'name', 'eth9'], {
+            stdio: 'pipe',
+          });
+          return launcher.configureInterface(setup);
+        },
+      },
+    });
+    await expect(broken.attach({ containerId })).rejects.toThrow(
+      `configuring eth0 in /var/run/netns/flotilla-${containerId} failed: finding eth0: No such device`,
+    );
+    expect(asked?.gateway).toBe(network.gateway);
+    expect(await bridgePorts()).toEqual(before);
+    expect(await exists(`/var/run/netns/flotilla-${containerId}`)).toBe(false);
+    expect(await network.attachment(containerId)).toBeUndefined();
+    const addresses = await new Ipam({ directory: join(stateDir, 'networks', `t${runId}`), subnet }).list();
+    expect([...addresses.keys()]).not.toContain(containerId);
+    expect([...addresses.values()]).not.toContain(asked?.address);
   });
 
   it('lets two containers reach each other by IP', async () => {

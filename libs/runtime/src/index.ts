@@ -78,7 +78,14 @@ export {
   namespacePath,
 } from './network/network-namespace';
 export { NetworkError } from './network/network.types';
-export type { NetworkAttachment, NetworkMode, PortMapping, PortProtocol } from './network/network.types';
+export type {
+  NamespaceConfigurator,
+  NamespaceInterfaceSetup,
+  NetworkAttachment,
+  NetworkMode,
+  PortMapping,
+  PortProtocol,
+} from './network/network.types';
 export { formatPortMapping, parsePortMapping } from './network/port-mapping';
 export { Ipam } from './network/ipam';
 export { runChecked, runCommand } from './network/command-runner';
@@ -156,7 +163,7 @@ export type {
 export { encodeCloseStdin, encodeResize, encodeStdin } from './shim/attach-protocol';
 export type { ShimExitCommand } from './shim/shim-config';
 export { locateShimBinary } from './shim/shim-binary';
-export { resizeExec } from './shim/shim-launcher';
+export { ResidentShimLauncher, resizeExec } from './shim/shim-launcher';
 export type { ShimExitStatus } from './shim/shim-status';
 // registry (engineer F)
 export { RegistryClient, RegistryError } from './registry/registry.client';

@@ -30,11 +30,14 @@ import {
 } from './network-namespace';
 import {
   NetworkError,
+  type NamespaceConfigurator,
   type NetworkAttachment,
   type NetworkMode,
   type PortMapping,
   type PortProtocol,
 } from './network.types';
+import { locateShimBinary } from '../shim/shim-binary';
+import { ResidentShimLauncher } from '../shim/shim-launcher';
 import { IptablesForwarder } from './iptables.forwarder';
 import { NftablesForwarder } from './nftables.forwarder';
 import { commandOnPath, type FirewallKind, type PortForwarder } from './port-forwarder';
@@ -74,10 +77,15 @@ export interface BridgeNetworkOptions {
   persistentIp?: boolean;
   /**
    * With persistentIp: how many ip processes take requests side by side (default 1). Each attach
-   * waits on kernel locks, a fork and an exec of ip inside the new namespace; on a busy host one
-   * process makes a burst of attaches queue behind each other's waits.
+   * waits on kernel locks; on a busy host one process makes a burst of attaches queue behind each
+   * other's waits.
    */
   ipProcesses?: number;
+  /**
+   * Configures the inside of each container's namespace (default: a resident shim launcher of
+   * FLOTILLA_SHIM or this checkout's shim, started on the first bridge attach).
+   */
+  namespaceConfigurator?: NamespaceConfigurator;
 }
 
 export interface PeerRoute {
@@ -110,16 +118,6 @@ async function pathExists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** A path as one word of an ip batch line (ip splits lines on blanks and honours double quotes). */
-function batchPathArgument(path: string): string {
-  if (/["\\\n]/.test(path)) {
-    throw new NetworkError(
-      `the state directory path ${JSON.stringify(path)} has a quote, backslash or newline, which ip batch files cannot carry; use another --state-dir`,
-    );
-  }
-  return /\s/.test(path) ? `"${path}"` : path;
 }
 
 async function interfaceExists(name: string): Promise<boolean> {
@@ -201,6 +199,7 @@ export class BridgeNetwork {
   /** Set once ensure has seen everything in place, so later attaches spawn nothing for it. */
   private ensured = false;
   private readonly ipSessions: IpBatchSession[] = [];
+  private namespaceConfigurator: NamespaceConfigurator | undefined;
 
   constructor(options: BridgeNetworkOptions = {}) {
     this.name = options.name ?? 'flotilla';
@@ -241,6 +240,7 @@ export class BridgeNetwork {
       }
       for (let i = 0; i < count; i++) this.ipSessions.push(new IpBatchSession());
     }
+    this.namespaceConfigurator = options.namespaceConfigurator;
     if (options.mtu !== undefined) {
       if (!Number.isInteger(options.mtu) || options.mtu < 576 || options.mtu > 65535) {
         throw new NetworkError(`mtu ${String(options.mtu)} must be an integer from 576 to 65535`);
@@ -256,6 +256,11 @@ export class BridgeNetwork {
       if (best === undefined || session.pendingRequests < best.pendingRequests) best = session;
     }
     return best;
+  }
+
+  private configurator(): NamespaceConfigurator {
+    this.namespaceConfigurator ??= new ResidentShimLauncher(locateShimBinary());
+    return this.namespaceConfigurator;
   }
 
   private get mtuClause(): string {
@@ -378,40 +383,36 @@ export class BridgeNetwork {
     };
     // Recorded before anything is created, so a failure half-way is cleaned up by the same detach.
     await this.writeAttachment(attachment);
-    // The namespace side goes through a batch file that `netns exec` hands to an ip inside the new
-    // namespace, so the whole attach is one process spawned from Node (DESIGN.md §4: each spawn from
-    // a large Node process costs ~5 ms or more of blocked event loop; the fork inside ip is cheap).
-    const namespaceBatch = join(this.directory, 'attachments', `${containerId}.ip-batch`);
     try {
       // Host side: the namespace, the veth pair with its container end created inside the namespace
-      // as eth0 (no rename, no clash with the host's eth0), enslaved with hairpin on so a container
-      // can reach itself through a published port. Namespace side: loopback, the address, the link
-      // and the default route.
-      const namespaceSide = [
-        'link set lo up',
-        `addr add ${ipAddress}/${this.subnet.prefixLength} dev eth0`,
-        'link set eth0 up',
-        `route add default via ${this.gateway} dev eth0`,
-      ].join('\n');
-      await writeFile(namespaceBatch, `${namespaceSide}\n`);
+      // as eth0 (no rename, no clash with the host's eth0; its MTU set with the pair), enslaved with
+      // hairpin on so a container can reach itself through a published port.
       const batch = [
         `netns add ${namespaceName}`,
         `link add name ${hostVeth}${this.mtuClause} type veth peer name eth0${this.mtuClause} netns ${namespaceName}`,
         `link set ${hostVeth} master ${this.bridge}`,
         `link set ${hostVeth} type bridge_slave hairpin on`,
         `link set ${hostVeth} up`,
-        `netns exec ${namespaceName} ip -batch ${batchPathArgument(namespaceBatch)}`,
       ];
-      const step = `attaching ${containerId} to bridge ${this.bridge} and configuring eth0 in ${namespaceName}`;
+      const step = `attaching ${containerId} to bridge ${this.bridge}`;
       const session = this.ipSession();
       if (session) await session.runChecked(step, batch);
       else await runChecked(step, 'ip', ['-batch', '-'], `${batch.join('\n')}\n`);
+      // Namespace side: loopback, the address, the link and the default route, set from inside the
+      // namespace by a child of the resident launcher. IPv4 addresses do not survive a link's move
+      // between namespaces, so no host-side ip line can do this, and `ip netns exec` would start a
+      // process per pod (7-12 ms each on this machine, serial on a node).
+      await this.configurator().configureInterface({
+        namespacePath: namespacePath(namespaceName),
+        device: 'eth0',
+        address: ipAddress,
+        prefixLength: this.subnet.prefixLength,
+        gateway: this.gateway,
+      });
       if (ports.length > 0) await this.publishPorts(containerId, ports);
     } catch (error) {
       await this.detach(containerId).catch(() => undefined);
       throw error;
-    } finally {
-      await rm(namespaceBatch, { force: true });
     }
     return (await this.readAttachment(containerId)) ?? attachment;
   }

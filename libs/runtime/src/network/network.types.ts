@@ -36,6 +36,25 @@ export interface NetworkAttachment {
   ports: PortMapping[];
 }
 
+/** A pod namespace's side of its bridge attachment. */
+export interface NamespaceInterfaceSetup {
+  /** The namespace to configure (/var/run/netns/NAME). */
+  namespacePath: string;
+  /** The veth's end inside it (eth0). */
+  device: string;
+  address: string;
+  prefixLength: number;
+  gateway: string;
+}
+
+/**
+ * Configures a namespace from inside it: loopback up, the address on the device, the device up, the
+ * default route via the gateway. Rejects with a NetworkError naming the step that failed.
+ */
+export interface NamespaceConfigurator {
+  configureInterface(setup: NamespaceInterfaceSetup): Promise<void>;
+}
+
 /** Every network failure; the message says which step failed and what to do next. */
 export class NetworkError extends Error {
   constructor(message: string) {

@@ -4,10 +4,17 @@ import { join } from 'node:path';
 import { ResidentShimLauncher } from './shim-launcher';
 
 // A stand-in for `flotilla-shim launcher` speaking its protocol: `run ID DIR` in, `ID line`s out.
-// The directory's name says how the "start" goes.
+// The directory's name says how the "start" goes; a net request succeeds for one exact line only.
 const FAKE_LAUNCHER = `#!/bin/sh
 [ "$1" = launcher ] || exit 2
 while read -r verb id dir; do
+  if [ "$verb" = net ]; then
+    case "$dir" in
+      "eth0 10.1.0.2/24 10.1.0.1 /run/netns/ok") printf '%s ok\\n%s end\\n' "$id" "$id" ;;
+      *) printf '%s error bringing up lo: Operation not permitted\\n%s end\\n' "$id" "$id" ;;
+    esac
+    continue
+  fi
   case "$dir" in
     */ok) printf '%s created 42\\n%s started\\n%s end\\n' "$id" "$id" "$id" ;;
     */fail) printf '%s error executable file not found: /no/such\\n%s end\\n' "$id" "$id" ;;
@@ -49,5 +56,36 @@ describe('ResidentShimLauncher', () => {
     await expect(dying.started).rejects.toThrow('the shim launcher ended (exit 3)');
     await expect(dying.created).rejects.toThrow('the shim launcher ended');
     await expect(launcher.launch('/x/ok').started).resolves.toBeUndefined();
+  });
+
+  describe('configureInterface', () => {
+    const setup = {
+      namespacePath: '/run/netns/ok',
+      device: 'eth0',
+      address: '10.1.0.2',
+      prefixLength: 24,
+      gateway: '10.1.0.1',
+    };
+
+    it('sends one net request with the device, address/prefix, gateway and path, and resolves on ok', async () => {
+      await expect(launcher.configureInterface(setup)).resolves.toBeUndefined();
+    });
+
+    it("rejects with the launcher's step and reason", async () => {
+      await expect(
+        launcher.configureInterface({ ...setup, namespacePath: '/run/netns/other' }),
+      ).rejects.toThrow(
+        'configuring eth0 in /run/netns/other failed: bringing up lo: Operation not permitted',
+      );
+    });
+
+    it('refuses words the one-line request cannot carry, without asking the launcher', async () => {
+      await expect(launcher.configureInterface({ ...setup, device: 'eth 0' })).rejects.toThrow(
+        'takes no blanks in the device',
+      );
+      await expect(
+        launcher.configureInterface({ ...setup, namespacePath: '/run/netns/a\nrun 9 /x' }),
+      ).rejects.toThrow('no newline in the path');
+    });
   });
 });

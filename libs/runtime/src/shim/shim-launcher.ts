@@ -3,6 +3,11 @@
 // (namespaces in place, init held), then "started" (execve succeeded) or "error MESSAGE".
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import {
+  NetworkError,
+  type NamespaceConfigurator,
+  type NamespaceInterfaceSetup,
+} from '../network/network.types';
 
 export class ShimStartError extends Error {
   constructor(message: string) {
@@ -120,9 +125,10 @@ class LineQueue implements AsyncIterable<string> {
  * Starts shims through one resident `flotilla-shim launcher` (native/shim/launcher.c) instead of a
  * fork of this process per container: forking Node costs time in proportion to its memory, forking
  * the small launcher does not. The launcher is spawned on first use and again if it dies; it does not
- * keep this process alive, and it exits when this process does.
+ * keep this process alive, and it exits when this process does. It also configures pod network
+ * namespaces from inside (configureInterface), which would otherwise need a process per namespace.
  */
-export class ResidentShimLauncher {
+export class ResidentShimLauncher implements NamespaceConfigurator {
   private child: ChildProcess | undefined;
   private nextId = 1;
   private readonly waiting = new Map<number, LineQueue>();
@@ -132,13 +138,43 @@ export class ResidentShimLauncher {
   launch(containerDir: string): ShimLaunch {
     // The request is one line; a directory with a newline in it goes the direct way.
     if (containerDir.includes('\n')) return launchShim(this.shimPath, containerDir);
+    return launchFrom(
+      this.request('run', containerDir),
+      () => 'no reason given; see shim.log in the container directory',
+    );
+  }
+
+  /**
+   * Joins the namespace in a child of the launcher and configures it with rtnetlink: lo up, the
+   * address on the device, the device up, the default route via the gateway (native/shim/netns.c).
+   * Rejects with the step that failed and the kernel's reason.
+   */
+  async configureInterface(setup: NamespaceInterfaceSetup): Promise<void> {
+    const words = [setup.device, `${setup.address}/${setup.prefixLength}`, setup.gateway];
+    if (words.some((word) => /\s/.test(word) || word === '') || /[\n\r]/.test(setup.namespacePath)) {
+      throw new NetworkError(
+        `cannot configure ${JSON.stringify(setup.device)} in ${JSON.stringify(setup.namespacePath)}: the launcher takes no blanks in the device, address or gateway and no newline in the path`,
+      );
+    }
+    const said: string[] = [];
+    for await (const line of this.request('net', [...words, setup.namespacePath].join(' '))) {
+      if (line === 'ok') return;
+      said.push(line.startsWith('error ') ? line.slice('error '.length) : line);
+    }
+    throw new NetworkError(
+      `configuring ${setup.device} in ${setup.namespacePath} failed: ${said.join('; ') || 'the launcher gave no answer'}`,
+    );
+  }
+
+  /** Sends `VERB ID ARGUMENTS`; the lines the launcher answers with that ID, until its `ID end`. */
+  private request(verb: 'run' | 'net', args: string): LineQueue {
     const child = this.running();
     const id = this.nextId++;
     const queue = new LineQueue();
     this.waiting.set(id, queue);
     if (this.waiting.size === 1) this.hold(child, true);
-    child.stdin?.write(`run ${id} ${containerDir}\n`);
-    return launchFrom(queue, () => 'no reason given; see shim.log in the container directory');
+    child.stdin?.write(`${verb} ${id} ${args}\n`);
+    return queue;
   }
 
   private running(): ChildProcess {
