@@ -24,11 +24,12 @@ export interface PodNetworkOptions {
 }
 
 /**
- * 33 attaches at once (one node's share of bench/pod-startup) on this 2-core host at load 5: the last
- * done after 273-321 ms with one ip process, 215-279 ms with four; more gain little, since the
- * kernel serialises much of each attach (rtnl).
+ * 33 attaches at once (one node's share of bench/pod-startup) on this 2-core host at load 6: the last
+ * done after 89-104 ms with one ip process, 90-97 ms with four (the kernel serialises most of an
+ * attach under rtnl). Four helped only while each attach also forked and exec'd an ip inside the
+ * namespace; now they would only add spawns, each blocking the agent's event loop, to every burst.
  */
-const POD_NETWORK_IP_PROCESSES = 4;
+const POD_NETWORK_IP_PROCESSES = 1;
 
 function attachmentIdOf(uid: string): string {
   return `pod-${uid}`;
@@ -48,8 +49,7 @@ export class PodNetwork implements NetworkAttacher {
       table: options.firewallTable ?? `flotilla_${options.bridgeName.replace(/[^A-Za-z0-9_]/g, '_')}`,
       ...(options.clusterCidr !== undefined ? { clusterCidr: options.clusterCidr } : {}),
       ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
-      // The agent sets up a sandbox per pod, often dozens at once: kept ip processes for the burst,
-      // several so one attach's waits (fork, exec, kernel locks) do not hold up all the others.
+      // The agent sets up a sandbox per pod, often dozens at once: a kept ip process for the burst.
       persistentIp: true,
       ipProcesses: POD_NETWORK_IP_PROCESSES,
     });
