@@ -24,8 +24,10 @@ import {
   ContainerManager,
   ImageRootfsProvider,
   ImageStore,
+  locateShimBinary,
   readContainerLog,
   RegistryClient,
+  ResidentShimLauncher,
   resizeExec,
   type ContainerInfo,
   type PortMapping,
@@ -194,12 +196,16 @@ export class PodEngine implements NodePods {
 
   static async create(options: NodePodsOptions): Promise<PodEngine> {
     const images = new ImageStore({ stateDir: options.stateDir });
+    // One launcher process starts the containers' shims and configures the pods' namespaces.
+    const shimPath = options.shimPath ?? locateShimBinary();
+    const launcher = new ResidentShimLauncher(shimPath);
     const network = new PodNetwork({
       stateDir: options.stateDir,
       podCidr: options.podCidr,
       bridgeName: options.bridgeName,
       ...(options.firewallTable !== undefined ? { firewallTable: options.firewallTable } : {}),
       ...(options.clusterCidr !== undefined ? { clusterCidr: options.clusterCidr } : {}),
+      namespaceConfigurator: launcher,
     });
     const cgroups = await PodCgroups.open({
       parent: options.cgroupParent,
@@ -208,7 +214,8 @@ export class PodEngine implements NodePods {
     });
     const manager = new ContainerManager({
       stateDir: options.stateDir,
-      ...(options.shimPath !== undefined ? { shimPath: options.shimPath } : {}),
+      shimPath,
+      launcher,
       images: new ImageRootfsProvider(images),
       cgroups,
       network,

@@ -91,6 +91,11 @@ export interface ContainerManagerOptions {
    * per container, which costs more the more memory this process holds (see shim-launcher.ts).
    */
   residentLauncher?: boolean;
+  /**
+   * The resident launcher to start shims through, when one is shared (the node's bridge network
+   * configures pod namespaces through the same process); default: one of its own.
+   */
+  launcher?: ResidentShimLauncher;
 }
 
 export interface StopOptions {
@@ -348,7 +353,10 @@ export class ContainerManager {
   constructor(private readonly options: ContainerManagerOptions = {}) {
     this.store = new ContainerStore(resolveStateDir(options.stateDir));
     this.shimPath = options.shimPath ?? locateShimBinary();
-    this.launcher = options.residentLauncher === false ? undefined : new ResidentShimLauncher(this.shimPath);
+    this.launcher =
+      options.residentLauncher === false
+        ? undefined
+        : (options.launcher ?? new ResidentShimLauncher(this.shimPath));
   }
 
   async create(spec: ContainerSpec): Promise<ContainerInfo> {

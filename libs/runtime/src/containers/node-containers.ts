@@ -6,7 +6,9 @@ import { ImageStore } from '../images/image.store';
 import { resolveStateDir } from '../images/state-dir';
 import { BridgeNetwork } from '../network/bridge-network';
 import { ImageRootfsProvider } from '../snapshots/image-rootfs.provider';
+import { locateShimBinary } from '../shim/shim-binary';
 import type { ShimExitCommand } from '../shim/shim-config';
+import { ResidentShimLauncher } from '../shim/shim-launcher';
 import { containerCgroupsFrom } from './container-cgroups.adapter';
 import { ContainerManager } from './container-manager';
 
@@ -29,14 +31,17 @@ export async function createNodeContainerManager(
   const cgroups = await createCgroupManager(
     options.cgroupRoot !== undefined ? { root: options.cgroupRoot } : {},
   );
+  // One launcher process starts the shims and configures the containers' namespaces.
+  const launcher = new ResidentShimLauncher(locateShimBinary());
   return new ContainerManager({
     stateDir,
+    launcher,
     images: new ImageRootfsProvider(new ImageStore({ stateDir })),
     cgroups: containerCgroupsFrom(
       cgroups,
       options.cgroupParent !== undefined ? { parent: options.cgroupParent } : {},
     ),
-    network: new BridgeNetwork({ stateDir }),
+    network: new BridgeNetwork({ stateDir, namespaceConfigurator: launcher }),
     ...(options.autoRemoveCommand ? { autoRemoveCommand: options.autoRemoveCommand } : {}),
     ...(options.restartCommand ? { restartCommand: options.restartCommand } : {}),
   });

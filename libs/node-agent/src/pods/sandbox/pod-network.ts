@@ -6,6 +6,7 @@ import {
   BridgeNetwork,
   type AttachedNetwork,
   type ContainerNetworkMode,
+  type NamespaceConfigurator,
   type NetworkAttacher,
   type PortMapping,
 } from '@flotilla/runtime';
@@ -21,6 +22,8 @@ export interface PodNetworkOptions {
   firewallTable?: string;
   clusterCidr?: string;
   mtu?: number;
+  /** Configures each pod's namespace from inside (the engine shares its shim launcher). */
+  namespaceConfigurator?: NamespaceConfigurator;
 }
 
 /**
@@ -49,6 +52,9 @@ export class PodNetwork implements NetworkAttacher {
       table: options.firewallTable ?? `flotilla_${options.bridgeName.replace(/[^A-Za-z0-9_]/g, '_')}`,
       ...(options.clusterCidr !== undefined ? { clusterCidr: options.clusterCidr } : {}),
       ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
+      ...(options.namespaceConfigurator !== undefined
+        ? { namespaceConfigurator: options.namespaceConfigurator }
+        : {}),
       // The agent sets up a sandbox per pod, often dozens at once: a kept ip process for the burst.
       persistentIp: true,
       ipProcesses: POD_NETWORK_IP_PROCESSES,
