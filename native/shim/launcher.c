@@ -195,16 +195,20 @@ static void start_net(unsigned long id, char *args) {
     start_job(id, net_job, &config);
 }
 
+/* `VERB ID ARGUMENTS`; a verb this launcher does not know is answered, so its caller never waits. */
 static void handle_request(char *line) {
-    int is_run = !strncmp(line, "run ", 4);
-    if (!is_run && strncmp(line, "net ", 4)) return;
+    char *space = strchr(line, ' ');
+    if (!space) return;
     char *end;
-    unsigned long id = strtoul(line + 4, &end, 10);
-    if (end == line + 4 || *end != ' ' || end[1] == '\0') return;
-    if (is_run)
+    unsigned long id = strtoul(space + 1, &end, 10);
+    if (end == space + 1 || *end != ' ' || end[1] == '\0') return;
+    *space = '\0';
+    if (!strcmp(line, "run"))
         start_job(id, run_job, end + 1);
-    else
+    else if (!strcmp(line, "net"))
         start_net(id, end + 1);
+    else
+        refuse(id, "this launcher does not know %.32s requests", line);
 }
 
 int run_launcher(void) {

@@ -79,6 +79,16 @@ describe('ResidentShimLauncher', () => {
       );
     });
 
+    it('gives up on a launcher that never answers, saying how to rebuild it', async () => {
+      const silent = join(dir, 'old-shim');
+      writeFileSync(silent, '#!/bin/sh\n[ "$1" = launcher ] || exit 2\nexec cat > /dev/null\n');
+      chmodSync(silent, 0o755);
+      const old = new ResidentShimLauncher(silent, { netAnswerMs: 50 });
+      await expect(old.configureInterface(setup)).rejects.toThrow(
+        /configuring eth0 in \/run\/netns\/ok failed: the shim launcher .* did not answer within 0.05 s; .*make -C native\/shim/,
+      );
+    });
+
     it('refuses words the one-line request cannot carry, without asking the launcher', async () => {
       await expect(launcher.configureInterface({ ...setup, device: 'eth 0' })).rejects.toThrow(
         'takes no blanks in the device',

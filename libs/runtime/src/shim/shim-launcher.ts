@@ -121,6 +121,11 @@ class LineQueue implements AsyncIterable<string> {
   }
 }
 
+export interface ResidentShimLauncherOptions {
+  /** How long a net request may wait for the launcher's answer (default 30 s). */
+  netAnswerMs?: number;
+}
+
 /**
  * Starts shims through one resident `flotilla-shim launcher` (native/shim/launcher.c) instead of a
  * fork of this process per container: forking Node costs time in proportion to its memory, forking
@@ -133,13 +138,20 @@ export class ResidentShimLauncher implements NamespaceConfigurator {
   private nextId = 1;
   private readonly waiting = new Map<number, LineQueue>();
 
-  constructor(private readonly shimPath: string) {}
+  private readonly netAnswerMs: number;
+
+  constructor(
+    private readonly shimPath: string,
+    options: ResidentShimLauncherOptions = {},
+  ) {
+    this.netAnswerMs = options.netAnswerMs ?? 30_000;
+  }
 
   launch(containerDir: string): ShimLaunch {
     // The request is one line; a directory with a newline in it goes the direct way.
     if (containerDir.includes('\n')) return launchShim(this.shimPath, containerDir);
     return launchFrom(
-      this.request('run', containerDir),
+      this.request('run', containerDir).queue,
       () => 'no reason given; see shim.log in the container directory',
     );
   }
@@ -157,9 +169,23 @@ export class ResidentShimLauncher implements NamespaceConfigurator {
       );
     }
     const said: string[] = [];
-    for await (const line of this.request('net', [...words, setup.namespacePath].join(' '))) {
-      if (line === 'ok') return;
-      said.push(line.startsWith('error ') ? line.slice('error '.length) : line);
+    const { id, queue } = this.request('net', [...words, setup.namespacePath].join(' '));
+    // A launcher built before net requests existed ignores them: say so instead of waiting forever.
+    const deadline = setTimeout(
+      () =>
+        this.abandon(
+          id,
+          `the shim launcher ${this.shimPath} did not answer within ${this.netAnswerMs / 1000} s; one built before net requests ignores them: rebuild it (make -C native/shim)`,
+        ),
+      this.netAnswerMs,
+    );
+    try {
+      for await (const line of queue) {
+        if (line === 'ok') return;
+        said.push(line.startsWith('error ') ? line.slice('error '.length) : line);
+      }
+    } finally {
+      clearTimeout(deadline);
     }
     throw new NetworkError(
       `configuring ${setup.device} in ${setup.namespacePath} failed: ${said.join('; ') || 'the launcher gave no answer'}`,
@@ -167,14 +193,24 @@ export class ResidentShimLauncher implements NamespaceConfigurator {
   }
 
   /** Sends `VERB ID ARGUMENTS`; the lines the launcher answers with that ID, until its `ID end`. */
-  private request(verb: 'run' | 'net', args: string): LineQueue {
+  private request(verb: 'run' | 'net', args: string): { id: number; queue: LineQueue } {
     const child = this.running();
     const id = this.nextId++;
     const queue = new LineQueue();
     this.waiting.set(id, queue);
     if (this.waiting.size === 1) this.hold(child, true);
     child.stdin?.write(`${verb} ${id} ${args}\n`);
-    return queue;
+    return { id, queue };
+  }
+
+  /** Ends a request with an error of ours; a late answer from the launcher is then dropped. */
+  private abandon(id: number, reason: string): void {
+    const queue = this.waiting.get(id);
+    if (queue === undefined) return;
+    queue.push(`error ${reason}`);
+    queue.end();
+    this.waiting.delete(id);
+    if (this.waiting.size === 0 && this.child) this.hold(this.child, false);
   }
 
   private running(): ChildProcess {
