@@ -1,6 +1,6 @@
 // flotilla-scheduler: wiring only; the framework and the control loop live in libs/scheduler.
 import { createClient } from '@flotilla/client';
-import { DEFAULT_SCHEDULER_NAME, startScheduler } from '@flotilla/scheduler';
+import { DEFAULT_SCHEDULER_NAME, SCHEDULER_API_CONNECTIONS, startScheduler } from '@flotilla/scheduler';
 import { hostname } from 'node:os';
 import { Command } from 'commander';
 
@@ -32,7 +32,10 @@ const log = (message: string, fields: Record<string, unknown> = {}): void => {
 };
 
 const scheduler = startScheduler({
-  client: createClient(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
+  client: createClient({
+    ...(flags.kubeconfig ? { kubeconfig: flags.kubeconfig } : {}),
+    maxRequestSockets: SCHEDULER_API_CONNECTIONS,
+  }),
   redisUrl: flags.redis,
   schedulerName: flags.schedulerName,
   ...(flags.leaderElect

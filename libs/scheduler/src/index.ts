@@ -17,5 +17,5 @@ export type { Status, StatusCode } from './framework/status';
 export { nodeView, podRequests, podView } from './framework/scheduling-views';
 export { SchedulerCache, buildNodeInfos } from './cache/scheduler-cache';
 export type { NodeInfo, NodeView, PodView, Resources, Taint, Toleration } from './framework/scheduling-views';
-export { DEFAULT_SCHEDULER_NAME, startScheduler } from './runner/scheduler-runner';
+export { DEFAULT_SCHEDULER_NAME, SCHEDULER_API_CONNECTIONS, startScheduler } from './runner/scheduler-runner';
 export type { RunningScheduler, SchedulerOptions } from './runner/scheduler-runner';

@@ -18,5 +18,6 @@ export function createClient(options: CreateClientOptions = {}): RestClient {
   return new RestClient(connection, {
     requestTimeoutMs: options.requestTimeoutMs,
     userAgent: options.userAgent,
+    ...(options.maxRequestSockets !== undefined ? { maxRequestSockets: options.maxRequestSockets } : {}),
   });
 }

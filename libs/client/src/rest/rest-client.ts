@@ -1,11 +1,12 @@
-// A typed client for Flotilla's (and Kubernetes') REST API over node:https, with one keep-alive agent
-// per client so controllers that issue many small requests reuse their TLS connections.
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+// A typed client for Flotilla's (and Kubernetes') REST API over node:https, with keep-alive pools per
+// client (rest-agents.ts) so controllers that issue many small requests reuse their TLS connections.
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { KubeList, KubeObject, ResourceType, Status, Subresource, WatchEvent } from '@flotilla/api';
 import type { ConnectionConfig } from '../kubeconfig/kubeconfig.types';
 import { watchResource, type ResourceWatchOptions, type WatchTransport } from '../watch/resource-watch';
 import { ApiError } from './api-error';
+import { createRestAgents, type RestAgents } from './rest-agents';
 import { resourcePath, withQuery, type QueryValue } from './resource-path';
 
 /** The apiserver could not be reached at all (refused, reset, TLS failure, timeout). */
@@ -28,6 +29,11 @@ export interface RestClientOptions {
   /** Per-request timeout for everything but watches (default 30 s). */
   readonly requestTimeoutMs?: number;
   readonly userAgent?: string;
+  /**
+   * At most this many request connections at once (default: no cap); watches and other streams
+   * have their own connections outside the cap.
+   */
+  readonly maxRequestSockets?: number;
 }
 
 export interface RawRequest {
@@ -77,7 +83,7 @@ export interface WatchOptions
   extends Omit<ResourceWatchOptions, 'path'>, Pick<ListOptions, 'namespace' | 'allNamespaces'> {}
 
 export class RestClient implements WatchTransport {
-  private readonly agent: HttpAgent | HttpsAgent;
+  private readonly agents: RestAgents;
   private readonly baseUrl: URL;
   private readonly requestTimeoutMs: number;
   private readonly userAgent: string;
@@ -89,17 +95,9 @@ export class RestClient implements WatchTransport {
     this.baseUrl = new URL(connection.server);
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.userAgent = options.userAgent ?? 'flotilla-client';
-    this.agent =
-      this.baseUrl.protocol === 'https:'
-        ? new HttpsAgent({
-            keepAlive: true,
-            ca: connection.ca,
-            cert: connection.clientCertificate,
-            key: connection.clientKey,
-            rejectUnauthorized: connection.insecureSkipTlsVerify !== true,
-            servername: connection.tlsServerName,
-          })
-        : new HttpAgent({ keepAlive: true });
+    this.agents = createRestAgents(connection, {
+      ...(options.maxRequestSockets !== undefined ? { maxRequestSockets: options.maxRequestSockets } : {}),
+    });
   }
 
   /** The namespace requests use when none is given. */
@@ -109,7 +107,20 @@ export class RestClient implements WatchTransport {
 
   /** Frees the kept-alive connections so the process can exit. */
   close(): void {
-    this.agent.destroy();
+    this.agents.requests.destroy();
+    this.agents.streams.destroy();
+  }
+
+  /**
+   * Opens `connections` kept-alive request connections now (cheap GETs of /version at once), so a
+   * later burst of requests finds them ready instead of paying a TCP and TLS handshake each, all at
+   * the same moment, on a CPU the apiserver shares. Resolves when they are open; failures are the
+   * caller's to log (the requests will connect on demand anyway).
+   */
+  async warmUp(connections: number): Promise<void> {
+    await Promise.all(
+      Array.from({ length: connections }, () => this.request<unknown>({ method: 'GET', path: '/version' })),
+    );
   }
 
   async get<T extends KubeObject = KubeObject>(
@@ -268,7 +279,7 @@ export class RestClient implements WatchTransport {
 
   /** Any JSON request; rejects with ApiError for non-2xx answers and ConnectionError when unreachable. */
   async request<T>(raw: RawRequest): Promise<T> {
-    const response = await this.send(raw, this.requestTimeoutMs);
+    const response = await this.send(raw, this.requestTimeoutMs, this.agents.requests);
     const body = await readBody(response);
     if (body === '') return undefined as T;
     try {
@@ -282,7 +293,11 @@ export class RestClient implements WatchTransport {
 
   /** A streaming GET for watches: no timeout, the caller reads and destroys the response. */
   openStream(request: { readonly path: string; readonly signal?: AbortSignal }): Promise<IncomingMessage> {
-    return this.send({ method: 'GET', path: request.path, signal: request.signal }, undefined);
+    return this.send(
+      { method: 'GET', path: request.path, signal: request.signal },
+      undefined,
+      this.agents.streams,
+    );
   }
 
   private async putObject<T extends KubeObject>(
@@ -320,7 +335,11 @@ export class RestClient implements WatchTransport {
   }
 
   /** Resolves with the response once its status is 2xx; otherwise reads the body into an ApiError. */
-  private send(raw: RawRequest, timeoutMs: number | undefined): Promise<IncomingMessage> {
+  private send(
+    raw: RawRequest,
+    timeoutMs: number | undefined,
+    agent: RestAgents['requests'],
+  ): Promise<IncomingMessage> {
     const url = new URL(withQuery(raw.path, raw.query), this.baseUrl);
     const payload =
       raw.body === undefined ? undefined : typeof raw.body === 'string' ? raw.body : JSON.stringify(raw.body);
@@ -336,21 +355,17 @@ export class RestClient implements WatchTransport {
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
 
     return new Promise<IncomingMessage>((resolve, reject) => {
-      const request = send(
-        url,
-        { method: raw.method, headers, agent: this.agent, signal: raw.signal },
-        (response) => {
-          const code = response.statusCode ?? 0;
-          if (code >= 200 && code < 300) {
-            resolve(response);
-            return;
-          }
-          readBody(response).then(
-            (body) => reject(ApiError.fromResponse({ httpCode: code, body, request: described })),
-            (error: unknown) => reject(this.connectionError(error, described)),
-          );
-        },
-      );
+      const request = send(url, { method: raw.method, headers, agent, signal: raw.signal }, (response) => {
+        const code = response.statusCode ?? 0;
+        if (code >= 200 && code < 300) {
+          resolve(response);
+          return;
+        }
+        readBody(response).then(
+          (body) => reject(ApiError.fromResponse({ httpCode: code, body, request: described })),
+          (error: unknown) => reject(this.connectionError(error, described)),
+        );
+      });
       if (timeoutMs !== undefined) {
         request.setTimeout(timeoutMs, () =>
           request.destroy(

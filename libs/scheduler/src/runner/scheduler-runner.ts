@@ -31,6 +31,14 @@ import { DEFAULT_PROFILE, type SchedulerProfile } from '../framework/plugin-regi
 
 export const DEFAULT_SCHEDULER_NAME = 'default-scheduler';
 
+/**
+ * The scheduler's request connections to the apiserver (HTTP/1.1: one request in flight on each).
+ * A cold 100-pod burst with no cap opened ~50 TLS connections at once, all of them handshaking on
+ * the two cores the apiserver and the agents need; 16 keep 128 bindings flowing, since a binding
+ * holds its connection for one round trip only.
+ */
+export const SCHEDULER_API_CONNECTIONS = 16;
+
 export interface SchedulerOptions {
   client: RestClient;
   redisUrl: string;
@@ -44,6 +52,13 @@ export interface SchedulerOptions {
   concurrency?: number;
   /** Retries (from the BullMQ queue) in flight at once, beside the active queue's. Default 4. */
   retryConcurrency?: number;
+  /**
+   * Request connections to open to the apiserver once the informers have synced (default
+   * SCHEDULER_API_CONNECTIONS; 0: none), so the first burst of bindings finds them open instead of
+   * opening one TLS connection per binding at once. Give the client the same cap
+   * (maxRequestSockets) so a burst never opens more.
+   */
+  warmConnections?: number;
   /** A failed pod's back-off: first retry delay and cap (default 1 s doubling to 10 s, as kube-scheduler). */
   backoff?: BackoffPolicy;
   /**
@@ -302,9 +317,16 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
   pods.start();
   nodes.start();
   const synced = Promise.all([pods.waitForSync(), nodes.waitForSync()]);
+  const warmConnections = options.warmConnections ?? SCHEDULER_API_CONNECTIONS;
+  let stopped = false;
   const startProcessing = (): void => {
-    if (processing) return;
+    if (processing || stopped) return;
     processing = true;
+    if (warmConnections > 0) {
+      client
+        .warmUp(warmConnections)
+        .catch((error: unknown) => log('could not open the API connections ahead', { error: String(error) }));
+    }
     queue.process(scheduleOne);
     enqueuePending();
     drain();
@@ -340,6 +362,7 @@ export function startScheduler(options: SchedulerOptions): RunningScheduler {
     ready,
     isLeader,
     async stop() {
+      stopped = true;
       processing = false;
       active.clear();
       await elector?.stop();
