@@ -1,6 +1,7 @@
 // flotilla-node-agent: flags and wiring only. It registers the node (capacity from its own cgroup),
 // then runs the pod engine, the AgentService for logs and exec, and the Connect stream that feeds the
 // engine; the pieces live in libs/node-agent.
+import './threadpool.setup';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isIPv4 } from 'node:net';
