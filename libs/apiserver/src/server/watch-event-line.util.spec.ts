@@ -1,8 +1,13 @@
 import type { KubeObject, WatchEvent } from '@flotilla/api';
 import { watchEventLine } from './watch-event-line.util';
 
+// The watch cache keeps objects without their type meta; watchers add it per event.
 const cached = (name: string, phase: string): KubeObject =>
-  ({ metadata: { name, resourceVersion: '7' }, spec: { nodeName: 'n1' }, status: { phase } }) as KubeObject;
+  ({
+    metadata: { name, resourceVersion: '7' },
+    spec: { nodeName: 'n1' },
+    status: { phase },
+  }) as unknown as KubeObject;
 const typed = (object: KubeObject): KubeObject => ({ ...object, apiVersion: 'v1', kind: 'Pod' });
 
 describe('watchEventLine', () => {
