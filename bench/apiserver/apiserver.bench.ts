@@ -3,14 +3,16 @@
 // Beside throughput it reports CPU milliseconds per operation of the apiserver, etcd and this client
 // process: on a shared machine throughput is noisy, CPU per request far less so.
 //
-//   node dist/bench/apiserver/apiserver.bench.js [--operations 2000] [--warmup 3000] [--concurrency 1,64]
+//   node dist/bench/apiserver/apiserver.bench.js [--operations 2000] [--warmup 10000] [--concurrency 1,64]
 //     [--profile-dir DIR] [--apiserver-main PATH]
 //
-// --warmup runs that many untimed operations of each kind first (default 3000): V8 keeps optimizing
-// the apiserver's request path for the first ~3000 creates (measured: 2.5 ms of apiserver CPU per
-// create over the first 500, 0.9 ms after 4000, with TurboFan completing optimizations throughout),
-// and a long-running apiserver spends its life in the steady state, which is what this measures. --profile-dir runs the apiserver
-// with --cpu-prof and leaves the .cpuprofile there.
+// --warmup runs that many untimed operations of each kind first (default 10000), because a
+// long-running apiserver spends its life in the steady state and that is what this measures. V8 keeps
+// optimizing the request path for thousands of creates: 2.5 ms of apiserver CPU per create over the
+// first 500; in interleaved runs at concurrency 64 (2026-11-23) 0.34-0.37 ms about 5,000 creates in
+// and 0.18-0.21 ms after about 9,000. The JSON's warmupApiserverCpuMsPerCreate lists the apiserver's
+// CPU per create for each slice of the warm-up, so a run shows whether it had levelled off.
+// --profile-dir runs the apiserver with --cpu-prof and leaves the .cpuprofile there.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -34,7 +36,8 @@ function flag(name: string): string | undefined {
 }
 
 const operations = Number(flag('--operations')) || 2000;
-const warmup = Number(flag('--warmup') ?? 3000);
+const warmup = Number(flag('--warmup') ?? 10000);
+const WARMUP_SLICE = 1000;
 const profileDir = flag('--profile-dir');
 const concurrencies = (flag('--concurrency') ?? '1,64').split(',').map(Number);
 // Another build's apiserver (its dist/apps/apiserver/src/main.js), for before/after comparisons.
@@ -184,9 +187,18 @@ async function main(): Promise<void> {
     };
     const apiCreate = (prefix: string) => (i: number) =>
       post(target, '/api/v1/namespaces/bench/pods', podManifest(`${prefix}-${i}`));
+    const warmupApiserverCpuMsPerCreate: number[] = [];
     if (warmup > 0) {
       await runLoad({ operations: warmup, concurrency: 8, operation: etcdPut('raw-warmup') });
-      await runLoad({ operations: warmup, concurrency: 8, operation: apiCreate('pod-warmup') });
+      for (let done = 0; done < warmup; done += WARMUP_SLICE) {
+        const slice = await measured({
+          operations: Math.min(WARMUP_SLICE, warmup - done),
+          concurrency: 8,
+          pids,
+          operation: (i) => apiCreate('pod-warmup')(done + i),
+        });
+        warmupApiserverCpuMsPerCreate.push(slice.cpuMsPerOperation.apiserver);
+      }
     }
 
     type Measured = Awaited<ReturnType<typeof measured>>;
@@ -220,6 +232,7 @@ async function main(): Promise<void> {
           anchor: 'raw etcd3 put of the same JSON on the same etcd',
           target: 'ratio >= 0.5',
           warmup,
+          warmupApiserverCpuMsPerCreate,
           apiserverMain,
           podBytes: JSON.stringify(podManifest('pod-c64-0000')).length,
           results,
