@@ -117,53 +117,6 @@ describe('EtcdStore on a real etcd', () => {
     expect(error.message).toContain('at most');
   });
 
-  it('watch events of its own writes and of another writer read as etcd stored them, apart from the writers\' objects', async () => {
-    const other = new EtcdStore({ endpoints: [etcdUrl] });
-    try {
-      const key = `${prefix}default/a`;
-      const from = await store.currentRevision();
-      const events: StoreEvent[] = [];
-      const watch = await store.watch(prefix, {
-        fromRevision: from,
-        onEvent: (e) => events.push(e),
-        onError: () => {},
-      });
-      // What each write's event must decode to, taken before the writers change their objects.
-      const expected: KubeObject[] = [];
-      const mine = pod('a', { app: 'web' }, { spec: { containers: [{ name: 'c', image: 'i' }] } });
-      const created = await store.create(key, mine);
-      expected.push(JSON.parse(JSON.stringify(created)) as KubeObject);
-      (mine.spec as { containers: Array<{ image: string }> }).containers[0]!.image = 'changed';
-      const theirs = { ...created, metadata: { ...created.metadata, labels: { app: 'db' } } };
-      const updated = await other.update(key, theirs, Number(created.metadata?.resourceVersion));
-      expected.push(JSON.parse(JSON.stringify(updated)) as KubeObject);
-      const withStatus = { ...updated, status: { phase: 'Running', conditions: [{ type: 'Ready' }] } };
-      const statusWritten = await store.update(key, withStatus, Number(updated.metadata?.resourceVersion));
-      expected.push(JSON.parse(JSON.stringify(statusWritten)) as KubeObject);
-      withStatus.status.conditions.push({ type: 'Changed' });
-      (statusWritten.metadata as { labels: Record<string, string> }).labels['app'] = 'changed';
-      await store.delete(key);
-
-      await eventually(() => events.length === 4, 'four events');
-      watch.close();
-      expect(events.map((event) => event.type)).toEqual(['ADDED', 'MODIFIED', 'MODIFIED', 'DELETED']);
-      expect(events.slice(0, 3).map((event) => event.object)).toEqual(expected);
-      expect(events[3]?.previous).toEqual(expected[2]);
-      // Another store watching parses every value: the same objects.
-      const parsedEvents: StoreEvent[] = [];
-      const otherWatch = await other.watch(prefix, {
-        fromRevision: from,
-        onEvent: (e) => parsedEvents.push(e),
-        onError: () => {},
-      });
-      await eventually(() => parsedEvents.length === 4, 'four events for the other store');
-      otherWatch.close();
-      expect(parsedEvents.map((event) => event.object)).toEqual(events.map((event) => event.object));
-    } finally {
-      await other.close();
-    }
-  });
-
   it('watches from a revision and reports Gone once that revision is compacted', async () => {
     const first = await store.create(`${prefix}default/a`, pod('a'));
     const from = Number(first.metadata?.resourceVersion);

@@ -20,7 +20,6 @@ import {
   type KeyValue,
   type ResponseOp,
 } from './etcd-protobuf.util';
-import { OwnWrites } from './own-writes';
 import {
   StoreError,
   type ListOptions,
@@ -163,8 +162,6 @@ export class EtcdStore implements Store {
   private readonly endpoints: string[];
   private readonly maxValueBytes: number;
   private readonly callTimeoutMs: number;
-  /** This process's recent writes, so their watch events need not parse what we serialized. */
-  private readonly ownWrites = new OwnWrites();
 
   constructor(options: EtcdStoreOptions) {
     this.endpoints = options.endpoints;
@@ -255,7 +252,6 @@ export class EtcdStore implements Store {
     const encoding = encodeCreate(object);
     const value = encoding.value;
     this.checkSize(key, value);
-    const own = this.ownWrites.remember({ key, value: Buffer.from(value), object });
     try {
       const keyBytes = Buffer.from(key);
       const response = decodeTxnResponse(
@@ -285,7 +281,6 @@ export class EtcdStore implements Store {
       }
       return created;
     } catch (error) {
-      this.ownWrites.forget(key, own);
       throw translateError(error, `create ${key}`);
     }
   }
@@ -293,8 +288,6 @@ export class EtcdStore implements Store {
   async update(key: string, object: KubeObject, expectedRevision: number): Promise<KubeObject> {
     const value = encode(object);
     this.checkSize(key, value);
-    const valueBytes = Buffer.from(value);
-    const own = this.ownWrites.remember({ key, value: valueBytes, object });
     try {
       const keyBytes = Buffer.from(key);
       const response = decodeTxnResponse(
@@ -309,7 +302,7 @@ export class EtcdStore implements Store {
                 revision: expectedRevision,
               },
             ],
-            success: [{ put: { key: keyBytes, value: valueBytes } }],
+            success: [{ put: { key: keyBytes, value: Buffer.from(value) } }],
             failure: [{ range: { key: keyBytes } }],
           }),
           this.deadline(),
@@ -318,7 +311,6 @@ export class EtcdStore implements Store {
       if (!response.succeeded) throw this.conflictOrMissing(key, firstRangeKv(response.responses));
       return withRevision(object, response.revision);
     } catch (error) {
-      this.ownWrites.forget(key, own);
       throw translateError(error, `update ${key}`);
     }
   }
@@ -441,15 +433,7 @@ export class EtcdStore implements Store {
           if (revision <= lastRevision) continue;
           lastRevision = revision;
           barrenBreaks = 0;
-          options.onEvent(
-            toStoreEvent({
-              type: event.type,
-              kv: event.kv,
-              previousKv: event.prev_kv ?? undefined,
-              revision,
-              ownWrites: this.ownWrites,
-            }),
-          );
+          options.onEvent(toStoreEvent(event.type, event.kv, event.prev_kv ?? undefined, revision));
         }
         if (response.events.length === 0 && options.onProgress) {
           options.onProgress(Number(response.header.revision));
@@ -535,14 +519,12 @@ function withRevision(object: KubeObject, revision: number): KubeObject {
   return { ...object, metadata: { ...(object.metadata ?? {}), resourceVersion: String(revision) } };
 }
 
-function toStoreEvent(options: {
-  type: string | number;
-  kv: IKeyValue;
-  previousKv: IKeyValue | undefined;
-  revision: number;
-  ownWrites: OwnWrites;
-}): StoreEvent {
-  const { type, kv, previousKv, revision } = options;
+function toStoreEvent(
+  type: string | number,
+  kv: IKeyValue,
+  previousKv: IKeyValue | undefined,
+  revision: number,
+): StoreEvent {
   const key = kv.key.toString('utf8');
   if (type === 'Delete' || type === 1) {
     const previous = previousKv ? decode(previousKv, Number(previousKv.mod_revision)) : undefined;
@@ -557,8 +539,7 @@ function toStoreEvent(options: {
     }
     return { type: 'DELETED', key, object: withRevision(previous, revision), previous, revision };
   }
-  // Our own write comes back byte for byte as we stored it: its object needs no parsing.
-  const object = options.ownWrites.take(key, revision, kv.value) ?? decode(kv, revision);
+  const object = decode(kv, revision);
   const created = kv.create_revision === kv.mod_revision;
   if (!previousKv || created) return { type: 'ADDED', key, object, revision };
   return lazyPrevious({ type: 'MODIFIED', key, object, revision }, previousKv);
