@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Pod } from '@flotilla/api';
 import { startApiServer } from '@flotilla/apiserver';
-import { ensureNodeCertificate, freePort } from '@flotilla/cluster';
+import { freePort } from '@flotilla/cluster';
 import { NodeConnection, NodePodsError, type NodePods, type NodeUsageSample } from '@flotilla/node-agent';
 import { RegisterRequest } from '@flotilla/proto';
 import pino from 'pino';
@@ -141,13 +141,7 @@ async function createPod(name: string, labels: Record<string, string>): Promise<
 }
 
 function startAgent(): NodeConnection {
-  const certificate = ensureNodeCertificate({
-    pkiDir: plane.pkiDir,
-    nodeName,
-    addresses: ['127.0.0.1'],
-    caCertFile: plane.caFile,
-    caKeyFile: plane.caKeyFile,
-  });
+  const certificate = plane.nodeCertificate(nodeName);
   const agent = new NodeConnection({
     apiserver: `127.0.0.1:${plane.grpcPort ?? 0}`,
     tls: { caFile: plane.caFile, certFile: certificate.certFile, keyFile: certificate.keyFile },

@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } 
 import { join } from 'node:path';
 import type { Node } from '@flotilla/api';
 import { createClient, type RestClient } from '@flotilla/client';
-import { ensureNodeCertificate, freePort } from '@flotilla/cluster';
+import { freePort } from '@flotilla/cluster';
 import { startNodeLifecycleController, type RunningNodeLifecycle } from '@flotilla/controllers';
 import { createCgroupManager, type CgroupHandle, type CgroupManager } from '@flotilla/runtime';
 import { startScheduler, type RunningScheduler } from '@flotilla/scheduler';
@@ -86,13 +86,7 @@ beforeAll(async () => {
   execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m,mode=0700', `flotilla-test-${runId}`, stateDir]);
   mounted = true;
 
-  const certificate = ensureNodeCertificate({
-    pkiDir: plane.pkiDir,
-    nodeName,
-    addresses: ['127.0.0.4'],
-    caCertFile: plane.caFile,
-    caKeyFile: plane.caKeyFile,
-  });
+  const certificate = plane.nodeCertificate(nodeName, ['127.0.0.4']);
   // prettier-ignore
   spawnIn(agentCgroup, [
     process.execPath, MAIN,

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Node } from '@flotilla/api';
-import { ensureNodeCertificate, freePort } from '@flotilla/cluster';
+import { freePort } from '@flotilla/cluster';
 import { createCgroupManager, type CgroupHandle, type CgroupManager } from '@flotilla/runtime';
 import { startTestControlPlane, type TestControlPlane } from '../support/cluster';
 import { until } from '../support/eventually';
@@ -44,13 +44,7 @@ async function startAgent(spec: AgentSpec, index: number): Promise<void> {
   handles.unshift(node);
   const agentCgroup = await cgroups.create(`${cgroupRoot}/${spec.name}/agent`);
   handles.unshift(agentCgroup);
-  const certificate = ensureNodeCertificate({
-    pkiDir: plane.pkiDir,
-    nodeName: spec.name,
-    addresses: [spec.ip],
-    caCertFile: plane.caFile,
-    caKeyFile: plane.caKeyFile,
-  });
+  const certificate = plane.nodeCertificate(spec.name, [spec.ip]);
   const stateDir = join(plane.dir, spec.name);
   mkdirSync(stateDir, { recursive: true });
   const log = openSync(join(plane.dir, `${spec.name}.log`), 'a');

@@ -4,7 +4,6 @@
 // deletion stops it and removes the object once the engine has released it. Needs root.
 import { randomBytes } from 'node:crypto';
 import type { Pod } from '@flotilla/api';
-import { ensureNodeCertificate } from '@flotilla/cluster';
 import { NodeConnection } from '@flotilla/node-agent';
 import { RegisterRequest } from '@flotilla/proto';
 import pino from 'pino';
@@ -35,13 +34,7 @@ async function getPod(name: string): Promise<Pod | undefined> {
 beforeAll(async () => {
   requireRoot();
   plane = await startTestControlPlane('protocol-engine', { nodeService: true, heartbeatIntervalSeconds: 1 });
-  const certificate = ensureNodeCertificate({
-    pkiDir: plane.pkiDir,
-    nodeName,
-    addresses: ['127.0.0.1'],
-    caCertFile: plane.caFile,
-    caKeyFile: plane.caKeyFile,
-  });
+  const certificate = plane.nodeCertificate(nodeName);
   connection = new NodeConnection({
     apiserver: `127.0.0.1:${plane.grpcPort ?? 0}`,
     tls: { caFile: plane.caFile, certFile: certificate.certFile, keyFile: certificate.keyFile },

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { request as httpsRequest } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { Node, Pod, PodStatus } from '@flotilla/api';
-import { type CertificatePaths, ensureNodeCertificate } from '@flotilla/cluster';
+import { type CertificatePaths } from '@flotilla/cluster';
 import {
   NodeConnection,
   NodePodsError,
@@ -121,13 +121,7 @@ let plane: TestControlPlane;
 const agents: TestAgent[] = [];
 
 function nodeCertificate(name: string): CertificatePaths {
-  return ensureNodeCertificate({
-    pkiDir: plane.pkiDir,
-    nodeName: name,
-    addresses: ['127.0.0.1'],
-    caCertFile: plane.caFile,
-    caKeyFile: plane.caKeyFile,
-  });
+  return plane.nodeCertificate(name);
 }
 
 function registration(name: string, ip: string): RegisterRequest {

@@ -4,7 +4,6 @@
 // the rules follow the Endpoints, a late agent starts from the whole set, and after an apiserver
 // restart the agents' tables are rebuilt from the new stream.
 import { randomBytes } from 'node:crypto';
-import { ensureNodeCertificate } from '@flotilla/cluster';
 import {
   NodeConnection,
   NodePodsError,
@@ -86,13 +85,7 @@ afterAll(async () => {
 });
 
 async function startAgent(name: string, ip: string): Promise<TestAgent> {
-  const certificate = ensureNodeCertificate({
-    pkiDir: plane.pkiDir,
-    nodeName: name,
-    addresses: ['127.0.0.1'],
-    caCertFile: plane.caFile,
-    caKeyFile: plane.caKeyFile,
-  });
+  const certificate = plane.nodeCertificate(name);
   const proxy = new RecordingProxy();
   const table = new ServiceTable({ proxy, debounceMs: 20 });
   const agent: TestAgent = {

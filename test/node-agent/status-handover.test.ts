@@ -8,7 +8,6 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
 import type { Pod } from '@flotilla/api';
-import { ensureNodeCertificate } from '@flotilla/cluster';
 import { NodeServiceClient, RegisterRequest, type AgentMessage, type ServerMessage } from '@flotilla/proto';
 import { startTestControlPlane, type TestControlPlane } from '../support/cluster';
 import { until } from '../support/eventually';
@@ -25,13 +24,7 @@ const streams: ClientDuplexStream<AgentMessage, ServerMessage>[] = [];
 
 beforeAll(async () => {
   plane = await startTestControlPlane('handover', { nodeService: true, heartbeatIntervalSeconds: 1 });
-  const certificate = ensureNodeCertificate({
-    pkiDir: plane.pkiDir,
-    nodeName,
-    addresses: ['127.0.0.1'],
-    caCertFile: plane.caFile,
-    caKeyFile: plane.caKeyFile,
-  });
+  const certificate = plane.nodeCertificate(nodeName);
   client = new NodeServiceClient(
     `127.0.0.1:${plane.grpcPort ?? 0}`,
     credentials.createSsl(

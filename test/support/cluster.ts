@@ -7,7 +7,15 @@ import { request as httpsRequest, type Agent as HttpsAgent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startApiServer, type ApiServerOptions, type RunningApiServer } from '@flotilla/apiserver';
-import { ensureAdminToken, ensureClusterPki, freePort, startEtcd, stopProcess } from '@flotilla/cluster';
+import {
+  ensureAdminToken,
+  ensureClusterPki,
+  ensureNodeCertificate,
+  freePort,
+  startEtcd,
+  stopProcess,
+  type CertificatePaths,
+} from '@flotilla/cluster';
 import { stringify } from 'yaml';
 import { claimTestDir } from './leftovers';
 
@@ -57,6 +65,8 @@ export interface TestControlPlane {
   readonly dir: string;
   readonly apiserver: RunningApiServer;
   request(method: string, path: string, options?: RequestOptions): Promise<HttpResult>;
+  /** A node's client certificate (system:node:NAME) signed by this plane's CA (for 127.0.0.1 by default). */
+  nodeCertificate(nodeName: string, addresses?: readonly string[]): CertificatePaths;
   /** Stops the apiserver and starts a new one on the same ports and etcd (agents reconnect to it). */
   restartApiServer(): Promise<void>;
   stop(): Promise<void>;
@@ -192,6 +202,14 @@ export async function startTestControlPlane(
       return apiserver;
     },
     request,
+    nodeCertificate: (nodeName, addresses = ['127.0.0.1']) =>
+      ensureNodeCertificate({
+        pkiDir: join(dir, 'pki'),
+        nodeName,
+        addresses,
+        caCertFile: pki.caCertFile,
+        caKeyFile: pki.caKeyFile,
+      }),
     async restartApiServer() {
       const { port, grpcPort } = apiserver;
       await apiserver.close();
