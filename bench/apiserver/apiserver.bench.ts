@@ -3,8 +3,7 @@
 // Beside throughput it reports CPU milliseconds per operation of the apiserver, etcd and this client
 // process: on a shared machine throughput is noisy, CPU per request far less so.
 //
-//   node dist/bench/apiserver/apiserver.bench.js [--operations 2000] [--warmup 10000] [--concurrency 1,64]
-//     [--profile-dir DIR] [--apiserver-main PATH]
+//   node dist/bench/apiserver/apiserver.bench.js [--operations 2000] [--concurrency 1,64] ... (--help lists all)
 //
 // --warmup runs that many untimed operations of each kind first (default 10000), because a
 // long-running apiserver spends its life in the steady state and that is what this measures. V8 keeps
@@ -27,22 +26,49 @@ import {
   stopProcess,
 } from '@flotilla/cluster';
 import { KeepAliveHttpsClient } from '@flotilla/loadgen';
+import { benchOptions } from '../support/bench-options';
 import { round, runLoad, type LoadResult } from '../support/stats';
 import { cpuMsFromProcStat, cpuMsPerOperation } from './process-cpu.util';
 
-function flag(name: string): string | undefined {
-  const index = process.argv.indexOf(name);
-  return index < 0 ? undefined : process.argv[index + 1];
-}
-
-const operations = Number(flag('--operations')) || 2000;
-const warmup = Number(flag('--warmup') ?? 10000);
+const options = benchOptions({
+  command: 'node dist/bench/apiserver/apiserver.bench.js',
+  summary:
+    'Pod creates through the apiserver against raw etcd puts of the same bytes on the same etcd, in\n' +
+    'the same run (issue 2: a ratio of at least 0.5), with CPU milliseconds per operation per process.',
+  options: {
+    operations: { kind: 'number', default: 2000, help: 'timed operations of each kind at each concurrency' },
+    warmup: { kind: 'number', default: 10_000, min: 0, help: 'untimed operations of each kind first' },
+    concurrency: {
+      kind: 'string',
+      valueName: 'LIST',
+      default: '1,64',
+      help: 'comma-separated client concurrencies',
+    },
+    'profile-dir': {
+      kind: 'string',
+      valueName: 'DIR',
+      help: 'run the apiserver with --cpu-prof and leave its profile in DIR',
+    },
+    'apiserver-main': {
+      kind: 'string',
+      valueName: 'PATH',
+      help: "another build's dist/apps/apiserver/src/main.js, for before/after comparisons",
+    },
+  },
+});
+const operations = options.operations;
+const warmup = options.warmup;
 const WARMUP_SLICE = 1000;
-const profileDir = flag('--profile-dir');
-const concurrencies = (flag('--concurrency') ?? '1,64').split(',').map(Number);
-// Another build's apiserver (its dist/apps/apiserver/src/main.js), for before/after comparisons.
+const profileDir = options['profile-dir'];
+const concurrencies = options.concurrency.split(',').map(Number);
+if (!concurrencies.every((value) => Number.isInteger(value) && value > 0)) {
+  process.stderr.write(
+    `node dist/bench/apiserver/apiserver.bench.js: --concurrency wants whole numbers ≥ 1, not '${options.concurrency}'\n`,
+  );
+  process.exit(2);
+}
 const apiserverMain = resolve(
-  flag('--apiserver-main') ?? resolve(__dirname, '../../apps/apiserver/src/main.js'),
+  options['apiserver-main'] ?? resolve(__dirname, '../../apps/apiserver/src/main.js'),
 );
 
 function ticksPerSecond(): number {

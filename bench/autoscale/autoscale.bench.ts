@@ -6,8 +6,7 @@
 // metrics.k8s.io samples, and prints when each step of the scale-up was first seen. After
 // --load-seconds the load stops and it measures the way back to one replica.
 //
-//   node dist/bench/autoscale/autoscale.bench.js [--max 6] [--target-percent 50] [--load-workers 4]
-//     [--load-seconds 40] [--scale-down-window 15] [--nodes 3] [--keep] [--home DIR]
+//   node dist/bench/autoscale/autoscale.bench.js [--max 6] [--load-seconds 40] ... (--help lists all)
 //
 // --keep leaves the cluster up (with the agents' logs in its home); `flotilla down` with the printed
 // FLOTILLA_HOME stops it. --home DIR measures again on such a kept cluster (objects named after the
@@ -34,36 +33,42 @@ import {
 import { createInformer, type RestClient } from '@flotilla/client';
 import { roundRobin, startHttpLoad, type HttpLoadReport } from '@flotilla/loadgen';
 import { startScratchCluster } from '../support/scratch-cluster';
+import { benchOptions } from '../support/bench-options';
 import { round } from '../support/stats';
 import { secondsSince, stageSeconds } from './autoscale-timeline.util';
 
-function flag(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  if (index < 0) return fallback;
-  const value = Number(process.argv[index + 1]);
-  if (!Number.isFinite(value) || value <= 0) {
-    // Before any cluster starts, so a typo costs nothing.
-    process.stderr.write(
-      `bench/autoscale: --${name} needs a positive number, got ${String(process.argv[index + 1])} (default ${fallback})\n`,
-    );
-    process.exit(2);
-  }
-  return value;
-}
-
-const maxReplicas = flag('max', 6);
-const targetPercent = flag('target-percent', 50);
-const loadWorkers = flag('load-workers', 4);
-const loadSeconds = flag('load-seconds', 40);
-const scaleDownWindowSeconds = flag('scale-down-window', 15);
-const nodeCount = flag('nodes', 3);
-const keep = process.argv.includes('--keep');
-const homeIndex = process.argv.indexOf('--home');
-const existingHome = homeIndex >= 0 ? process.argv[homeIndex + 1] : undefined;
-if (homeIndex >= 0 && (existingHome === undefined || existingHome.startsWith('--'))) {
-  process.stderr.write('bench/autoscale: --home needs the FLOTILLA_HOME of a cluster a --keep run left up\n');
-  process.exit(2);
-}
+const options = benchOptions({
+  command: 'node dist/bench/autoscale/autoscale.bench.js',
+  summary:
+    'How fast an HPA scales a cpu-bound web Deployment up under load and back down after it, on a\n' +
+    'real cluster (issue 6: the first new replica Ready within 10 s of the load step).',
+  options: {
+    max: { kind: 'number', default: 6, help: "the HPA's maxReplicas" },
+    'target-percent': {
+      kind: 'number',
+      default: 50,
+      help: "the HPA's target cpu utilization of the request",
+    },
+    'load-workers': { kind: 'number', default: 4, help: 'concurrent HTTP clients of the load' },
+    'load-seconds': { kind: 'number', default: 40, help: 'how long the load runs' },
+    'scale-down-window': {
+      kind: 'number',
+      default: 15,
+      help: "the HPA's scale-down stabilization window, seconds",
+    },
+    nodes: { kind: 'number', default: 3, help: 'nodes of the scratch cluster' },
+    keep: { kind: 'flag', help: 'leave the cluster up and print its FLOTILLA_HOME' },
+    home: { kind: 'string', valueName: 'DIR', help: 'measure on a cluster kept by an earlier --keep run' },
+  },
+});
+const maxReplicas = options.max;
+const targetPercent = options['target-percent'];
+const loadWorkers = options['load-workers'];
+const loadSeconds = options['load-seconds'];
+const scaleDownWindowSeconds = options['scale-down-window'];
+const nodeCount = options.nodes;
+const keep = options.keep;
+const existingHome = options.home;
 const runId = Date.now().toString(36);
 const NAMESPACE = 'default';
 const NAME = `burn-${runId}`;

@@ -26,9 +26,16 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContainerManager, containerCgroupsFrom, createCgroupManager } from '@flotilla/runtime';
+import { benchOptions } from '../support/bench-options';
 import { median, percentile, round } from '../support/stats';
 
-const runs = Number(process.argv[process.argv.indexOf('--runs') + 1]) || 40;
+const runs = benchOptions({
+  command: 'node dist/bench/container-start/container-start.bench.js',
+  summary:
+    'Create + start + wait of /bin/true, ours against `crun run` and `runc run` on the same root\n' +
+    'filesystem in the same run (target: no slower than crun). Needs root.',
+  options: { runs: { kind: 'number', default: 40, help: 'interleaved rounds of the three runtimes' } },
+}).runs;
 const HYBRID_CONTROLLERS = '/sys/fs/cgroup/unified/cgroup.controllers';
 
 function makeRootfs(dir: string): void {

@@ -12,17 +12,23 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { BridgeNetwork, IpBatchSession, locateShimBinary, ResidentShimLauncher } from '@flotilla/runtime';
+import { benchOptions } from '../support/bench-options';
 import { median, percentile, round } from '../support/stats';
 
-function option(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : NaN;
-  return Number.isInteger(value) && value > 0 ? value : fallback;
-}
-
-const attaches = option('attaches', 20);
-const burst = option('burst', 33);
-const ipProcesses = option('ip-processes', 1);
+const options = benchOptions({
+  command: 'node dist/bench/network-attach/network-attach.bench.js',
+  summary:
+    "A pod's bridge attach one at a time and in a burst, and the namespace step the resident shim\n" +
+    'launcher way against `ip netns exec NS ip -batch` in the same run. Needs root.',
+  options: {
+    attaches: { kind: 'number', default: 20, help: 'attaches timed one at a time' },
+    burst: { kind: 'number', default: 33, help: "attaches at once (one node's share of bench/pod-startup)" },
+    'ip-processes': { kind: 'number', default: 1, help: 'kept `ip -batch` processes for the host side' },
+  },
+});
+const attaches = Math.floor(options.attaches);
+const burst = Math.floor(options.burst);
+const ipProcesses = Math.floor(options['ip-processes']);
 
 function since(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;

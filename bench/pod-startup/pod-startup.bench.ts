@@ -2,8 +2,7 @@
 // each pod's time from its create being acknowledged to a watch showing it Running, as Kubernetes'
 // pod start-up SLI measures it (image pulls excluded: every node pulls the image once beforehand).
 //
-//   node dist/bench/pod-startup/pod-startup.bench.js [--pods 100] [--concurrency 10] [--nodes 3] [--keep]
-//     [--timeline FILE]
+//   node dist/bench/pod-startup/pod-startup.bench.js [--pods 100] [--concurrency 10] ... (--help lists all)
 //
 // --keep leaves the cluster up (and its home with the agents' logs) to study a run; `flotilla down`
 // with the printed FLOTILLA_HOME stops it. --home DIR measures on such a kept cluster again (pods
@@ -16,22 +15,35 @@ import { writeFileSync } from 'node:fs';
 import { resourceTypeForKind, type KubeObject, type ResourceType } from '@flotilla/api';
 import { createInformer, type RestClient } from '@flotilla/client';
 import { startScratchCluster } from '../support/scratch-cluster';
+import { benchOptions } from '../support/bench-options';
 import { percentile, round, runLoad } from '../support/stats';
 
-function flag(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : NaN;
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-const podCount = flag('pods', 100);
-const concurrency = flag('concurrency', 10);
-const nodeCount = flag('nodes', 3);
-const keep = process.argv.includes('--keep');
-const homeIndex = process.argv.indexOf('--home');
-const existingHome = homeIndex >= 0 ? process.argv[homeIndex + 1] : undefined;
-const timelineIndex = process.argv.indexOf('--timeline');
-const timelineFile = timelineIndex >= 0 ? process.argv[timelineIndex + 1] : undefined;
+const options = benchOptions({
+  command: 'node dist/bench/pod-startup/pod-startup.bench.js',
+  summary:
+    "Each pod's create → Running latency on a real cluster (`flotilla up` in a scratch home), p50/p99,\n" +
+    'with the image already on every node (issue 4: p99 ≤ 1 s).',
+  options: {
+    pods: { kind: 'number', default: 100, help: 'pods created' },
+    concurrency: { kind: 'number', default: 10, help: 'creates in flight' },
+    nodes: { kind: 'number', default: 3, help: 'nodes of the scratch cluster' },
+    'stall-seconds': {
+      kind: 'number',
+      default: 120,
+      help: 'give up (exit 1, saying which pods are not Running) when no pod has become Running for this long',
+    },
+    keep: { kind: 'flag', help: 'leave the cluster up and print its FLOTILLA_HOME' },
+    home: { kind: 'string', valueName: 'DIR', help: 'measure on a cluster kept by an earlier --keep run' },
+    timeline: { kind: 'string', valueName: 'FILE', help: "write each pod's node, uid and observation times" },
+  },
+});
+const podCount = options.pods;
+const concurrency = options.concurrency;
+const nodeCount = options.nodes;
+const stallMs = options['stall-seconds'] * 1000;
+const keep = options.keep;
+const existingHome = options.home;
+const timelineFile = options.timeline;
 const runId = Date.now().toString(36);
 const NAMESPACE = 'default';
 const IMAGE = 'flotilla/busybox:latest';
@@ -45,7 +57,11 @@ const podType = coreType('Pod');
 
 type PodObject = KubeObject & {
   spec?: { nodeName?: string };
-  status?: { phase?: string; hostIP?: string };
+  status?: {
+    phase?: string;
+    hostIP?: string;
+    containerStatuses?: { state?: { waiting?: { reason?: string; message?: string } } }[];
+  };
 };
 
 function pod(name: string, nodeName?: string): KubeObject {
@@ -107,17 +123,43 @@ async function measure(client: RestClient): Promise<void> {
     informer.addEventHandler({ onAdd: observe, onUpdate: (_previous, current) => observe(current) });
     informer.start();
     await informer.waitForSync();
+    // A broken cluster must not hold the bench lock until someone kills the run: give up once no
+    // pod has become Running for --stall-seconds, naming what the missing pods are waiting for.
     const allRunning = (names: readonly string[]): Promise<void> =>
-      new Promise((done) => {
+      new Promise((done, fail) => {
+        let stall: NodeJS.Timeout | undefined;
+        const giveUp = (): void => {
+          onRunning = undefined;
+          fail(new Error(stalledMessage(names.filter((name) => !runningAt.has(name)))));
+        };
         const check = (): void => {
+          clearTimeout(stall);
           if (names.every((name) => runningAt.has(name))) {
             onRunning = undefined;
             done();
+          } else {
+            stall = setTimeout(giveUp, stallMs);
           }
         };
         onRunning = check;
         check();
       });
+    const stalledMessage = (missing: readonly string[]): string => {
+      const shown = missing.slice(0, 5).map((name) => {
+        const object = informer.get(`${NAMESPACE}/${name}`);
+        const where = object?.spec?.nodeName ? `on ${object.spec.nodeName}` : 'not bound';
+        const waiting = object?.status?.containerStatuses?.[0]?.state?.waiting;
+        const why = waiting?.reason
+          ? `, ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`
+          : '';
+        return `  ${name}: ${where}, phase ${object?.status?.phase ?? 'none'}${why}`;
+      });
+      const more = missing.length > shown.length ? `\n  ... and ${missing.length - shown.length} more` : '';
+      return (
+        `${missing.length} pod(s) not Running after ${stallMs / 1000} s without progress:\n${shown.join('\n')}${more}\n` +
+        "Rerun with --keep to leave the cluster up and read the agents' logs in its FLOTILLA_HOME."
+      );
+    };
 
     // Every node pulls the image once, so the measured starts exclude pulls (as the Kubernetes SLI does).
     const nodes = (await client.list(coreType('Node'))).items.map((node) => node.metadata.name ?? '');

@@ -6,17 +6,22 @@
 //   node dist/bench/rollout/rollout.bench.js [--replicas 30] [--nodes 3]
 import { resourceTypeForKind, type Deployment, type KubeObject, type Pod } from '@flotilla/api';
 import { createInformer } from '@flotilla/client';
+import { benchOptions } from '../support/bench-options';
 import { round } from '../support/stats';
 import { startScratchCluster } from '../support/scratch-cluster';
 
-function flag(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : NaN;
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-const replicas = flag('replicas', 30);
-const nodeCount = flag('nodes', 3);
+const options = benchOptions({
+  command: 'node dist/bench/rollout/rollout.bench.js',
+  summary:
+    'How long a rolling update of a Deployment takes on a real cluster (maxSurge/maxUnavailable 25 %),\n' +
+    'with the peak pod count and the lowest available count seen on the way.',
+  options: {
+    replicas: { kind: 'number', default: 30, help: "the Deployment's replicas" },
+    nodes: { kind: 'number', default: 3, help: 'nodes of the scratch cluster' },
+  },
+});
+const replicas = options.replicas;
+const nodeCount = options.nodes;
 const NAMESPACE = 'default';
 const NAME = 'rollout-bench';
 

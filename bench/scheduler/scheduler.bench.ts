@@ -1,8 +1,7 @@
 // The scheduler's throughput and latency through the real apiserver, etcd, Redis and scheduler
 // process, beside raw etcd transaction throughput measured in the same run on the same etcd.
 //
-//   node dist/bench/scheduler/scheduler.bench.js [--nodes 1000] [--pods 10000] [--latency-pods 1000]
-//     [--start-delay-ms 5] [--heartbeat-interval-seconds 10] [--profile-dir DIR] [--keep-logs]
+//   node dist/bench/scheduler/scheduler.bench.js [--nodes 1000] [--pods 10000] ... (--help lists all)
 //
 // The nodes are hollow (Kubernetes' kubemark): one child process (hollow-nodes.ts) runs `--nodes`
 // HollowNodes of @flotilla/node-agent, each registering over the apiserver's gRPC NodeService with
@@ -34,21 +33,48 @@ import {
   stopProcess,
   writeComponentKubeconfig,
 } from '@flotilla/cluster';
+import { benchOptions } from '../support/bench-options';
 import { percentile, round, runLoad } from '../support/stats';
 import { cpuMsFromProcStat } from '../apiserver/process-cpu.util';
 
-function flag(name: string, fallback: number): number {
-  const index = process.argv.indexOf(`--${name}`);
-  const value = index >= 0 ? Number(process.argv[index + 1]) : NaN;
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
-const nodeCount = flag('nodes', 1000);
-const podCount = flag('pods', 10_000);
-const latencyPodCount = flag('latency-pods', 1000);
-const startDelayMs = flag('start-delay-ms', 5);
-/** Kubelet's Lease renewal (a quarter of its 40 s Lease): 1,000 nodes at the apiserver's 5 s cost 200 writes/s. */
-const heartbeatIntervalSeconds = flag('heartbeat-interval-seconds', 10);
+const options = benchOptions({
+  command: 'node dist/bench/scheduler/scheduler.bench.js',
+  summary:
+    'Pods bound per second and scheduling latency with hollow nodes through the real apiserver, etcd\n' +
+    'and scheduler, beside raw etcd transactions per second on the same etcd (issue 4).',
+  options: {
+    nodes: { kind: 'number', default: 1000, help: 'hollow nodes' },
+    pods: { kind: 'number', default: 10_000, help: 'pending pods of the throughput phase' },
+    'latency-pods': {
+      kind: 'number',
+      default: 1000,
+      help: 'pods of the latency phase, created at a steady concurrency while the scheduler runs',
+    },
+    'start-delay-ms': {
+      kind: 'number',
+      default: 5,
+      min: 0,
+      help: "a hollow node's delay before it reports Running",
+    },
+    'heartbeat-interval-seconds': {
+      kind: 'number',
+      default: 10,
+      // Kubelet's Lease renewal (a quarter of its 40 s Lease); 1,000 nodes at 5 s cost 200 writes/s.
+      help: "each hollow node's heartbeat, kubelet's by default",
+    },
+    'profile-dir': {
+      kind: 'string',
+      valueName: 'DIR',
+      help: 'the apiserver and scheduler write V8 CPU profiles to DIR/<process> when they stop',
+    },
+    'keep-logs': { kind: 'flag', help: "leave the run's directory (component logs) and print where it is" },
+  },
+});
+const nodeCount = options.nodes;
+const podCount = options.pods;
+const latencyPodCount = options['latency-pods'];
+const startDelayMs = options['start-delay-ms'];
+const heartbeatIntervalSeconds = options['heartbeat-interval-seconds'];
 /** A /24 for each of up to 16,384 nodes, clear of the Service range (10.96.0.0/12). */
 const CLUSTER_CIDR = '100.64.0.0/10';
 const HOLLOW_READY_TIMEOUT_MS = 600_000;
@@ -58,11 +84,8 @@ const RUNNING_STALL_MS = 60_000;
 const CATCH_UP_MS = 120_000;
 const loadAtStart = readFileSync('/proc/loadavg', 'utf8').trim();
 const NAMESPACE = 'bench';
-/** --profile-dir DIR: the apiserver and scheduler write V8 CPU profiles to DIR/<process> when they stop. */
-const profileDirIndex = process.argv.indexOf('--profile-dir');
-const profileDir = profileDirIndex >= 0 ? process.argv[profileDirIndex + 1] : undefined;
-/** --keep-logs: leave the run's directory (component logs) in place and print where it is. */
-const keepLogs = process.argv.includes('--keep-logs');
+const profileDir = options['profile-dir'];
+const keepLogs = options['keep-logs'];
 
 /** The raw etcd measurement: this many seeding puts, then as many timed transactions. */
 const RAW_TRANSACTIONS = 3000;
