@@ -3,6 +3,7 @@
 // writes the Node and hands out its pod range; Connect runs a NodeSession; GetObject serves the
 // ConfigMaps and Secrets of pods bound to the caller.
 import { readFileSync } from 'node:fs';
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import type { Node, Pod } from '@flotilla/api';
 import {
   Server,
@@ -25,6 +26,7 @@ import {
 } from '@flotilla/proto';
 import type { Store } from '@flotilla/store';
 import type { Logger } from 'pino';
+import { AcceptedConnections } from '../http/accepted-connections';
 import { ApiError } from '../http/api-error';
 import type { UsageSink } from '../metrics/usage-samples.store';
 import type { ResourceHandler } from '../resources/resource-handler';
@@ -299,13 +301,17 @@ export async function startNodeService(
     [{ cert_chain: readFileSync(options.tlsCertFile), private_key: readFileSync(options.tlsPrivateKeyFile) }],
     true,
   );
+  // We accept the TCP connections ourselves and hand them to gRPC, so that close() can stop
+  // accepting before it tells agents to reconnect, and end connections still in their handshake.
+  const injector = server.createConnectionInjector(credentials);
+  const connections = new AcceptedConnections();
+  const listener = createTcpServer((socket) => {
+    connections.add(socket);
+    injector.injectConnection(socket);
+  });
   let port: number;
   try {
-    port = await new Promise<number>((resolve, reject) =>
-      server.bindAsync(`${options.bindAddress}:${options.port}`, credentials, (error, bound) =>
-        error ? reject(error) : resolve(bound),
-      ),
-    );
+    port = await listen(listener, options.bindAddress, options.port);
   } catch (error) {
     directory.stop();
     throw new Error(
@@ -316,6 +322,9 @@ export async function startNodeService(
   return {
     port,
     async close() {
+      // First stop accepting: the agents told below to reconnect must find the port closed, not a
+      // server that takes their connection and then drops it.
+      const stopped = new Promise<void>((resolve) => listener.close(() => resolve()));
       directory.stop();
       services.stop();
       const open = [...sessions.values()];
@@ -323,6 +332,20 @@ export async function startNodeService(
         session.close(GrpcStatus.UNAVAILABLE, 'the apiserver is shutting down: reconnect');
       await Promise.all(open.map((session) => session.idle()));
       server.forceShutdown();
+      injector.destroy();
+      connections.destroyAll();
+      await stopped;
     },
   };
+}
+
+function listen(listener: TcpServer, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen({ host, port }, () => {
+      listener.off('error', reject);
+      const address = listener.address();
+      resolve(typeof address === 'object' && address ? address.port : port);
+    });
+  });
 }

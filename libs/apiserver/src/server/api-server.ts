@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { Server as TlsServer } from 'node:tls';
 import { Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -11,6 +12,7 @@ import { EtcdStore, type Store } from '@flotilla/store';
 import pino, { type Logger } from 'pino';
 import { AllowAuthenticatedAuthorizer, type Authorizer } from '../auth/authorizer';
 import { TokenAuthenticator } from '../auth/token-authenticator';
+import { AcceptedConnections } from '../http/accepted-connections';
 import { apiErrors } from '../http/api-error';
 import { MAX_BODY_BYTES } from '../http/request-body';
 import { registerMetricsApiRoutes } from '../metrics/metrics-api.routes';
@@ -175,6 +177,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
   // Bound once Fastify's router exists; until then every request takes the framework path.
   let fastPath: ((request: IncomingMessage, response: ServerResponse) => boolean) | undefined = undefined;
   let closing = false;
+  const handshakes = new AcceptedConnections();
   const adapter = new FastifyAdapter({
     ...(https ? { https } : {}),
     bodyLimit: MAX_BODY_BYTES,
@@ -190,6 +193,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
         if (fastPath?.(request, response) !== true) frameworkHandler(request, response);
       };
       const server = https ? createHttpsServer(https, listener) : createHttpServer(listener);
+      if (server instanceof TlsServer) handshakes.trackHandshakes(server);
       server.keepAliveTimeout = 72_000;
       server.requestTimeout = 0;
       server.setTimeout(0);
@@ -335,6 +339,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
       throw error;
     });
   }
+  let closed: Promise<void> | undefined;
   return {
     url,
     port,
@@ -342,14 +347,21 @@ export async function startApiServer(options: ApiServerOptions): Promise<Running
     ...(nodeService ? { grpcPort: nodeService.port } : {}),
     usageSamples,
     compact: () => storage.compactor.runOnce(),
-    close: async () => {
-      closing = true;
-      await nodeService?.close();
-      await serviceAllocator.stop();
-      namespaceCleanup.stop();
-      await app.close();
-      await storage.stop();
-      await usageSamples.close();
+    close: () => {
+      // Once: a caller that closes on error and again in its clean-up gets the same promise.
+      closed ??= (async () => {
+        closing = true;
+        // Connections past their handshake are Fastify's to close (forceCloseConnections); those
+        // still in it, and any accepted from now on, would keep app.close() waiting.
+        handshakes.destroyAll();
+        await nodeService?.close();
+        await serviceAllocator.stop();
+        namespaceCleanup.stop();
+        await app.close();
+        await storage.stop();
+        await usageSamples.close();
+      })();
+      return closed;
     },
   };
 }
