@@ -64,6 +64,7 @@ export type {
   ImageManifest,
   Platform,
 } from './images/oci.types';
+export { ensureSpreadDirectory } from './storage/spread-directory';
 export { DEFAULT_STATE_DIR, resolveStateDir, stateLayout } from './images/state-dir';
 export type { StateLayout } from './images/state-dir';
 export { LayerStore } from './layers/layer.store';

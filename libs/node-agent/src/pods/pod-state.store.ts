@@ -7,6 +7,7 @@
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pod, PodStatus } from '@flotilla/api';
+import { ensureSpreadDirectory } from '@flotilla/runtime';
 import type { TerminatedState } from './pod-status.util';
 import type { BackoffEntry } from './restart-backoff.util';
 
@@ -76,6 +77,9 @@ export class PodStateStore {
 
   podDir(uid: string): string {
     checkPodUid(uid);
+    // Each pod's files in a block group of their own (see ensureSpreadDirectory); 0755 as the pod's
+    // etc and volume directories below it have always had.
+    ensureSpreadDirectory(this.directory, { mode: 0o755 });
     return join(this.directory, uid);
   }
 

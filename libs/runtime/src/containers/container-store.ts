@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ContainerError } from './container.error';
 import type { ContainerRecord } from './container.types';
 import { errnoCode } from '../shim/errno';
+import { ensureSpreadDirectory } from '../storage/spread-directory';
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
 const ID = /^[0-9a-f]{64}$/;
@@ -72,6 +73,7 @@ export class ContainerStore {
   }
 
   async create(record: ContainerRecord): Promise<void> {
+    ensureSpreadDirectory(this.containersDir, { mode: 0o700 });
     mkdirSync(this.directoryOf(record.id), { recursive: true, mode: 0o700 });
     await this.save(record);
   }

@@ -4,6 +4,7 @@
 import { mkdirSync, promises as fs, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { directoryLayerMembers } from '../layers/directory-layer';
+import { ensureSpreadDirectory } from '../storage/spread-directory';
 import { chainIds } from '../layers/chain-id';
 import type { ImageStore, SnapshotReference, StoredImage } from '../images/image.store';
 import { storeLayer, writeImage } from '../images/image-writer';
@@ -91,7 +92,7 @@ export class SnapshotStore {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST')
         throw new SnapshotError(`snapshot ${options.key} already exists; remove it first`);
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-      mkdirSync(this.root, { recursive: true, mode: 0o711 });
+      ensureSpreadDirectory(this.root, { mode: 0o711 });
       mkdirSync(directory, { mode: 0o711 });
     }
     try {
