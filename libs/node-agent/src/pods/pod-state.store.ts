@@ -72,14 +72,19 @@ export class PodStateStore {
    * lengthened the file-system queue every pod waits in.
    */
   private readonly written = new Map<string, string>();
+  private rootMade = false;
 
   constructor(readonly directory: string) {}
 
   podDir(uid: string): string {
     checkPodUid(uid);
-    // Each pod's files in a block group of their own (see ensureSpreadDirectory); 0755 as the pod's
-    // etc and volume directories below it have always had.
-    ensureSpreadDirectory(this.directory, { mode: 0o755 });
+    if (!this.rootMade) {
+      // Each pod's files in a block group of their own (see ensureSpreadDirectory); 0755 as the
+      // pod's etc and volume directories below it have always had. Once per store: a root removed
+      // later is made again, without the flag, by the recursive mkdirs below it.
+      ensureSpreadDirectory(this.directory, { mode: 0o755 });
+      this.rootMade = true;
+    }
     return join(this.directory, uid);
   }
 

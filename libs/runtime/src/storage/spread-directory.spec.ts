@@ -24,6 +24,10 @@ describe('ensureSpreadDirectory', () => {
     expect(statSync(path).mode & 0o777).toBe(0o711 & ~process.umask());
     ensureSpreadDirectory(path, { mode: 0o711 });
     expect(statSync(path).isDirectory()).toBe(true);
+    // Removed under a running process (a state dir cleaned by hand): made again, not remembered.
+    rmSync(path, { recursive: true });
+    ensureSpreadDirectory(path, { mode: 0o711 });
+    expect(statSync(path).isDirectory()).toBe(true);
   });
 
   it('gives a directory it creates on ext4 the top-of-hierarchy flag', () => {

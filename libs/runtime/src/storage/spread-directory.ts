@@ -11,17 +11,13 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 
-const ensured = new Set<string>();
-
 /**
  * Creates `path` (and its parents, with `mode`) if missing; a directory this call creates gets the
- * top-of-hierarchy flag. One file-system call per path and process after the first.
+ * top-of-hierarchy flag. Costs one mkdir(2) when the directory exists.
  */
 export function ensureSpreadDirectory(path: string, options: { mode: number }): void {
-  if (ensured.has(path)) return;
   const created = mkdirSync(path, { recursive: true, mode: options.mode });
   // Set once, when the directory is made: the flag stays with it, and checking an existing
   // directory would cost a process per start of every CLI command.
   if (created !== undefined) spawnSync('chattr', ['+T', path], { stdio: 'ignore', timeout: 10_000 });
-  ensured.add(path);
 }
