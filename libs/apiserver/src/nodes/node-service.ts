@@ -318,6 +318,9 @@ export async function startNodeService(
       `NodeService cannot listen on ${options.bindAddress}:${options.port}: ${error instanceof Error ? error.message : String(error)}; choose another --grpc-port`,
     );
   }
+  // An accept that fails (out of file descriptors) is the server's to report, not to die of; the
+  // agent retries its connection.
+  listener.on('error', (error) => logger.warn({ err: error }, 'NodeService could not accept a connection'));
   logger.info({ port, clusterCidr: allocator.clusterCidr }, 'NodeService listening');
   return {
     port,
